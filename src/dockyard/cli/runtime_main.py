@@ -1,0 +1,119 @@
+"""``dockyard-runtime``: an OCI runtime whose command line is runc's.
+
+The global flags are parsed here; each command lives in ``cli/runtime/<verb>.py``
+and is imported only when used, so ``run`` loads nothing it does not need.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from dockyard.cli.runtime_args import flag, parse
+from dockyard.errors import DockyardError
+
+COMMANDS = ("create", "start", "run", "state", "kill", "delete", "list", "spec", "features")
+GLOBAL_FLAGS = [
+    flag("--root", value=True, default="/run/dockyard-runtime"),
+    flag("--log", value=True),
+    flag("--log-format", value=True, default="text"),
+    flag("--debug"),
+    flag("--systemd-cgroup"),
+    flag("--rootless", value=True),
+    flag("--criu", value=True),
+    flag("--help", "-h"),
+    flag("--version", "-v"),
+]
+
+USAGE = """usage: dockyard-runtime [global options] command [command options] [arguments...]
+
+An OCI runtime with runc's command line.
+
+commands:
+  create    create a container          start     start a created container
+  run       create and start            state     print a container's state
+  kill      signal a container          delete    delete a container
+  list      list containers             spec      write a starter config.json
+  features  print what is supported
+
+global options:
+  --root DIR              state directory (default /run/dockyard-runtime)
+  --log FILE              write log lines to FILE (default: stderr)
+  --log-format text|json  log line format (default text)
+  --debug                 log more
+  --systemd-cgroup        manage cgroups through systemd (not supported)
+"""
+
+
+class Context:
+    """What every command gets: the state root and a way to log."""
+
+    def __init__(self, root: str, log_path: str, log_format: str, debug: bool) -> None:
+        self.root = root
+        self.log_path = log_path
+        self.log_format = log_format
+        self.debug = debug
+
+    def log(self, level: str, message: str) -> None:
+        from dockyard.cli.runtime_log import format_line
+
+        line = format_line(self.log_format if self.log_path else "text", level, message)
+        if self.log_path:
+            try:
+                fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC,
+                             0o644)
+                try:
+                    os.write(fd, line.encode())
+                finally:
+                    os.close(fd)
+            except OSError:
+                sys.stderr.write(line)
+        else:
+            sys.stderr.write(line)
+
+    def warn(self, message: str) -> None:
+        self.log("warning", message)
+
+    def error(self, message: str) -> None:
+        self.log("error", message)
+        if self.log_path:
+            sys.stderr.write(message + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    ctx = Context("/run/dockyard-runtime", "", "text", False)
+    try:
+        opts = parse(argv, GLOBAL_FLAGS, stop_at_positional=True)
+        ctx = Context(str(opts.root), str(opts.log), str(opts.log_format), bool(opts.debug))
+        if opts.log_format not in ("text", "json"):
+            raise DockyardError(f"unknown log format {opts.log_format!r} (text or json)")
+        if opts.version:
+            from dockyard import OCI_VERSION, __version__
+
+            print(f"dockyard-runtime version {__version__}\nspec: {OCI_VERSION}")
+            return 0
+        if opts.help or not opts.args:
+            sys.stdout.write(USAGE)
+            return 0 if opts.help else 1
+        if opts.systemd_cgroup:
+            from dockyard.errors import Unsupported
+
+            raise Unsupported("--systemd-cgroup is not supported yet; use the cgroupfs driver")
+        command, rest = opts.args[0], opts.args[1:]
+        if command not in COMMANDS:
+            raise DockyardError(f"no such command: {command}")
+        module = __import__(f"dockyard.cli.runtime.{command}", fromlist=["run"])
+        code: int = module.run(ctx, rest)
+        return code
+    except DockyardError as exc:
+        ctx.error(str(exc))
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""The whole Dockyard error hierarchy. A leaf module: it imports nothing.
+
+    DockyardError
+     ├── InvalidArgument     bad input: a malformed spec, a wrong flag, an unknown name
+     │    └── InvalidSpec    config.json breaks the runtime spec; names the field
+     ├── NotFound            no such container, image, file
+     ├── Conflict            the object is in the wrong state for the verb, or exists already
+     ├── Unauthorized        a registry or a user refused the credentials
+     ├── Unsupported         valid, but not implemented or not possible on this host
+     └── HostError           the kernel or a helper program failed us
+          └── HookFailed     an OCI hook exited non-zero or timed out
+
+Callers wrap the cause with ``raise ... from exc``; messages name the object
+and, where there is one, the way out.
+"""
+
+
+class DockyardError(Exception):
+    """Base of every error Dockyard raises on purpose."""
+
+    #: exit status the CLIs use for this kind of error
+    exit_code = 1
+
+
+class InvalidArgument(DockyardError):
+    pass
+
+
+class InvalidSpec(InvalidArgument):
+    """config.json is not a valid runtime spec; ``field`` is its JSON path."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"config.json: {field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+class NotFound(DockyardError):
+    pass
+
+
+class Conflict(DockyardError):
+    pass
+
+
+class Unauthorized(DockyardError):
+    pass
+
+
+class Unsupported(DockyardError):
+    pass
+
+
+class HostError(DockyardError):
+    pass
+
+
+class HookFailed(HostError):
+    pass

@@ -1,0 +1,59 @@
+"""Facts about processes read from /proc."""
+
+from __future__ import annotations
+
+import os
+
+
+def start_time(pid: int) -> int | None:
+    """The process's start time in clock ticks since boot, or None if it is gone.
+
+    Paired with the pid it names one process for good: pids are reused,
+    (pid, start time) pairs are not.
+    """
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    # The command name may hold spaces and parentheses; fields follow the last ')'.
+    fields = stat[stat.rindex(b")") + 2 :].split()
+    return int(fields[19])
+
+
+def state_letter(pid: int) -> str | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return chr(stat[stat.rindex(b")") + 2])
+
+
+def is_alive(pid: int, started: int) -> bool:
+    """True if the process ``pid`` that started at ``started`` still runs (zombies do not)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    fields = stat[stat.rindex(b")") + 2 :].split()
+    return fields[0] not in (b"Z", b"X") and int(fields[19]) == started
+
+
+def wait_for_exit(pid: int, started: int, timeout: float) -> bool:
+    """Wait until the process is gone (or a zombie); False on timeout."""
+    import select
+
+    try:
+        pidfd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        if not is_alive(pid, started):
+            return True
+        poller = select.poll()
+        poller.register(pidfd, select.POLLIN)
+        return bool(poller.poll(timeout * 1000))
+    finally:
+        os.close(pidfd)

@@ -1,0 +1,168 @@
+"""The runtime verbs after ``create``: start, state, kill, delete, list."""
+
+from __future__ import annotations
+
+import os
+
+from dockyard.errors import Conflict, HostError
+from dockyard.linux import proc
+from dockyard.runtime.state import (
+    CREATING,
+    EXEC_FIFO,
+    STOPPED,
+    ContainerState,
+    list_ids,
+)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    Warn = Callable[[str], None]
+
+
+def _hooks(state: ContainerState, kind: str) -> list:  # type: ignore[type-arg]
+    raw = (state.config.get("hooks") or {}).get(kind)
+    if not raw:
+        return []
+    from dockyard.oci.runtime_spec import Hook
+
+    return [Hook(h, f"hooks.{kind}[{i}]") for i, h in enumerate(raw)]
+
+
+def start(root: str, container_id: str, warn: Warn) -> ContainerState:
+    import select
+
+    state = ContainerState.load(root, container_id)
+    state.require("start")
+    fifo_path = f"{state.dir}/{EXEC_FIFO}"
+    try:
+        fifo = os.open(fifo_path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise Conflict(f"container {container_id} has been started already") from None
+    try:
+        pidfd = os.pidfd_open(state.pid)
+    except ProcessLookupError:
+        os.close(fifo)
+        raise HostError(f"container {container_id}: its init process is gone") from None
+    try:
+        poller = select.poll()
+        poller.register(fifo, select.POLLIN | select.POLLHUP)
+        poller.register(pidfd, select.POLLIN)
+        events = dict(poller.poll())
+        if fifo not in events:
+            raise HostError(f"container {container_id}: its init process died before start")
+        os.set_blocking(fifo, True)
+        data = b""
+        while chunk := os.read(fifo, 4096):
+            data += chunk
+    finally:
+        os.close(fifo)
+        os.close(pidfd)
+    os.unlink(fifo_path)
+    if data != b"0":
+        message = data[1:] if data[:1] in (b"0", b"E") else data
+        raise HostError(message.decode(errors="replace") or "container init failed at start")
+    state.status = state.current_status()
+    poststart = _hooks(state, "poststart")
+    if poststart:
+        from dockyard.runtime.hooks import run_hooks_warn
+
+        run_hooks_warn("poststart", poststart, state.oci_state(), warn)
+    return state
+
+
+def get_state(root: str, container_id: str) -> ContainerState:
+    return ContainerState.load(root, container_id)
+
+
+def kill(root: str, container_id: str, signal: int, all_processes: bool = False) -> None:
+    state = ContainerState.load(root, container_id)
+    if not all_processes:
+        state.require("kill")
+    elif state.status == STOPPED and not _has_new_pid_ns(state):
+        pass  # processes may outlive a shared-namespace init; signal what is left
+    for pid in _targets(state, all_processes):
+        try:
+            os.kill(pid, signal)
+        except ProcessLookupError:
+            pass
+
+
+def _has_new_pid_ns(state: ContainerState) -> bool:
+    namespaces = (state.config.get("linux") or {}).get("namespaces") or []
+    return any(ns.get("type") == "pid" and not ns.get("path") for ns in namespaces)
+
+
+def _targets(state: ContainerState, all_processes: bool) -> list[int]:
+    alive = proc.is_alive(state.pid, state.init_start_time)
+    if not all_processes:
+        return [state.pid] if alive else []
+    procs = state.cgroup_paths.get("pids") or state.cgroup_paths.get("") or ""
+    if procs:
+        try:
+            with open(f"{procs}/cgroup.procs") as f:
+                return [int(line) for line in f if line.strip()]
+        except OSError:
+            pass
+    if not alive:
+        return []
+    if _has_new_pid_ns(state):
+        return processes_in_pid_ns(state.pid)
+    return [state.pid]
+
+
+def processes_in_pid_ns(init_pid: int) -> list[int]:
+    """Every process whose pid namespace is that of ``init_pid``."""
+    try:
+        target = os.stat(f"/proc/{init_pid}/ns/pid").st_ino
+    except OSError:
+        return []
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}/ns/pid").st_ino == target:
+                    found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def delete(root: str, container_id: str, force: bool, warn: Warn) -> None:
+    state = ContainerState.load(root, container_id)
+    if state.status == CREATING:
+        if not force:
+            raise Conflict(
+                f"container {container_id} is still being created (or its create was killed); "
+                "use delete -f to remove what is left"
+            )
+    elif not force:
+        state.require("delete")
+    if state.pid and proc.is_alive(state.pid, state.init_start_time):
+        for pid in _targets(state, True):
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
+        if not proc.wait_for_exit(state.pid, state.init_start_time, 10):
+            raise HostError(f"container {container_id}: init did not exit after SIGKILL")
+    state.status = STOPPED
+    poststop = _hooks(state, "poststop")
+    if poststop:
+        from dockyard.runtime.hooks import run_hooks_warn
+
+        run_hooks_warn("poststop", poststop, state.oci_state(), warn)
+    import shutil
+
+    shutil.rmtree(state.dir, ignore_errors=True)
+
+
+def list_states(root: str) -> list[ContainerState]:
+    states = []
+    for container_id in list_ids(root):
+        try:
+            states.append(ContainerState.load(root, container_id))
+        except Exception:  # a directory that is not a container, or one half-deleted
+            continue
+    return states

@@ -1,0 +1,200 @@
+"""``create``: set a container up and leave its process waiting for ``start``."""
+
+from __future__ import annotations
+
+import os
+
+from dockyard.errors import Conflict, DockyardError, HostError, InvalidSpec, NotFound
+from dockyard.linux import proc
+from dockyard.oci import jsonio
+from dockyard.oci.runtime_spec import load_spec
+from dockyard.runtime import channel
+from dockyard.runtime.state import EXEC_FIFO, ContainerState, valid_id
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from dockyard.oci.runtime_spec import Spec
+
+
+class CreateOptions:
+    __slots__ = ("bundle", "console_socket", "no_new_keyring", "no_pivot", "pid_file",
+                 "preserve_fds")
+
+    def __init__(self, bundle: str, pid_file: str = "", console_socket: str = "",
+                 no_pivot: bool = False, no_new_keyring: bool = False,
+                 preserve_fds: int = 0) -> None:
+        self.bundle = bundle
+        self.pid_file = pid_file
+        self.console_socket = console_socket
+        self.no_pivot = no_pivot
+        self.no_new_keyring = no_new_keyring
+        self.preserve_fds = preserve_fds
+
+
+def check_spec(spec: Spec) -> None:
+    """What the runtime spec requires beyond field types, checked before anything runs."""
+    if spec.process is None:
+        raise InvalidSpec("process", "is required to create a container")
+    if not spec.process.args:
+        raise InvalidSpec("process.args", "must name the program to run")
+    uts = spec.namespace("uts")
+    if (spec.hostname or spec.domainname) and (uts is None or uts.path):
+        raise InvalidSpec("hostname", "needs a new uts namespace (linux.namespaces)")
+    user = spec.namespace("user")
+    if user is not None and not user.path and not (spec.linux.uid_mappings and spec.linux.gid_mappings):
+        raise InvalidSpec("linux.uidMappings", "a new user namespace needs uid and gid mappings")
+    if (spec.linux.uid_mappings or spec.linux.gid_mappings) and user is None:
+        raise InvalidSpec("linux.uidMappings", "mappings need a user namespace (linux.namespaces)")
+    time_ns = spec.namespace("time")
+    if spec.linux.time_offsets and (time_ns is None or time_ns.path):
+        raise InvalidSpec("linux.timeOffsets", "offsets need a new time namespace")
+    for key in spec.linux.sysctl:
+        if key.startswith("net.") and spec.namespace("network") is None:
+            raise InvalidSpec(f"linux.sysctl.{key}", "needs a network namespace")
+        if (key.startswith(("kernel.msg", "kernel.sem", "kernel.shm", "fs.mqueue."))
+                and spec.namespace("ipc") is None):
+            raise InvalidSpec(f"linux.sysctl.{key}", "needs an ipc namespace")
+
+
+def resolve_rootfs(spec: Spec, bundle: str) -> str:
+    path = spec.root_path if spec.root_path.startswith("/") else f"{bundle}/{spec.root_path}"
+    path = os.path.realpath(path)
+    if not os.path.isdir(path):
+        raise NotFound(f"root.path: rootfs {path} does not exist or is not a directory")
+    return path
+
+
+def create(root: str, container_id: str, opts: CreateOptions) -> ContainerState:
+    valid_id(container_id)
+    bundle = os.path.realpath(opts.bundle or ".")
+    spec = load_spec(bundle)
+    check_spec(spec)
+    rootfs = resolve_rootfs(spec, bundle)
+    os.makedirs(root, 0o711, exist_ok=True)
+    directory = f"{root}/{container_id}"
+    try:
+        os.mkdir(directory, 0o711)
+    except FileExistsError:
+        raise Conflict(f"container {container_id} already exists") from None
+    state = ContainerState(container_id, directory, bundle, rootfs, spec.raw)
+    try:
+        _spawn(state, spec, opts)
+    except BaseException:
+        _abandon(state)
+        raise
+    return state
+
+
+def _spawn(state: ContainerState, spec: Spec, opts: CreateOptions) -> None:
+    from dockyard.runtime.init import InitConfig, intermediate
+
+    os.mkfifo(f"{state.dir}/{EXEC_FIFO}", 0o622)
+    os.chmod(f"{state.dir}/{EXEC_FIFO}", 0o622)  # mkfifo honours the umask
+    dir_fd = os.open(state.dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    console_fd = _connect_console(opts.console_socket) if opts.console_socket else None
+    if spec.process is not None and spec.process.terminal and console_fd is None:
+        os.close(dir_fd)
+        raise DockyardError("process.terminal needs --console-socket when the runtime detaches")
+    ours, theirs = channel.pair()
+    cfg = InitConfig(state.id, spec, state.bundle, state.rootfs, dir_fd, console_fd,
+                     opts.preserve_fds, opts.no_pivot, opts.no_new_keyring)
+    child = os.fork()
+    if child == 0:
+        ours.close()
+        intermediate(cfg, theirs)
+    theirs.close()
+    os.close(dir_fd)
+    if console_fd is not None:
+        os.close(console_fd)
+    try:
+        _drive(state, spec, ours, child)
+    finally:
+        ours.close()
+        _reap(child)
+    if opts.pid_file:
+        _write_pid_file(opts.pid_file, state.pid)
+
+
+def _drive(state: ContainerState, spec: Spec, chan: channel.Channel, child: int) -> None:
+    """Walk the init processes through setup, answering what they ask."""
+    # Future cgroup placement goes here, before the intermediate forks the init.
+    chan.send("go")
+    while True:
+        try:
+            word, arg = chan.recv()
+        except channel.ChannelClosed:
+            raise HostError("container init exited during setup without saying why") from None
+        if word == "error":
+            raise HostError(arg)
+        if word == "userns":
+            _write_id_maps(child, spec)
+            chan.send("mapped")
+        elif word == "pid":
+            state.pid = int(arg)
+            started = proc.start_time(state.pid)
+            if started is None:
+                raise HostError("container init exited during setup")
+            state.init_start_time = started
+            state.save()
+        elif word == "createRuntime":
+            oci = state.oci_state()
+            oci["status"] = "creating"
+            from dockyard.runtime.hooks import run_hooks
+
+            for kind in ("prestart", "createRuntime"):
+                run_hooks(kind, spec.hooks.get(kind, []), oci)
+            oci["status"] = "created"
+            chan.send("ok", jsonio.dumps_compact(oci))
+        elif word == "ready":
+            return
+        else:
+            raise HostError(f"unexpected message from container init: {word}")
+
+
+def _write_id_maps(pid: int, spec: Spec) -> None:
+    for name, mappings in (("uid_map", spec.linux.uid_mappings), ("gid_map", spec.linux.gid_mappings)):
+        text = "".join(f"{m.container_id} {m.host_id} {m.size}\n" for m in mappings)
+        try:
+            with open(f"/proc/{pid}/{name}", "w") as f:
+                f.write(text)
+        except OSError as exc:
+            raise HostError(f"writing {name} for the user namespace: {exc.strerror}") from exc
+
+
+def _connect_console(path: str) -> int:
+    import _socket
+
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM | _socket.SOCK_CLOEXEC)
+    try:
+        sock.connect(path)
+    except OSError as exc:
+        sock.close()
+        raise HostError(f"cannot connect to console socket {path}: {exc.strerror}") from exc
+    return sock.detach()
+
+
+def _write_pid_file(path: str, pid: int) -> None:
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w") as f:
+        f.write(str(pid))
+    os.rename(tmp, path)
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
+def _abandon(state: ContainerState) -> None:
+    """Undo a failed create: kill what was started, remove the state directory."""
+    if state.pid and state.init_start_time and proc.is_alive(state.pid, state.init_start_time):
+        try:
+            os.kill(state.pid, 9)
+        except ProcessLookupError:
+            pass
+        proc.wait_for_exit(state.pid, state.init_start_time, 5)
+    import shutil
+
+    shutil.rmtree(state.dir, ignore_errors=True)

@@ -1,0 +1,388 @@
+"""The container side of ``create``: two forked processes that become the container.
+
+``intermediate`` (forked by the runtime) joins the namespaces given by path,
+unshares the new ones and forks ``container_init``, which is pid 1 of a new
+pid namespace. That one builds the root filesystem, pivots into it, sets up
+the process (user, capabilities, rlimits...) and waits on the exec fifo
+until ``start``; then it execs the user's program. Neither returns: both end
+in ``os._exit`` or ``execve``. No threads are started here and imports stay
+few, since this is the start-up path of every container.
+"""
+
+from __future__ import annotations
+
+import os
+
+from dockyard.errors import DockyardError, HookFailed, InvalidSpec
+from dockyard.linux import capabilities, inroot
+from dockyard.linux import libc as L
+from dockyard.oci import jsonio
+from dockyard.runtime import rootfs
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NoReturn
+
+    from dockyard.oci.runtime_spec import Process, Spec
+    from dockyard.runtime.channel import Channel
+
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+_KEYCTL_JOIN_SESSION_KEYRING = 1
+
+
+class InitConfig:
+    """What the runtime hands to the processes it forks."""
+
+    __slots__ = ("bundle", "console_fd", "container_id", "no_new_keyring", "no_pivot",
+                 "preserve_fds", "rootfs", "spec", "state_dir_fd")
+
+    def __init__(self, container_id: str, spec: Spec, bundle: str, rootfs: str, state_dir_fd: int,
+                 console_fd: int | None, preserve_fds: int, no_pivot: bool,
+                 no_new_keyring: bool) -> None:
+        self.container_id = container_id
+        self.spec = spec
+        self.bundle = bundle
+        self.rootfs = rootfs
+        self.state_dir_fd = state_dir_fd
+        self.console_fd = console_fd
+        self.preserve_fds = preserve_fds
+        self.no_pivot = no_pivot
+        self.no_new_keyring = no_new_keyring
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, DockyardError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"{exc.strerror or exc}{where}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def intermediate(cfg: InitConfig, chan: Channel) -> NoReturn:
+    try:
+        word, _ = chan.recv()
+        if word != "go":
+            os._exit(1)
+        spec = cfg.spec
+        _join_namespaces(spec)
+        user = spec.namespace("user")
+        if user is not None and not user.path:
+            L.unshare(L.CLONE_NEWUSER)
+            chan.send("userns")
+            if chan.recv()[0] != "mapped":
+                os._exit(1)
+            os.setresgid(0, 0, 0)
+            os.setresuid(0, 0, 0)
+        flags = 0
+        for ns in spec.linux.namespaces:
+            if not ns.path and ns.type not in ("user", "cgroup"):
+                flags |= L.NAMESPACE_FLAGS[ns.type]
+        if flags:
+            L.unshare(flags)
+        if flags & L.CLONE_NEWTIME and spec.linux.time_offsets:
+            _write_time_offsets(spec.linux.time_offsets)
+        pid = os.fork()
+        if pid == 0:
+            container_init(cfg, chan)
+        chan.send("pid", str(pid))
+        os._exit(0)
+    except BaseException as exc:
+        try:
+            chan.send("error", _describe(exc))
+        finally:
+            os._exit(1)
+
+
+def _join_namespaces(spec: Spec) -> None:
+    # The user namespace first: joining the others may need its privileges.
+    joins = sorted((ns for ns in spec.linux.namespaces if ns.path), key=lambda n: n.type != "user")
+    for ns in joins:
+        try:
+            fd = os.open(ns.path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as exc:
+            raise DockyardError(f"cannot open {ns.type} namespace {ns.path}: {exc.strerror}") from exc
+        try:
+            L.setns(fd, L.NAMESPACE_FLAGS[ns.type])
+        except OSError as exc:
+            raise DockyardError(
+                f"cannot join {ns.type} namespace {ns.path}: {exc.strerror}"
+                + (" (is it a namespace of that type?)" if exc.errno == 22 else "")
+            ) from exc
+        finally:
+            os.close(fd)
+
+
+def _write_time_offsets(offsets: dict[str, tuple[int, int]]) -> None:
+    clock_ids = {"monotonic": 1, "boottime": 7}
+    with open("/proc/self/timens_offsets", "w") as f:
+        for clock, (secs, nanosecs) in offsets.items():
+            f.write(f"{clock_ids[clock]} {secs} {nanosecs}\n")
+
+
+def container_init(cfg: InitConfig, chan: Channel) -> NoReturn:
+    ready = False
+    try:
+        path, env = _setup(cfg, chan)
+        ready = True
+        _wait_and_exec(cfg, path, env)
+    except BaseException as exc:
+        message = _describe(exc)
+        try:
+            if not ready:
+                chan.send("error", message)
+            else:
+                # The runtime that created us is gone; ``start`` reads the fifo.
+                _report_to_start(cfg, message)
+        finally:
+            os._exit(1)
+
+
+def _preload(spec: Spec) -> None:
+    """Import now what the code after pivot_root needs: the host's stdlib is gone then."""
+    import resource  # noqa: F401
+
+    if spec.process is not None and spec.process.terminal:
+        import _socket  # noqa: F401
+    if "startContainer" in spec.hooks:
+        import dockyard.runtime.hooks
+
+        dockyard.runtime.hooks.preload()
+
+
+def _setup(cfg: InitConfig, chan: Channel) -> tuple[str, dict[str, str]]:
+    spec = cfg.spec
+    _preload(spec)
+    process = spec.process
+    assert process is not None  # checked by create
+    os.setsid()
+    L.prctl(L.PR_SET_DUMPABLE, 0)  # nothing in the container may ptrace or read our fds
+    cgroup_ns = spec.namespace("cgroup")
+    if cgroup_ns is not None and not cgroup_ns.path:
+        L.unshare(L.CLONE_NEWCGROUP)  # after the runtime placed us in our cgroup
+    if not cfg.no_new_keyring:
+        _join_session_keyring(cfg.container_id)
+    if process.oom_score_adj is not None:
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write(str(process.oom_score_adj))
+    in_userns = spec.namespace("user") is not None
+    mount_ns = spec.namespace("mount")
+    new_mount_ns = mount_ns is not None and not mount_ns.path
+    if new_mount_ns:
+        rootfs.prepare_root(cfg.rootfs, spec.linux.rootfs_propagation)
+        root_fd = os.open(cfg.rootfs, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            dev_from_host = False
+            for index, mount in enumerate(spec.mounts):
+                rootfs.mount_one(root_fd, mount, f"mounts[{index}]", cfg.bundle, in_userns,
+                                 cgroup_ns is not None)
+                if mount.destination.rstrip("/") == "/dev" and "bind" in (mount.type, *mount.options):
+                    dev_from_host = True
+            if not dev_from_host:
+                rootfs.make_devices(root_fd, spec.linux.devices, in_userns)
+                has_devpts = any(m.type == "devpts" for m in spec.mounts)
+                rootfs.make_dev_links(root_fd, has_devpts)
+        finally:
+            os.close(root_fd)
+    chan.send("createRuntime")
+    word, state_json = chan.recv()
+    if word != "ok":
+        os._exit(1)
+    if "createContainer" in spec.hooks:
+        from dockyard.runtime.hooks import run_hooks
+
+        run_hooks("createContainer", spec.hooks["createContainer"], jsonio.loads(state_json))
+    if new_mount_ns:
+        rootfs.pivot_into(cfg.rootfs, cfg.no_pivot)
+        if spec.linux.rootfs_propagation:
+            rootfs.set_propagation(spec.linux.rootfs_propagation)
+    else:
+        os.chroot(cfg.rootfs)
+        os.chdir("/")
+    root_fd = os.open("/", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        rootfs.write_sysctls(spec)
+        if spec.hostname:
+            L.sethostname(spec.hostname)
+        if spec.domainname:
+            L.setdomainname(spec.domainname)
+        if new_mount_ns:
+            rootfs.readonly_paths(root_fd, spec.linux.readonly_paths)
+            rootfs.mask_paths(root_fd, spec.linux.masked_paths)
+            if spec.root_readonly:
+                rootfs.readonly_root()
+        if process.terminal:
+            _setup_terminal(cfg, process)
+        _setup_process(cfg, process, root_fd)
+    finally:
+        os.close(root_fd)
+    path, env = find_executable(process)
+    chan.send("ready")
+    chan.close()
+    return path, env
+
+
+def _join_session_keyring(name: str) -> None:
+    try:
+        L.keyctl(_KEYCTL_JOIN_SESSION_KEYRING, name)
+    except OSError as exc:
+        if exc.errno not in (38, 1, 13, 122):  # ENOSYS, EPERM, EACCES, EDQUOT: keep the old one
+            raise
+
+
+def _setup_terminal(cfg: InitConfig, process: Process) -> None:
+    """A new pty in the container's devpts; the master goes to --console-socket."""
+    if cfg.console_fd is None:
+        raise DockyardError("process.terminal is set but no console socket was given")
+    import _socket
+
+    master = os.open("/dev/ptmx", os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
+    try:
+        L.ioctl_int(master, L.TIOCSPTLCK, 0)  # unlockpt
+        number = L.ioctl_get_int(master, L.TIOCGPTN)
+        name = f"/dev/pts/{number}"
+        slave = os.open(name, os.O_RDWR | os.O_NOCTTY)
+        os.fchown(slave, process.user.uid, process.user.gid)
+        if process.console_size:
+            L.set_window_size(slave, *process.console_size)
+        sock = _socket.socket(fileno=cfg.console_fd)
+        try:
+            sock.sendmsg([name.encode()], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS,
+                                            master.to_bytes(4, "little"))])
+        finally:
+            sock.close()
+    finally:
+        os.close(master)
+    L.ioctl_none(slave, L.TIOCSCTTY, 0)
+    for fd in (0, 1, 2):
+        os.dup2(slave, fd)
+    os.close(slave)
+
+
+def _setup_process(cfg: InitConfig, process: Process, root_fd: int) -> None:
+    import resource
+
+    spec = cfg.spec
+    # The working directory, made inside the root if missing, and proven to be
+    # inside it: a cwd through a leaked descriptor (/proc/self/fd/N) would not be.
+    try:
+        fd = inroot.mkdir_all(root_fd, process.cwd)
+        os.close(fd)
+        os.chdir(process.cwd)
+        os.getcwd()
+    except OSError as exc:
+        raise DockyardError(f"process.cwd {process.cwd}: {exc.strerror or exc}") from exc
+    for index, limit in enumerate(process.rlimits):
+        number = getattr(resource, limit.type, None)
+        if number is None:
+            raise InvalidSpec(f"process.rlimits[{index}].type", f"unknown rlimit {limit.type}")
+        try:
+            resource.setrlimit(number, (limit.soft, limit.hard))
+        except (OSError, ValueError) as exc:
+            raise DockyardError(
+                f"process.rlimits[{index}]: cannot set {limit.type} to "
+                f"{limit.soft}/{limit.hard}: {exc}"
+            ) from exc
+    if spec.linux.personality:
+        L.personality(L.PER_LINUX32 if spec.linux.personality == "LINUX32" else L.PER_LINUX)
+    os.umask(process.user.umask if process.user.umask is not None else 0o022)
+    caps = process.capabilities
+    if caps is not None:
+        try:
+            masks = [capabilities.mask_of(getattr(caps, kind), f"process.capabilities.{kind}")
+                     for kind in ("bounding", "effective", "permitted", "inheritable", "ambient")]
+        except ValueError as exc:
+            raise InvalidSpec("process.capabilities", str(exc)) from exc
+        capabilities.drop_bounding(masks[0])
+        L.prctl(L.PR_SET_KEEPCAPS, 1)
+    _set_ids(cfg, process)
+    if caps is not None:
+        L.prctl(L.PR_SET_KEEPCAPS, 0)
+        capabilities.apply(masks[1], masks[2], masks[3], masks[4])
+    if process.no_new_privileges:
+        L.prctl(L.PR_SET_NO_NEW_PRIVS, 1)
+    # Nothing of the runtime's reaches the container: every descriptor past
+    # stdio and the preserved ones closes on exec.
+    first_closed = 3 + cfg.preserve_fds
+    L.close_range(first_closed, 0xFFFFFFFF, L.CLOSE_RANGE_CLOEXEC)
+    for fd in range(3, first_closed):
+        try:
+            os.set_inheritable(fd, True)
+        except OSError:
+            pass
+
+
+def _set_ids(cfg: InitConfig, process: Process) -> None:
+    user = process.user
+    try:
+        if _setgroups_allowed():
+            os.setgroups(user.additional_gids)
+        os.setresgid(user.gid, user.gid, user.gid)
+        os.setresuid(user.uid, user.uid, user.uid)
+    except OSError as exc:
+        raise DockyardError(
+            f"cannot become uid {user.uid} gid {user.gid}: {exc.strerror}"
+            + (" (is it mapped in the user namespace?)" if exc.errno == 22 else "")
+        ) from exc
+
+
+def _setgroups_allowed() -> bool:
+    try:
+        with open("/proc/self/setgroups") as f:
+            return f.read().strip() != "deny"
+    except OSError:
+        return True
+
+
+def find_executable(process: Process) -> tuple[str, dict[str, str]]:
+    env: dict[str, str] = {}
+    for entry in process.env:
+        key, sep, value = entry.partition("=")
+        if sep:
+            env[key] = value
+    if not process.args:
+        raise InvalidSpec("process.args", "must name the program to run")
+    name = process.args[0]
+    if "/" in name:
+        candidates = [name]
+    else:
+        candidates = [f"{d or '.'}/{name}" for d in env.get("PATH", DEFAULT_PATH).split(":")]
+    for path in candidates:
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return path, env
+    if "/" in name:
+        raise DockyardError(f'exec: "{name}": no such file or executable')
+    raise DockyardError(f'exec: "{name}": executable file not found in $PATH')
+
+
+def _wait_and_exec(cfg: InitConfig, path: str, env: dict[str, str]) -> NoReturn:
+    process = cfg.spec.process
+    assert process is not None
+    # Blocks until ``start`` opens the other end.
+    fifo = os.open("exec.fifo", os.O_WRONLY | os.O_CLOEXEC, dir_fd=cfg.state_dir_fd)
+    os.close(cfg.state_dir_fd)
+    hooks = cfg.spec.hooks.get("startContainer")
+    if hooks:
+        from dockyard.runtime.hooks import run_hooks
+
+        state = {"ociVersion": cfg.spec.oci_version, "id": cfg.container_id, "status": "created",
+                 "pid": os.getpid(), "bundle": cfg.bundle, "annotations": cfg.spec.annotations}
+        try:
+            run_hooks("startContainer", hooks, state)
+        except HookFailed as exc:
+            os.write(fifo, b"E" + str(exc).encode())
+            os._exit(1)
+    os.write(fifo, b"0")
+    try:
+        os.execve(path, process.args, env)
+    except OSError as exc:
+        os.write(fifo, f"exec {path}: {exc.strerror}".encode())
+    os._exit(127)
+
+
+def _report_to_start(cfg: InitConfig, message: str) -> None:
+    try:
+        fifo = os.open("exec.fifo", os.O_WRONLY | os.O_CLOEXEC, dir_fd=cfg.state_dir_fd)
+        os.write(fifo, b"E" + message.encode())
+    except OSError:
+        pass

@@ -1,0 +1,65 @@
+"""``run``: create, start and, unless detached, wait for the container and delete it."""
+
+from __future__ import annotations
+
+import os
+
+from dockyard.linux import libc as L
+from dockyard.runtime.container import delete, start
+from dockyard.runtime.create import CreateOptions, create
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from dockyard.runtime.container import Warn
+
+# Signals a foreground ``run`` passes on to the container (runc forwards all it can catch).
+_FORWARDED = (1, 2, 3, 10, 12, 14, 15, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30)
+
+
+def run(root: str, container_id: str, opts: CreateOptions, detach: bool, keep: bool,
+        warn: Warn) -> int:
+    if detach:
+        create(root, container_id, opts)
+        try:
+            start(root, container_id, warn)
+        except BaseException:
+            delete(root, container_id, True, warn)
+            raise
+        return 0
+    # The init is our grandchild; as a subreaper we inherit it when the
+    # intermediate process exits, and can wait for it.
+    L.prctl(L.PR_SET_CHILD_SUBREAPER, 1)
+    state = create(root, container_id, opts)
+    try:
+        _forward_signals(state.pid)
+        start(root, container_id, warn)
+        status = _wait_for(state.pid)
+    finally:
+        if not keep:
+            delete(root, container_id, True, warn)
+    return status
+
+
+def _forward_signals(pid: int) -> None:
+    import _signal
+
+    def forward(signum: int, frame: object) -> None:
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
+
+    for signum in _FORWARDED:
+        _signal.signal(signum, forward)
+
+
+def _wait_for(pid: int) -> int:
+    """Reap children until ``pid`` exits; its exit status, 128+N if signal N killed it."""
+    while True:
+        try:
+            reaped, status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            return 255
+        if reaped == pid:
+            code = os.waitstatus_to_exitcode(status)
+            return 128 - code if code < 0 else code

@@ -1,0 +1,193 @@
+"""The container's state on disk and the lifecycle it moves through.
+
+Each container has a directory ``<root>/<id>/`` holding ``state.json`` (what
+the runtime knows) and, while the container is created but not started,
+``exec.fifo`` (the init process waits on it). The status is never stored:
+it is derived from the init process and the fifo each time, so a killed
+runtime or a container that died on its own can never leave a stale status.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from dockyard.errors import Conflict, InvalidArgument, NotFound
+from dockyard.linux import proc
+from dockyard.oci import jsonio
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+CREATING = "creating"
+CREATED = "created"
+RUNNING = "running"
+PAUSED = "paused"
+STOPPED = "stopped"
+
+STATE_FILE = "state.json"
+EXEC_FIFO = "exec.fifo"
+
+#: which statuses each verb accepts (runc's can_start/can_kill/... checks)
+ALLOWED = {
+    "start": (CREATED,),
+    "kill": (CREATED, RUNNING, PAUSED),
+    "delete": (STOPPED, CREATED),
+    "pause": (RUNNING,),
+    "resume": (PAUSED,),
+    "exec": (CREATED, RUNNING),
+}
+
+_HINTS = {
+    "start": "only a created container can be started",
+    "kill": "it has no process left to signal",
+    "delete": "stop it first or use delete -f",
+    "pause": "only a running container can be paused",
+    "resume": "only a paused container can be resumed",
+    "exec": "it is not running",
+}
+
+
+def valid_id(container_id: str) -> str:
+    """Ids become directory names: refuse anything that could escape the root dir."""
+    if (
+        not container_id
+        or container_id in (".", "..")
+        or len(container_id) > 1024
+        or not all(c.isalnum() or c in "_+-." for c in container_id)
+    ):
+        raise InvalidArgument(f"invalid container id {container_id!r}: use letters, digits and _+-.")
+    return container_id
+
+
+def rfc3339_now() -> str:
+    ns = time.time_ns()
+    seconds, fraction = divmod(ns, 1_000_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{fraction:09d}Z"
+
+
+class ContainerState:
+    """What ``state.json`` holds; ``status`` is filled in when loaded."""
+
+    __slots__ = (
+        "annotations",
+        "bundle",
+        "cgroup_paths",
+        "config",
+        "created",
+        "dir",
+        "id",
+        "init_start_time",
+        "owner",
+        "pid",
+        "rootfs",
+        "status",
+    )
+
+    def __init__(self, container_id: str, directory: str, bundle: str, rootfs: str,
+                 config: dict[str, Any]) -> None:
+        self.id = container_id
+        self.dir = directory
+        self.bundle = bundle
+        self.rootfs = rootfs
+        self.config = config
+        self.pid = 0
+        self.init_start_time = 0
+        self.created = rfc3339_now()
+        self.owner = ""
+        self.annotations: dict[str, str] = dict(config.get("annotations") or {})
+        self.cgroup_paths: dict[str, str] = {}
+        self.status = CREATING
+
+    # -- persistence
+
+    def save(self) -> None:
+        doc = {
+            "id": self.id,
+            "pid": self.pid,
+            "init_start_time": self.init_start_time,
+            "bundle": self.bundle,
+            "rootfs": self.rootfs,
+            "created": self.created,
+            "owner": self.owner,
+            "cgroup_paths": self.cgroup_paths,
+            "config": self.config,
+        }
+        tmp = f"{self.dir}/.{STATE_FILE}.tmp"
+        with open(tmp, "w") as f:
+            f.write(jsonio.dumps_compact(doc))
+        os.rename(tmp, f"{self.dir}/{STATE_FILE}")  # readers never see half a file
+
+    @classmethod
+    def load(cls, root: str, container_id: str) -> ContainerState:
+        directory = f"{root}/{valid_id(container_id)}"
+        try:
+            with open(f"{directory}/{STATE_FILE}", "rb") as f:
+                doc = jsonio.loads(f.read())
+        except FileNotFoundError:
+            if os.path.isdir(directory):
+                # Made by a create that has not finished (or was killed mid-way).
+                state = cls(container_id, directory, "", "", {})
+                state.status = CREATING
+                return state
+            raise NotFound(f"container {container_id} does not exist") from None
+        state = cls(container_id, directory, doc["bundle"], doc["rootfs"], doc["config"])
+        state.pid = doc["pid"]
+        state.init_start_time = doc["init_start_time"]
+        state.created = doc["created"]
+        state.owner = doc.get("owner", "")
+        state.cgroup_paths = doc.get("cgroup_paths", {})
+        state.status = state.current_status()
+        return state
+
+    def current_status(self) -> str:
+        if not self.pid:
+            return CREATING
+        if not proc.is_alive(self.pid, self.init_start_time):
+            return STOPPED
+        if os.path.exists(f"{self.dir}/{EXEC_FIFO}"):
+            return CREATED
+        freezer = self.cgroup_paths.get("freezer")
+        if freezer and _is_frozen(freezer):
+            return PAUSED
+        return RUNNING
+
+    def require(self, verb: str) -> None:
+        """Refuse a verb the current status does not allow, saying why and what to do."""
+        if self.status not in ALLOWED[verb]:
+            raise Conflict(
+                f"container {self.id} is {self.status}: cannot {verb} it ({_HINTS[verb]})"
+            )
+
+    def oci_state(self) -> dict[str, Any]:
+        """The runtime spec's state object, as ``state`` prints it and hooks receive it."""
+        return {
+            "ociVersion": self.config.get("ociVersion", "1.2.0"),
+            "id": self.id,
+            "pid": self.pid if self.status != STOPPED else 0,
+            "status": self.status,
+            "bundle": self.bundle,
+            "rootfs": self.rootfs,
+            "created": self.created,
+            "owner": self.owner,
+            "annotations": self.annotations,
+        }
+
+
+def _is_frozen(path: str) -> bool:
+    for name in ("freezer.state", "cgroup.freeze"):
+        try:
+            with open(f"{path}/{name}") as f:
+                value = f.read().strip()
+        except OSError:
+            continue
+        return value in ("FROZEN", "FREEZING", "1")
+    return False
+
+
+def list_ids(root: str) -> list[str]:
+    try:
+        return sorted(e for e in os.listdir(root) if not e.startswith("."))
+    except FileNotFoundError:
+        return []
