@@ -80,8 +80,22 @@ class Context:
             sys.stderr.write(message + "\n")
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+def main() -> None:
+    """The console entry point: run, flush, and leave without interpreter teardown.
+
+    Finalisation (module and object teardown) costs ~4 ms and frees nothing
+    the kernel would not; a runtime is called for every container start.
+    """
+    code = run_cli(sys.argv[1:])
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        code = code or 1
+    os._exit(code)
+
+
+def run_cli(argv: list[str]) -> int:
     ctx = Context("/run/dockyard-runtime", "", "text", False)
     try:
         opts = parse(argv, GLOBAL_FLAGS, stop_at_positional=True)
@@ -116,4 +130,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -1,4 +1,4 @@
-"""Thin ctypes bindings to the libc calls and syscalls Python's ``os`` lacks.
+"""Thin bindings (through ctypes' C core) to the libc calls and syscalls Python's ``os`` lacks.
 
 Every function raises ``OSError(errno, message)`` on failure, as ``os`` does;
 callers translate into Dockyard errors at their own boundary.
@@ -6,13 +6,55 @@ callers translate into Dockyard errors at their own boundary.
 
 from __future__ import annotations
 
-import ctypes
 import os
 
-_libc = ctypes.CDLL(None, use_errno=True)
-_syscall = _libc.syscall
-_syscall.restype = ctypes.c_long
+import _ctypes
 
+# ``ctypes`` costs ~8 ms to import here (it defines dozens of types and pulls
+# in ``struct``); these few calls need only its C core and five types.
+
+
+class _Long(_ctypes._SimpleCData):
+    _type_ = "l"
+
+
+class _Int(_ctypes._SimpleCData):
+    _type_ = "i"
+
+
+class _UInt(_ctypes._SimpleCData):
+    _type_ = "I"
+
+
+class _ULong(_ctypes._SimpleCData):
+    _type_ = "L"
+
+
+class _Char(_ctypes._SimpleCData):
+    _type_ = "c"
+
+
+class _Function(_ctypes.CFuncPtr):
+    _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_USE_ERRNO
+    _restype_ = _Int
+
+
+_HANDLE = _ctypes.dlopen(None, 0)
+
+
+def _function(name: str, restype: type = _Int) -> _Function:
+    fn = _Function(_ctypes.dlsym(_HANDLE, name))
+    fn.restype = restype
+    return fn
+
+
+def _buffer(size: int) -> _ctypes.Array:
+    """A zeroed, writable C buffer the kernel can fill."""
+    kind = type("_Buf", (_ctypes.Array,), {"_type_": _Char, "_length_": size})
+    return kind()
+
+
+_syscall = _function("syscall", _Long)
 _MACHINE = os.uname().machine
 # Syscalls without a glibc wrapper; numbers from the kernel's syscall tables.
 _PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}[_MACHINE]
@@ -126,15 +168,15 @@ TIOCSPTLCK = 0x40045431
 
 def _check(result: int) -> int:
     if result < 0:
-        err = ctypes.get_errno()
+        err = _ctypes.get_errno()
         raise OSError(err, os.strerror(err))
     return result
 
 
-def _check_path(result: int, *paths: str) -> int:
+def _check_path(result: int, path: str) -> int:
     if result < 0:
-        err = ctypes.get_errno()
-        raise OSError(err, os.strerror(err), *paths[:1])
+        err = _ctypes.get_errno()
+        raise OSError(err, os.strerror(err), path)
     return result
 
 
@@ -142,100 +184,90 @@ def _b(value: str | None) -> bytes | None:
     return None if value is None else os.fsencode(value)
 
 
-_libc.mount.argtypes = (ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
-                        ctypes.c_char_p)
-_libc.umount2.argtypes = (ctypes.c_char_p, ctypes.c_int)
-_libc.unshare.argtypes = (ctypes.c_int,)
-_libc.setns.argtypes = (ctypes.c_int, ctypes.c_int)
-_libc.sethostname.argtypes = (ctypes.c_char_p, ctypes.c_size_t)
-_libc.setdomainname.argtypes = (ctypes.c_char_p, ctypes.c_size_t)
-_libc.prctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
-                        ctypes.c_ulong)
-_libc.personality.argtypes = (ctypes.c_ulong,)
+def _u64s(*values: int) -> bytes:
+    return b"".join(v.to_bytes(8, "little") for v in values)
+
+
+_mount = _function("mount")
+_umount2 = _function("umount2")
+_unshare = _function("unshare")
+_setns = _function("setns")
+_sethostname = _function("sethostname")
+_setdomainname = _function("setdomainname")
+_prctl = _function("prctl")
+_personality = _function("personality")
+_capset = _function("capset")
+_capget = _function("capget")
+_ioctl = _function("ioctl")
 
 
 def mount(source: str | None, target: str, fstype: str | None, flags: int = 0,
           data: str | None = None) -> None:
-    _check_path(_libc.mount(_b(source), _b(target), _b(fstype), flags, _b(data)), target)
+    _check_path(_mount(_b(source), _b(target), _b(fstype), _ULong(flags), _b(data)), target)
 
 
 def umount2(target: str, flags: int = 0) -> None:
-    _check_path(_libc.umount2(_b(target), flags), target)
+    _check_path(_umount2(_b(target), _Int(flags)), target)
 
 
 def pivot_root(new_root: str, put_old: str) -> None:
-    _check_path(_syscall(_PIVOT_ROOT, _b(new_root), _b(put_old)), new_root)
+    _check_path(_syscall(_Long(_PIVOT_ROOT), _b(new_root), _b(put_old)), new_root)
 
 
 def unshare(flags: int) -> None:
-    _check(_libc.unshare(flags))
+    _check(_unshare(_Int(flags)))
 
 
 def setns(fd: int, nstype: int) -> None:
-    _check(_libc.setns(fd, nstype))
+    _check(_setns(_Int(fd), _Int(nstype)))
 
 
 def sethostname(name: str) -> None:
     raw = name.encode()
-    _check(_libc.sethostname(raw, len(raw)))
+    _check(_sethostname(raw, _ULong(len(raw))))
 
 
 def setdomainname(name: str) -> None:
     raw = name.encode()
-    _check(_libc.setdomainname(raw, len(raw)))
+    _check(_setdomainname(raw, _ULong(len(raw))))
 
 
 def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 0) -> int:
-    return _check(_libc.prctl(option, arg2, arg3, arg4, arg5))
-
+    return _check(_prctl(_Int(option), _ULong(arg2), _ULong(arg3), _ULong(arg4), _ULong(arg5)))
 
 
 def keyctl(operation: int, name: str) -> int:
     """keyctl(2) with one string argument (KEYCTL_JOIN_SESSION_KEYRING)."""
-    return _check(_syscall(_KEYCTL, ctypes.c_int(operation), _b(name)))
+    return _check(_syscall(_Long(_KEYCTL), _Long(operation), _b(name)))
 
 
 def personality(persona: int) -> None:
-    _check(_libc.personality(persona))
+    _check(_personality(_ULong(persona)))
 
 
 def close_range(first: int, last: int = 0xFFFFFFFF, flags: int = 0) -> None:
-    _check(_syscall(_CLOSE_RANGE, ctypes.c_uint(first), ctypes.c_uint(last),
-                    ctypes.c_uint(flags)))
-
-
-class _OpenHow(ctypes.Structure):
-    _fields_ = (("flags", ctypes.c_uint64), ("mode", ctypes.c_uint64),
-                ("resolve", ctypes.c_uint64))
+    _check(_syscall(_Long(_CLOSE_RANGE), _UInt(first), _UInt(last), _UInt(flags)))
 
 
 def openat2(dirfd: int, path: str, flags: int, mode: int = 0, resolve: int = 0) -> int:
-    how = _OpenHow(flags, mode, resolve)
+    how = _u64s(flags, mode, resolve)  # struct open_how
     return _check_path(
-        _syscall(_OPENAT2, ctypes.c_int(dirfd), _b(path), ctypes.byref(how),
-                 ctypes.c_size_t(ctypes.sizeof(how))),
-        path,
+        _syscall(_Long(_OPENAT2), _Int(dirfd), _b(path), how, _ULong(len(how))), path
     )
-
-
-class _MountAttr(ctypes.Structure):
-    _fields_ = (("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64),
-                ("propagation", ctypes.c_uint64), ("userns_fd", ctypes.c_uint64))
 
 
 def mount_setattr(dirfd: int, path: str, flags: int, attr_set: int, attr_clr: int = 0,
                   propagation: int = 0) -> None:
-    attr = _MountAttr(attr_set, attr_clr, propagation, 0)
+    attr = _u64s(attr_set, attr_clr, propagation, 0)  # struct mount_attr
     _check_path(
-        _syscall(_MOUNT_SETATTR, ctypes.c_int(dirfd), _b(path), ctypes.c_uint(flags),
-                 ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr))),
+        _syscall(_Long(_MOUNT_SETATTR), _Int(dirfd), _b(path), _UInt(flags), attr,
+                 _ULong(len(attr))),
         path,
     )
 
 
 def pidfd_send_signal(pidfd: int, sig: int) -> None:
-    _check(_syscall(_PIDFD_SEND_SIGNAL, ctypes.c_int(pidfd), ctypes.c_int(sig), None,
-                    ctypes.c_uint(0)))
+    _check(_syscall(_Long(_PIDFD_SEND_SIGNAL), _Int(pidfd), _Int(sig), None, _UInt(0)))
 
 
 # ---------------------------------------------------------------- capabilities
@@ -243,57 +275,45 @@ def pidfd_send_signal(pidfd: int, sig: int) -> None:
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
 
-class _CapHeader(ctypes.Structure):
-    _fields_ = (("version", ctypes.c_uint32), ("pid", ctypes.c_int))
-
-
-class _CapData(ctypes.Structure):
-    _fields_ = (("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
-                ("inheritable", ctypes.c_uint32))
+def _cap_header(pid: int) -> bytes:
+    return _LINUX_CAPABILITY_VERSION_3.to_bytes(4, "little") + pid.to_bytes(4, "little", signed=True)
 
 
 def capset(effective: int, permitted: int, inheritable: int) -> None:
     """Set this thread's capability sets (bit masks of capability numbers)."""
-    header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
-    data = (_CapData * 2)(
-        _CapData(effective & 0xFFFFFFFF, permitted & 0xFFFFFFFF, inheritable & 0xFFFFFFFF),
-        _CapData(effective >> 32, permitted >> 32, inheritable >> 32),
+    data = b"".join(
+        (mask >> shift & 0xFFFFFFFF).to_bytes(4, "little")
+        for shift in (0, 32)
+        for mask in (effective, permitted, inheritable)
     )
-    _check(_libc.capset(ctypes.byref(header), data))
+    _check(_capset(_cap_header(0), data))
 
 
 def capget(pid: int = 0) -> tuple[int, int, int]:
     """(effective, permitted, inheritable) of a thread, as bit masks."""
-    header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, pid)
-    data = (_CapData * 2)()
-    _check(_libc.capget(ctypes.byref(header), data))
-    return (
-        data[0].effective | data[1].effective << 32,
-        data[0].permitted | data[1].permitted << 32,
-        data[0].inheritable | data[1].inheritable << 32,
-    )
+    data = _buffer(24)
+    _check(_capget(_cap_header(pid), data))
+    raw = data.raw
+    words = [int.from_bytes(raw[i : i + 4], "little") for i in range(0, 24, 4)]
+    return words[0] | words[3] << 32, words[1] | words[4] << 32, words[2] | words[5] << 32
 
 
 def ioctl_int(fd: int, request: int, value: int) -> int:
-    arg = ctypes.c_int(value)
-    return _check(_libc.ioctl(fd, ctypes.c_ulong(request), ctypes.byref(arg)))
+    arg = _buffer(4)
+    arg.raw = value.to_bytes(4, "little", signed=True)
+    return _check(_ioctl(_Int(fd), _ULong(request), arg))
 
 
 def ioctl_get_int(fd: int, request: int) -> int:
-    arg = ctypes.c_uint(0)
-    _check(_libc.ioctl(fd, ctypes.c_ulong(request), ctypes.byref(arg)))
-    return arg.value
+    arg = _buffer(4)
+    _check(_ioctl(_Int(fd), _ULong(request), arg))
+    return int.from_bytes(arg.raw, "little")
 
 
 def ioctl_none(fd: int, request: int, arg: int = 0) -> int:
-    return _check(_libc.ioctl(fd, ctypes.c_ulong(request), ctypes.c_ulong(arg)))
-
-
-class _Winsize(ctypes.Structure):
-    _fields_ = (("rows", ctypes.c_ushort), ("cols", ctypes.c_ushort),
-                ("xpixel", ctypes.c_ushort), ("ypixel", ctypes.c_ushort))
+    return _check(_ioctl(_Int(fd), _ULong(request), _ULong(arg)))
 
 
 def set_window_size(fd: int, rows: int, cols: int) -> None:
-    size = _Winsize(rows, cols, 0, 0)
-    _check(_libc.ioctl(fd, ctypes.c_ulong(TIOCSWINSZ), ctypes.byref(size)))
+    size = b"".join(v.to_bytes(2, "little") for v in (rows, cols, 0, 0))  # struct winsize
+    _check(_ioctl(_Int(fd), _ULong(TIOCSWINSZ), size))

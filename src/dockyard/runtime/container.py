@@ -12,6 +12,7 @@ from dockyard.runtime.state import (
     STOPPED,
     ContainerState,
     list_ids,
+    remove_dir,
 )
 
 TYPE_CHECKING = False
@@ -153,9 +154,7 @@ def delete(root: str, container_id: str, force: bool, warn: Warn) -> None:
         from dockyard.runtime.hooks import run_hooks_warn
 
         run_hooks_warn("poststop", poststop, state.oci_state(), warn)
-    import shutil
-
-    shutil.rmtree(state.dir, ignore_errors=True)
+    remove_dir(state.dir)
 
 
 def list_states(root: str) -> list[ContainerState]:

@@ -9,7 +9,7 @@ from dockyard.linux import proc
 from dockyard.oci import jsonio
 from dockyard.oci.runtime_spec import load_spec
 from dockyard.runtime import channel
-from dockyard.runtime.state import EXEC_FIFO, ContainerState, valid_id
+from dockyard.runtime.state import EXEC_FIFO, ContainerState, remove_dir, valid_id
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -195,6 +195,4 @@ def _abandon(state: ContainerState) -> None:
         except ProcessLookupError:
             pass
         proc.wait_for_exit(state.pid, state.init_start_time, 5)
-    import shutil
-
-    shutil.rmtree(state.dir, ignore_errors=True)
+    remove_dir(state.dir)

@@ -186,6 +186,26 @@ def _is_frozen(path: str) -> bool:
     return False
 
 
+def remove_dir(directory: str) -> None:
+    """Remove a container's state directory (flat: state.json, the fifo, temp files).
+
+    Not shutil.rmtree: importing shutil costs ~18 ms here (it pulls in re).
+    """
+    try:
+        entries = os.listdir(directory)
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        try:
+            os.unlink(f"{directory}/{entry}")
+        except FileNotFoundError:
+            pass
+    try:
+        os.rmdir(directory)
+    except FileNotFoundError:
+        pass
+
+
 def list_ids(root: str) -> list[str]:
     try:
         return sorted(e for e in os.listdir(root) if not e.startswith("."))
