@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 
 
 class CreateOptions:
-    __slots__ = ("bundle", "console_socket", "no_new_keyring", "no_pivot", "pid_file",
-                 "preserve_fds")
+    __slots__ = ("bundle", "console_fd", "console_socket", "no_new_keyring", "no_pivot",
+                 "pid_file", "preserve_fds")
 
     def __init__(self, bundle: str, pid_file: str = "", console_socket: str = "",
                  no_pivot: bool = False, no_new_keyring: bool = False,
@@ -29,6 +29,8 @@ class CreateOptions:
         self.no_pivot = no_pivot
         self.no_new_keyring = no_new_keyring
         self.preserve_fds = preserve_fds
+        #: an already connected console socket (a foreground ``run`` relays itself)
+        self.console_fd: int | None = None
 
 
 def check_spec(spec: Spec) -> None:
@@ -86,12 +88,15 @@ def create(root: str, container_id: str, opts: CreateOptions) -> ContainerState:
 
 
 def _spawn(state: ContainerState, spec: Spec, opts: CreateOptions) -> None:
-    from dockyard.runtime.init import InitConfig, intermediate
+    from dockyard.runtime.init import InitConfig, intermediate, preload
 
+    preload(spec)
     os.mkfifo(f"{state.dir}/{EXEC_FIFO}", 0o622)
     os.chmod(f"{state.dir}/{EXEC_FIFO}", 0o622)  # mkfifo honours the umask
     dir_fd = os.open(state.dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-    console_fd = _connect_console(opts.console_socket) if opts.console_socket else None
+    console_fd = opts.console_fd
+    if opts.console_socket:
+        console_fd = _connect_console(opts.console_socket)
     if spec.process is not None and spec.process.terminal and console_fd is None:
         os.close(dir_fd)
         raise DockyardError("process.terminal needs --console-socket when the runtime detaches")

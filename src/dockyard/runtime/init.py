@@ -74,6 +74,9 @@ def intermediate(cfg: InitConfig, chan: Channel) -> NoReturn:
                 os._exit(1)
             os.setresgid(0, 0, 0)
             os.setresuid(0, 0, 0)
+            # Changing ids made us non-dumpable, which makes our /proc files
+            # root's; we still write timens_offsets there.
+            L.prctl(L.PR_SET_DUMPABLE, 1)
         flags = 0
         for ns in spec.linux.namespaces:
             if not ns.path and ns.type not in ("user", "cgroup"):
@@ -138,13 +141,17 @@ def container_init(cfg: InitConfig, chan: Channel) -> NoReturn:
             os._exit(1)
 
 
-def _preload(spec: Spec) -> None:
-    """Import now what the code after pivot_root needs: the host's stdlib is gone then."""
+def preload(spec: Spec) -> None:
+    """Import what the init needs before forking it.
+
+    After pivot_root the host's stdlib is out of reach, and in a user
+    namespace it may be unreadable even before (/root is 0700).
+    """
     import resource  # noqa: F401
 
     if spec.process is not None and spec.process.terminal:
         import _socket  # noqa: F401
-    if "startContainer" in spec.hooks:
+    if "createContainer" in spec.hooks or "startContainer" in spec.hooks:
         import dockyard.runtime.hooks
 
         dockyard.runtime.hooks.preload()
@@ -152,7 +159,6 @@ def _preload(spec: Spec) -> None:
 
 def _setup(cfg: InitConfig, chan: Channel) -> tuple[str, dict[str, str]]:
     spec = cfg.spec
-    _preload(spec)
     process = spec.process
     assert process is not None  # checked by create
     os.setsid()

@@ -9,11 +9,12 @@ can land a mount outside the root.
 from __future__ import annotations
 
 import os
+import stat
 
 from dockyard.errors import HostError, InvalidSpec
 from dockyard.linux import inroot
 from dockyard.linux import libc as L
-from dockyard.runtime.mountopts import MountOptions, locked_flags
+from dockyard.runtime.mountopts import PROPAGATION, MountOptions, locked_flags
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -45,8 +46,6 @@ def prepare_root(rootfs: str, propagation: str) -> None:
     """Make the root a private-enough mount point of its own, ready for pivot_root."""
     flags = L.MS_SLAVE | L.MS_REC  # runc's default: host mounts still reach us, ours never leak
     if propagation:
-        from dockyard.runtime.mountopts import PROPAGATION
-
         flags = PROPAGATION[propagation]
         if flags & L.MS_SHARED:  # shared on the way in would leak our mounts to the host
             flags = L.MS_SLAVE | L.MS_REC
@@ -244,8 +243,6 @@ def make_devices(root_fd: int, devices: list[Device], in_userns: bool) -> None:
 
 def _make_device(root_fd: int, path: str, kind: str, major: int, minor: int, mode: int,
                  uid: int | None, gid: int | None, in_userns: bool) -> None:
-    import stat
-
     parent_path, _, name = path.rpartition("/")
     parent = inroot.mkdir_all(root_fd, parent_path or "/")
     try:
@@ -324,8 +321,6 @@ def pivot_into(rootfs: str, no_pivot: bool) -> None:
 
 
 def set_propagation(propagation: str) -> None:
-    from dockyard.runtime.mountopts import PROPAGATION
-
     L.mount(None, "/", None, PROPAGATION[propagation])
 
 

@@ -29,15 +29,30 @@ def run(root: str, container_id: str, opts: CreateOptions, detach: bool, keep: b
     # The init is our grandchild; as a subreaper we inherit it when the
     # intermediate process exits, and can wait for it.
     L.prctl(L.PR_SET_CHILD_SUBREAPER, 1)
-    state = create(root, container_id, opts)
+    relay_socket = None
+    if not opts.console_socket and _wants_terminal(opts.bundle):
+        from dockyard.runtime import console
+
+        relay_socket, opts.console_fd = console.socket_pair()
+    state = create(root, container_id, opts)  # takes ownership of opts.console_fd
     try:
         _forward_signals(state.pid)
+        master = console.receive_master(relay_socket) if relay_socket is not None else None
         start(root, container_id, warn)
+        if master is not None:
+            console.relay(master)
         status = _wait_for(state.pid)
     finally:
         if not keep:
             delete(root, container_id, True, warn)
     return status
+
+
+def _wants_terminal(bundle: str) -> bool:
+    from dockyard.oci.runtime_spec import load_spec
+
+    spec = load_spec(os.path.realpath(bundle or "."))
+    return spec.process is not None and spec.process.terminal
 
 
 def _forward_signals(pid: int) -> None:
