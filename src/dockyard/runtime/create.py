@@ -144,10 +144,11 @@ def _drive(state: ContainerState, spec: Spec, chan: channel.Channel, child: int)
         elif word == "createRuntime":
             oci = state.oci_state()
             oci["status"] = "creating"
-            from dockyard.runtime.hooks import run_hooks
-
             for kind in ("prestart", "createRuntime"):
-                run_hooks(kind, spec.hooks.get(kind, []), oci)
+                if kind in spec.hooks:
+                    from dockyard.runtime.hooks import run_hooks
+
+                    run_hooks(kind, spec.hooks[kind], oci)
             oci["status"] = "created"
             chan.send("ok", jsonio.dumps_compact(oci))
         elif word == "ready":
