@@ -13,8 +13,9 @@ from dockyard.errors import InvalidArgument
 class Flag:
     __slots__ = ("default", "dest", "names", "takes_value")
 
-    def __init__(self, names: tuple[str, ...], takes_value: bool, dest: str,
-                 default: object = None) -> None:
+    def __init__(
+        self, names: tuple[str, ...], takes_value: bool, dest: str, default: object = None
+    ) -> None:
         self.names = names
         self.takes_value = takes_value
         self.dest = dest
@@ -35,8 +36,9 @@ class Parsed:
         raise AttributeError(name)
 
 
-def parse(argv: list[str], flags: list[Flag], stop_at_positional: bool = False,
-          command: str = "") -> Parsed:
+def parse(
+    argv: list[str], flags: list[Flag], stop_at_positional: bool = False, command: str = ""
+) -> Parsed:
     by_name = {}
     for f in flags:
         for name in f.names:

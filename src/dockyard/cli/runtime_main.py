@@ -60,8 +60,9 @@ class Context:
         line = format_line(self.log_format if self.log_path else "text", level, message)
         if self.log_path:
             try:
-                fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC,
-                             0o644)
+                fd = os.open(
+                    self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644
+                )
                 try:
                     os.write(fd, line.encode())
                 finally:

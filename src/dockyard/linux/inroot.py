@@ -34,30 +34,56 @@ def open_in_root(root_fd: int, path: str, flags: int = _O_PATH, mode: int = 0) -
 
 
 def mkdir_all(root_fd: int, path: str, mode: int = 0o755) -> int:
-    """Make ``path`` and its parents inside the root; an O_PATH fd of the directory."""
-    parts = _parts(path)
+    """Make ``path`` and its parents inside the root; an O_PATH fd of the directory.
+
+    A dangling symlink on the way is followed the way the kernel would
+    follow it from inside the root (``/abs`` → ``<root>/abs-target``), and
+    the missing directories are made there, as runc's securejoin does.
+    """
     try:
         return open_in_root(root_fd, path, _O_PATH | os.O_DIRECTORY)
     except FileNotFoundError:
         pass
-    for depth in range(1, len(parts) + 1):
+    parts = _parts(path)
+    depth = 1
+    links_followed = 0
+    while depth <= len(parts):
         prefix = "/".join(parts[:depth])
         try:
             os.close(open_in_root(root_fd, prefix, _O_PATH | os.O_DIRECTORY))
+            depth += 1
             continue
         except FileNotFoundError:
             pass
         parent = open_in_root(root_fd, "/".join(parts[: depth - 1]), _O_PATH | os.O_DIRECTORY)
         try:
             os.mkdir(parts[depth - 1], mode, dir_fd=parent)
+            depth += 1
         except FileExistsError:
-            # A dangling symlink: following it inside the root found nothing.
-            raise FileExistsError(
-                17, "exists but does not resolve to a directory inside the root", "/" + prefix
-            ) from None
+            # A dangling symlink: splice its target into the path and go on.
+            links_followed += 1
+            if links_followed > 40:
+                raise OSError(40, "too many levels of symbolic links", path) from None
+            target = os.readlink(parts[depth - 1], dir_fd=parent)
+            base = [] if target.startswith("/") else parts[: depth - 1]
+            parts = _parts("/".join([*base, target, *parts[depth:]]))
+            parts = _clamp(parts)
+            depth = 1
         finally:
             os.close(parent)
-    return open_in_root(root_fd, path, _O_PATH | os.O_DIRECTORY)
+    return open_in_root(root_fd, "/".join(parts), _O_PATH | os.O_DIRECTORY)
+
+
+def _clamp(parts: list[str]) -> list[str]:
+    """Resolve ``..`` lexically, never above the root."""
+    out: list[str] = []
+    for part in parts:
+        if part == "..":
+            if out:
+                out.pop()
+        else:
+            out.append(part)
+    return out
 
 
 def make_file(root_fd: int, path: str, mode: int = 0o644) -> int:
@@ -72,8 +98,13 @@ def make_file(root_fd: int, path: str, mode: int = 0o644) -> int:
     parts = _parts(path)
     parent = mkdir_all(root_fd, "/".join(parts[:-1]))
     try:
-        fd = libc.openat2(parent, parts[-1], os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, mode,
-                          libc.RESOLVE_BENEATH | libc.RESOLVE_NO_SYMLINKS)
+        fd = libc.openat2(
+            parent,
+            parts[-1],
+            os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC,
+            mode,
+            libc.RESOLVE_BENEATH | libc.RESOLVE_NO_SYMLINKS,
+        )
         os.close(fd)
     except FileExistsError:
         pass

@@ -6,9 +6,8 @@ callers translate into Dockyard errors at their own boundary.
 
 from __future__ import annotations
 
-import os
-
 import _ctypes
+import os
 
 # ``ctypes`` costs ~8 ms to import here (it defines dozens of types and pulls
 # in ``struct``); these few calls need only its C core and five types.
@@ -201,8 +200,9 @@ _capget = _function("capget")
 _ioctl = _function("ioctl")
 
 
-def mount(source: str | None, target: str, fstype: str | None, flags: int = 0,
-          data: str | None = None) -> None:
+def mount(
+    source: str | None, target: str, fstype: str | None, flags: int = 0, data: str | None = None
+) -> None:
     _check_path(_mount(_b(source), _b(target), _b(fstype), _ULong(flags), _b(data)), target)
 
 
@@ -256,12 +256,14 @@ def openat2(dirfd: int, path: str, flags: int, mode: int = 0, resolve: int = 0) 
     )
 
 
-def mount_setattr(dirfd: int, path: str, flags: int, attr_set: int, attr_clr: int = 0,
-                  propagation: int = 0) -> None:
+def mount_setattr(
+    dirfd: int, path: str, flags: int, attr_set: int, attr_clr: int = 0, propagation: int = 0
+) -> None:
     attr = _u64s(attr_set, attr_clr, propagation, 0)  # struct mount_attr
     _check_path(
-        _syscall(_Long(_MOUNT_SETATTR), _Int(dirfd), _b(path), _UInt(flags), attr,
-                 _ULong(len(attr))),
+        _syscall(
+            _Long(_MOUNT_SETATTR), _Int(dirfd), _b(path), _UInt(flags), attr, _ULong(len(attr))
+        ),
         path,
     )
 
@@ -276,7 +278,9 @@ _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
 
 def _cap_header(pid: int) -> bytes:
-    return _LINUX_CAPABILITY_VERSION_3.to_bytes(4, "little") + pid.to_bytes(4, "little", signed=True)
+    return _LINUX_CAPABILITY_VERSION_3.to_bytes(4, "little") + pid.to_bytes(
+        4, "little", signed=True
+    )
 
 
 def capset(effective: int, permitted: int, inheritable: int) -> None:

@@ -158,9 +158,12 @@ class Process:
         self.terminal: bool = _bool(d, "terminal", field)
         size = _obj(d.get("consoleSize"), f"{field}.consoleSize")
         self.console_size: tuple[int, int] | None = (
-            (_need_int(size, "height", f"{field}.consoleSize"),
-             _need_int(size, "width", f"{field}.consoleSize"))
-            if size else None
+            (
+                _need_int(size, "height", f"{field}.consoleSize"),
+                _need_int(size, "width", f"{field}.consoleSize"),
+            )
+            if size
+            else None
         )
         self.user = User(_obj(d.get("user"), f"{field}.user"), f"{field}.user")
         self.args: list[str] = _strs(d, "args", field)
@@ -171,7 +174,8 @@ class Process:
         caps = d.get("capabilities")
         self.capabilities: Capabilities | None = (
             Capabilities(_obj(caps, f"{field}.capabilities"), f"{field}.capabilities")
-            if caps is not None else None
+            if caps is not None
+            else None
         )
         self.rlimits: list[Rlimit] = [
             Rlimit(_obj(r, f"{field}.rlimits[{i}]"), f"{field}.rlimits[{i}]")
@@ -217,7 +221,8 @@ class Namespace:
         if self.type not in NAMESPACE_TYPES:
             raise InvalidSpec(
                 f"{field}.type",
-                f"unknown namespace type {self.type!r} (expected one of {', '.join(NAMESPACE_TYPES)})",
+                f"unknown namespace type {self.type!r} "
+                f"(expected one of {', '.join(NAMESPACE_TYPES)})",
             )
         self.path: str = _str(d, "path", field)
 
@@ -326,8 +331,16 @@ class Linux:
         return None
 
 
-_PROPAGATIONS = ("private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable",
-                 "runbindable")
+_PROPAGATIONS = (
+    "private",
+    "rprivate",
+    "slave",
+    "rslave",
+    "shared",
+    "rshared",
+    "unbindable",
+    "runbindable",
+)
 
 
 class Spec:

@@ -17,12 +17,25 @@ if TYPE_CHECKING:
 
 
 class CreateOptions:
-    __slots__ = ("bundle", "console_fd", "console_socket", "no_new_keyring", "no_pivot",
-                 "pid_file", "preserve_fds")
+    __slots__ = (
+        "bundle",
+        "console_fd",
+        "console_socket",
+        "no_new_keyring",
+        "no_pivot",
+        "pid_file",
+        "preserve_fds",
+    )
 
-    def __init__(self, bundle: str, pid_file: str = "", console_socket: str = "",
-                 no_pivot: bool = False, no_new_keyring: bool = False,
-                 preserve_fds: int = 0) -> None:
+    def __init__(
+        self,
+        bundle: str,
+        pid_file: str = "",
+        console_socket: str = "",
+        no_pivot: bool = False,
+        no_new_keyring: bool = False,
+        preserve_fds: int = 0,
+    ) -> None:
         self.bundle = bundle
         self.pid_file = pid_file
         self.console_socket = console_socket
@@ -43,7 +56,11 @@ def check_spec(spec: Spec) -> None:
     if (spec.hostname or spec.domainname) and (uts is None or uts.path):
         raise InvalidSpec("hostname", "needs a new uts namespace (linux.namespaces)")
     user = spec.namespace("user")
-    if user is not None and not user.path and not (spec.linux.uid_mappings and spec.linux.gid_mappings):
+    if (
+        user is not None
+        and not user.path
+        and not (spec.linux.uid_mappings and spec.linux.gid_mappings)
+    ):
         raise InvalidSpec("linux.uidMappings", "a new user namespace needs uid and gid mappings")
     if (spec.linux.uid_mappings or spec.linux.gid_mappings) and user is None:
         raise InvalidSpec("linux.uidMappings", "mappings need a user namespace (linux.namespaces)")
@@ -53,8 +70,10 @@ def check_spec(spec: Spec) -> None:
     for key in spec.linux.sysctl:
         if key.startswith("net.") and spec.namespace("network") is None:
             raise InvalidSpec(f"linux.sysctl.{key}", "needs a network namespace")
-        if (key.startswith(("kernel.msg", "kernel.sem", "kernel.shm", "fs.mqueue."))
-                and spec.namespace("ipc") is None):
+        if (
+            key.startswith(("kernel.msg", "kernel.sem", "kernel.shm", "fs.mqueue."))
+            and spec.namespace("ipc") is None
+        ):
             raise InvalidSpec(f"linux.sysctl.{key}", "needs an ipc namespace")
 
 
@@ -101,8 +120,17 @@ def _spawn(state: ContainerState, spec: Spec, opts: CreateOptions) -> None:
         os.close(dir_fd)
         raise DockyardError("process.terminal needs --console-socket when the runtime detaches")
     ours, theirs = channel.pair()
-    cfg = InitConfig(state.id, spec, state.bundle, state.rootfs, dir_fd, console_fd,
-                     opts.preserve_fds, opts.no_pivot, opts.no_new_keyring)
+    cfg = InitConfig(
+        state.id,
+        spec,
+        state.bundle,
+        state.rootfs,
+        dir_fd,
+        console_fd,
+        opts.preserve_fds,
+        opts.no_pivot,
+        opts.no_new_keyring,
+    )
     child = os.fork()
     if child == 0:
         ours.close()
@@ -158,7 +186,10 @@ def _drive(state: ContainerState, spec: Spec, chan: channel.Channel, child: int)
 
 
 def _write_id_maps(pid: int, spec: Spec) -> None:
-    for name, mappings in (("uid_map", spec.linux.uid_mappings), ("gid_map", spec.linux.gid_mappings)):
+    for name, mappings in (
+        ("uid_map", spec.linux.uid_mappings),
+        ("gid_map", spec.linux.gid_mappings),
+    ):
         text = "".join(f"{m.container_id} {m.host_id} {m.size}\n" for m in mappings)
         try:
             with open(f"/proc/{pid}/{name}", "w") as f:

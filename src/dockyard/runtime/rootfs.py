@@ -99,7 +99,7 @@ def mount_one(root_fd: int, mount: Mount, field: str, bundle: str, in_userns: bo
         target = inroot.open_in_root(root_fd, mount.destination)
         _finish(target, opts)
     except OSError as exc:
-        if fstype == "mqueue" and exc.errno in (1, 13) or fstype == "sysfs" and in_userns:
+        if (fstype == "mqueue" and exc.errno in (1, 13)) or (fstype == "sysfs" and in_userns):
             # Without their namespaces of our own the kernel refuses these; bind the host's.
             _bind_host_fallback(target, fstype, opts)
         else:

@@ -16,8 +16,9 @@ if TYPE_CHECKING:
 _FORWARDED = (1, 2, 3, 10, 12, 14, 15, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30)
 
 
-def run(root: str, container_id: str, opts: CreateOptions, detach: bool, keep: bool,
-        warn: Warn) -> int:
+def run(
+    root: str, container_id: str, opts: CreateOptions, detach: bool, keep: bool, warn: Warn
+) -> int:
     if detach:
         create(root, container_id, opts)
         try:

@@ -57,7 +57,9 @@ def valid_id(container_id: str) -> str:
         or len(container_id) > 1024
         or not all(c.isalnum() or c in "_+-." for c in container_id)
     ):
-        raise InvalidArgument(f"invalid container id {container_id!r}: use letters, digits and _+-.")
+        raise InvalidArgument(
+            f"invalid container id {container_id!r}: use letters, digits and _+-."
+        )
     return container_id
 
 
@@ -85,8 +87,9 @@ class ContainerState:
         "status",
     )
 
-    def __init__(self, container_id: str, directory: str, bundle: str, rootfs: str,
-                 config: dict[str, Any]) -> None:
+    def __init__(
+        self, container_id: str, directory: str, bundle: str, rootfs: str, config: dict[str, Any]
+    ) -> None:
         self.id = container_id
         self.dir = directory
         self.bundle = bundle

@@ -13,8 +13,11 @@ if TYPE_CHECKING:
 
 
 def run(ctx: Context, argv: list[str]) -> int:
-    parsed = parse(argv, [flag("--format", "-f", value=True, default="table"),
-                          flag("--quiet", "-q")], command="list")
+    parsed = parse(
+        argv,
+        [flag("--format", "-f", value=True, default="table"), flag("--quiet", "-q")],
+        command="list",
+    )
     states = list_states(ctx.root)
     if parsed.quiet:
         for state in states:
@@ -32,6 +35,9 @@ def run(ctx: Context, argv: list[str]) -> int:
     widths = [max(len(row[i]) for row in rows) for i in range(6)]
     for row in rows:
         # runc's tabwriter: columns padded to the widest cell plus at least 4 spaces
-        print("".join(cell.ljust(max(widths[i] + 4, 12)) if i < 5 else cell
-                      for i, cell in enumerate(row)).rstrip())
+        print(
+            "".join(
+                cell.ljust(max(widths[i] + 4, 12)) if i < 5 else cell for i, cell in enumerate(row)
+            ).rstrip()
+        )
     return 0

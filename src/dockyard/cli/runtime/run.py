@@ -12,8 +12,19 @@ if TYPE_CHECKING:
 
 
 def run(ctx: Context, argv: list[str]) -> int:
-    flags = [*create_flags(), flag("--detach", "-d"), flag("--keep"),
-             flag("--no-subreaper"), flag("--detach-keys", value=True)]
+    flags = [
+        *create_flags(),
+        flag("--detach", "-d"),
+        flag("--keep"),
+        flag("--no-subreaper"),
+        flag("--detach-keys", value=True),
+    ]
     parsed = parse(argv, flags, command="run")
-    return run_container(ctx.root, container_id(parsed, "run"), create_options(parsed),
-                         bool(parsed.detach), bool(parsed.keep), ctx.warn)
+    return run_container(
+        ctx.root,
+        container_id(parsed, "run"),
+        create_options(parsed),
+        bool(parsed.detach),
+        bool(parsed.keep),
+        ctx.warn,
+    )

@@ -15,8 +15,9 @@ if TYPE_CHECKING:
 
 
 def run(ctx: Context, argv: list[str]) -> int:
-    parsed = parse(argv, [flag("--bundle", "-b", value=True, default="."), flag("--rootless")],
-                   command="spec")
+    parsed = parse(
+        argv, [flag("--bundle", "-b", value=True, default="."), flag("--rootless")], command="spec"
+    )
     bundle = str(parsed.bundle)
     if not os.path.isdir(bundle):
         raise NotFound(f"bundle directory {bundle} does not exist")
