@@ -39,7 +39,7 @@ class Parsed:
 def parse(
     argv: list[str], flags: list[Flag], stop_at_positional: bool = False, command: str = ""
 ) -> Parsed:
-    by_name = {}
+    by_name: dict[str, Flag] = {}
     for f in flags:
         for name in f.names:
             by_name[name] = f
@@ -55,10 +55,12 @@ def parse(
             break
         if arg.startswith("-") and len(arg) > 1 and not (stop_at_positional and result.args):
             name, eq, value = arg.partition("=")
-            f = by_name.get(name) or by_name.get("-" + name if not name.startswith("--") else name)
-            if f is None:
+            # urfave/cli also takes long flags with a single dash (-bundle).
+            found = by_name.get(name) or by_name.get("-" + name)
+            if found is None:
                 where = f" for {command}" if command else ""
                 raise InvalidArgument(f"flag provided but not defined{where}: {name}")
+            f = found
             if f.takes_value:
                 if not eq:
                     if i >= len(argv):

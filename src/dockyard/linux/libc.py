@@ -7,29 +7,33 @@ callers translate into Dockyard errors at their own boundary.
 from __future__ import annotations
 
 import _ctypes
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ctypes import Array, c_char
 import os
 
 # ``ctypes`` costs ~8 ms to import here (it defines dozens of types and pulls
 # in ``struct``); these few calls need only its C core and five types.
 
 
-class _Long(_ctypes._SimpleCData):
+class _Long(_ctypes._SimpleCData):  # type: ignore[type-arg]
     _type_ = "l"
 
 
-class _Int(_ctypes._SimpleCData):
+class _Int(_ctypes._SimpleCData):  # type: ignore[type-arg]
     _type_ = "i"
 
 
-class _UInt(_ctypes._SimpleCData):
+class _UInt(_ctypes._SimpleCData):  # type: ignore[type-arg]
     _type_ = "I"
 
 
-class _ULong(_ctypes._SimpleCData):
+class _ULong(_ctypes._SimpleCData):  # type: ignore[type-arg]
     _type_ = "L"
 
 
-class _Char(_ctypes._SimpleCData):
+class _Char(_ctypes._SimpleCData):  # type: ignore[type-arg]
     _type_ = "c"
 
 
@@ -38,7 +42,7 @@ class _Function(_ctypes.CFuncPtr):
     _restype_ = _Int
 
 
-_HANDLE = _ctypes.dlopen(None, 0)
+_HANDLE = _ctypes.dlopen(None, 0)  # type: ignore[arg-type]  # None: this program
 
 
 def _function(name: str, restype: type = _Int) -> _Function:
@@ -47,10 +51,11 @@ def _function(name: str, restype: type = _Int) -> _Function:
     return fn
 
 
-def _buffer(size: int) -> _ctypes.Array:
+def _buffer(size: int) -> Array[c_char]:
     """A zeroed, writable C buffer the kernel can fill."""
     kind = type("_Buf", (_ctypes.Array,), {"_type_": _Char, "_length_": size})
-    return kind()
+    buffer: Array[c_char] = kind()
+    return buffer
 
 
 _syscall = _function("syscall", _Long)

@@ -41,7 +41,7 @@ class _ScanContext:
         return _CONSTANTS[name]
 
 
-_scan: Callable[[str, int], tuple[Any, int]] = _json.make_scanner(_ScanContext())
+_scan: Callable[[str, int], tuple[Any, int]] = _json.make_scanner(_ScanContext())  # type: ignore[arg-type]
 _WHITESPACE = " \t\n\r"
 
 

@@ -140,6 +140,15 @@ def delete(root: str, container_id: str, force: bool, warn: Warn) -> None:
             )
     elif not force:
         state.require("delete")
+    destroy(state, warn)
+
+
+def destroy(state: ContainerState, warn: Warn | None) -> None:
+    """Undo a create: kill every process, run poststop hooks, remove the state.
+
+    Used by ``delete`` and by a ``create`` that failed part-way (the spec's
+    lifecycle continues at "destroy" when a create-time hook fails).
+    """
     if state.pid and proc.is_alive(state.pid, state.init_start_time):
         for pid in _targets(state, True):
             try:
@@ -147,13 +156,13 @@ def delete(root: str, container_id: str, force: bool, warn: Warn) -> None:
             except ProcessLookupError:
                 pass
         if not proc.wait_for_exit(state.pid, state.init_start_time, 10):
-            raise HostError(f"container {container_id}: init did not exit after SIGKILL")
+            raise HostError(f"container {state.id}: init did not exit after SIGKILL")
     state.status = STOPPED
     poststop = _hooks(state, "poststop")
     if poststop:
         from dockyard.runtime.hooks import run_hooks_warn
 
-        run_hooks_warn("poststop", poststop, state.oci_state(), warn)
+        run_hooks_warn("poststop", poststop, state.oci_state(), warn or (lambda message: None))
     remove_dir(state.dir)
 
 

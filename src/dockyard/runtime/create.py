@@ -14,6 +14,7 @@ from dockyard.runtime.state import EXEC_FIFO, ContainerState, remove_dir, valid_
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from dockyard.oci.runtime_spec import Spec
+    from dockyard.runtime.container import Warn
 
 
 class CreateOptions:
@@ -85,7 +86,9 @@ def resolve_rootfs(spec: Spec, bundle: str) -> str:
     return path
 
 
-def create(root: str, container_id: str, opts: CreateOptions) -> ContainerState:
+def create(
+    root: str, container_id: str, opts: CreateOptions, warn: Warn | None = None
+) -> ContainerState:
     valid_id(container_id)
     bundle = os.path.realpath(opts.bundle or ".")
     spec = load_spec(bundle)
@@ -101,7 +104,7 @@ def create(root: str, container_id: str, opts: CreateOptions) -> ContainerState:
     try:
         _spawn(state, spec, opts)
     except BaseException:
-        _abandon(state)
+        _abandon(state, warn)
         raise
     return state
 
@@ -224,12 +227,11 @@ def _reap(pid: int) -> None:
         pass
 
 
-def _abandon(state: ContainerState) -> None:
-    """Undo a failed create: kill what was started, remove the state directory."""
-    if state.pid and state.init_start_time and proc.is_alive(state.pid, state.init_start_time):
-        try:
-            os.kill(state.pid, 9)
-        except ProcessLookupError:
-            pass
-        proc.wait_for_exit(state.pid, state.init_start_time, 5)
-    remove_dir(state.dir)
+def _abandon(state: ContainerState, warn: Warn | None) -> None:
+    """Undo a failed create; once the init exists, that is a full destroy."""
+    if not state.pid:
+        remove_dir(state.dir)
+        return
+    from dockyard.runtime.container import destroy
+
+    destroy(state, warn)

@@ -20,7 +20,7 @@ def run(
     root: str, container_id: str, opts: CreateOptions, detach: bool, keep: bool, warn: Warn
 ) -> int:
     if detach:
-        create(root, container_id, opts)
+        create(root, container_id, opts, warn)
         try:
             start(root, container_id, warn)
         except BaseException:
@@ -35,7 +35,7 @@ def run(
         from dockyard.runtime import console
 
         relay_socket, opts.console_fd = console.socket_pair()
-    state = create(root, container_id, opts)  # takes ownership of opts.console_fd
+    state = create(root, container_id, opts, warn)  # takes ownership of opts.console_fd
     try:
         _forward_signals(state.pid)
         master = console.receive_master(relay_socket) if relay_socket is not None else None
@@ -57,7 +57,7 @@ def _wants_terminal(bundle: str) -> bool:
 
 
 def _forward_signals(pid: int) -> None:
-    import _signal
+    import _signal  # type: ignore[import-not-found]  # signal.py costs ~10 ms (enum)
 
     def forward(signum: int, frame: object) -> None:
         try:

@@ -13,5 +13,5 @@ if TYPE_CHECKING:
 
 def run(ctx: Context, argv: list[str]) -> int:
     parsed = parse(argv, create_flags(), command="create")
-    create(ctx.root, container_id(parsed, "create"), create_options(parsed))
+    create(ctx.root, container_id(parsed, "create"), create_options(parsed), ctx.warn)
     return 0
