@@ -7,11 +7,11 @@ callers translate into Dockyard errors at their own boundary.
 from __future__ import annotations
 
 import _ctypes
+import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ctypes import Array, c_char
-import os
 
 # ``ctypes`` costs ~8 ms to import here (it defines dozens of types and pulls
 # in ``struct``); these few calls need only its C core and five types.

@@ -104,7 +104,9 @@ def _join_namespaces(spec: Spec) -> None:
         try:
             fd = os.open(ns.path, os.O_RDONLY | os.O_CLOEXEC)
         except OSError as exc:
-            raise DockyardError(f"cannot open {ns.type} namespace {ns.path}: {exc.strerror}") from exc
+            raise DockyardError(
+                f"cannot open {ns.type} namespace {ns.path}: {exc.strerror}"
+            ) from exc
         try:
             L.setns(fd, L.NAMESPACE_FLAGS[ns.type])
         except OSError as exc:
@@ -182,7 +184,8 @@ def _setup(cfg: InitConfig, chan: Channel) -> tuple[str, dict[str, str]]:
             for index, mount in enumerate(spec.mounts):
                 rootfs.mount_one(root_fd, mount, f"mounts[{index}]", cfg.bundle, in_userns,
                                  cgroup_ns is not None)
-                if mount.destination.rstrip("/") == "/dev" and "bind" in (mount.type, *mount.options):
+                binds = "bind" in (mount.type, *mount.options)
+                if mount.destination.rstrip("/") == "/dev" and binds:
                     dev_from_host = True
             if not dev_from_host:
                 rootfs.make_devices(root_fd, spec.linux.devices, in_userns)

@@ -24,7 +24,8 @@ def run(ctx: Context, argv: list[str]) -> int:
             print(state.id)
         return 0
     if parsed.format == "json":
-        print(dumps([s.oci_state() for s in states] if states else None))
+        # runc names the owner in list (but not in state)
+        print(dumps([{**s.oci_state(), "owner": s.owner or "root"} for s in states] or None))
         return 0
     if parsed.format != "table":
         raise InvalidArgument(f"invalid format option {parsed.format!r}: use table or json")

@@ -1,0 +1,98 @@
+"""Fixtures for tests that run real containers, and the session's leak check."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import leaks
+from tests.support.bundle import Bundle, MakeBundle
+from tests.support.rootfs import build_rootfs
+from tests.support.runtime import Runtime, runtime_under_test
+
+
+@pytest.fixture(scope="session")
+def session_marker() -> str:
+    """Marks this session's containers (in their environment) for the leak check."""
+    return secrets.token_hex(4)
+
+
+@pytest.fixture
+def test_marker(session_marker: str) -> str:
+    return f"{session_marker}:{secrets.token_hex(4)}"
+
+
+@pytest.fixture(scope="session")
+def busybox_rootfs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built once per session; each bundle gets its own copy."""
+    return build_rootfs(tmp_path_factory.mktemp("rootfs-cache") / "rootfs")
+
+
+@pytest.fixture
+def make_bundle(tmp_path: Path, busybox_rootfs: Path, test_marker: str) -> MakeBundle:
+    """``make_bundle(name="bundle")``: a fresh busybox bundle under tmp_path."""
+
+    def make(name: str = "bundle") -> Bundle:
+        bundle = Bundle.create(tmp_path / name, rootfs_source=busybox_rootfs)
+        bundle.process["env"].append(leaks.marker_env(test_marker))
+        bundle.write()
+        return bundle
+
+    return make
+
+
+@pytest.fixture
+def bundle(make_bundle: MakeBundle) -> Bundle:
+    return make_bundle()
+
+
+@pytest.fixture
+def runtime(tmp_path: Path, test_marker: str) -> Iterator[Runtime]:
+    """The runtime under test with a state root of its own. Afterwards it
+    force-deletes the test's containers, then removes (and reports) whatever
+    they left: processes, mounts under tmp_path, cgroups named after them."""
+    name, executable = runtime_under_test()
+    if not os.access(executable, os.X_OK):
+        pytest.fail(f"RUNTIME={name}: {executable} is not an executable file")
+    runtime = Runtime(name, executable, tmp_path / "state")
+    yield runtime
+    problems = runtime.cleanup()
+    found = clean_up_leaks(
+        leaks.marked_processes(test_marker),
+        leaks.mounts_under(tmp_path),
+        {cgroup for cgroup in leaks.find_test_cgroups() if cgroup.name in runtime.ids},
+    )
+    if problems or found:
+        pytest.fail(f"{runtime.name} left behind:\n" + "\n".join(problems + found))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def leak_check(tmp_path_factory: pytest.TempPathFactory, session_marker: str) -> Iterator[None]:
+    """After the last test: no processes, mounts or cgroups left by this session."""
+    test_dirs = tmp_path_factory.getbasetemp()
+    cgroups_before = leaks.find_test_cgroups()
+    yield
+    processes = leaks.marked_processes(session_marker) | leaks.processes_mentioning(
+        f"{test_dirs}/", exclude=leaks.ancestors(os.getpid())
+    )
+    found = clean_up_leaks(
+        processes, leaks.mounts_under(test_dirs), leaks.find_test_cgroups() - cgroups_before
+    )
+    if found:
+        pytest.fail("the integration tests leaked:\n" + "\n".join(found), pytrace=False)
+
+
+def clean_up_leaks(processes: dict[int, str], mounts: list[str], cgroups: set[Path]) -> list[str]:
+    """Kill, unmount and remove what leaked; return what it was."""
+    leaks.kill_processes(processes)
+    leaks.unmount(mounts)
+    leaks.remove_cgroups(cgroups)
+    return (
+        [f"process (killed): {description}" for description in processes.values()]
+        + [f"mount (detached): {point}" for point in mounts]
+        + [f"cgroup (removed): {cgroup}" for cgroup in sorted(cgroups)]
+    )

@@ -1,0 +1,109 @@
+"""The test support code itself: skip reasons, the busybox rootfs, bundles."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.bundle import Bundle, default_config
+from tests.support.needs import CHECKS, missing, requires
+from tests.support.rootfs import build_rootfs, copy_rootfs
+
+
+@pytest.fixture
+def fresh_checks() -> Iterator[None]:
+    missing.cache_clear()
+    yield
+    missing.cache_clear()
+
+
+def test_requires_names_what_is_missing(
+    monkeypatch: pytest.MonkeyPatch, fresh_checks: None
+) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+
+    mark = requires("root", "binary:no-such-program-here")
+
+    assert mark.args == (True,)
+    assert mark.kwargs["reason"] == (
+        "needs root (running as uid 1000); "
+        "needs binary:no-such-program-here (no-such-program-here is not on PATH)"
+    )
+
+
+def test_requires_met(monkeypatch: pytest.MonkeyPatch, fresh_checks: None) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+
+    assert requires("root", "binary:sh").args == (False,)
+
+
+def test_requires_rejects_an_unknown_need() -> None:
+    with pytest.raises(ValueError, match="unknown need 'rooot'"):
+        requires("rooot")
+
+
+def test_every_known_need_can_be_checked(fresh_checks: None) -> None:
+    for need in CHECKS:
+        assert missing(need) is None or isinstance(missing(need), str)
+
+
+def test_busybox_rootfs(tmp_path: Path) -> None:
+    rootfs = build_rootfs(tmp_path / "rootfs")
+
+    busybox = rootfs / "bin/busybox"
+    assert busybox.is_file() and not busybox.is_symlink()
+    assert os.readlink(rootfs / "bin/sh") == "busybox"
+    for name in ("proc", "sys", "dev", "tmp", "etc", "root"):
+        assert (rootfs / name).is_dir()
+    users = {
+        line.split(":")[0]: line.split(":")[2:4]
+        for line in (rootfs / "etc/passwd").read_text().splitlines()
+    }
+    assert users == {"root": ["0", "0"], "test": ["1000", "1000"], "nobody": ["65534", "65534"]}
+    assert "test:x:1000:" in (rootfs / "etc/group").read_text()
+
+
+def test_copied_rootfs_is_independent(tmp_path: Path) -> None:
+    cache = build_rootfs(tmp_path / "cache")
+    copy = copy_rootfs(cache, tmp_path / "copy")
+
+    (copy / "etc/passwd").write_text("changed\n")
+
+    assert (cache / "etc/passwd").read_text().startswith("root:")
+
+
+def test_default_config_is_runc_spec_without_a_tty() -> None:
+    config = default_config()
+
+    assert config["ociVersion"] == "1.2.0"
+    assert config["process"]["terminal"] is False
+    assert config["process"]["args"] == ["sh"]
+    assert config["root"] == {"path": "rootfs", "readonly": True}
+    assert config["hostname"] == "dockyard"
+    assert [m["destination"] for m in config["mounts"]] == [
+        "/proc",
+        "/dev",
+        "/dev/pts",
+        "/dev/shm",
+        "/dev/mqueue",
+        "/sys",
+        "/sys/fs/cgroup",
+    ]
+    namespaces = [ns["type"] for ns in config["linux"]["namespaces"]]
+    assert namespaces == ["pid", "network", "ipc", "uts", "mount", "cgroup"]
+    assert config["process"]["capabilities"].keys() == {"bounding", "effective", "permitted"}
+
+
+def test_bundle_writes_its_config(tmp_path: Path) -> None:
+    bundle = Bundle(tmp_path)
+    bundle.process["args"] = ["echo", "hi"]
+
+    bundle.write()
+
+    assert json.loads(bundle.config_path.read_text())["process"]["args"] == ["echo", "hi"]
+    assert bundle.rootfs == tmp_path / "rootfs"
+    assert Bundle(tmp_path / "other").config["process"]["args"] == ["sh"]  # no shared default
