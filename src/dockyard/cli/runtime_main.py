@@ -12,7 +12,9 @@ import sys
 from dockyard.cli.runtime_args import flag, parse
 from dockyard.errors import DockyardError
 
-COMMANDS = ("create", "start", "run", "state", "kill", "delete", "list", "spec", "features")
+COMMANDS = (
+    "create", "start", "run", "state", "kill", "delete", "list", "spec", "features", "exec",
+)
 GLOBAL_FLAGS = [
     flag("--root", value=True, default="/run/dockyard-runtime"),
     flag("--log", value=True),

@@ -118,7 +118,7 @@ def _spawn(state: ContainerState, spec: Spec, opts: CreateOptions) -> None:
     dir_fd = os.open(state.dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     console_fd = opts.console_fd
     if opts.console_socket:
-        console_fd = _connect_console(opts.console_socket)
+        console_fd = connect_console(opts.console_socket)
     if spec.process is not None and spec.process.terminal and console_fd is None:
         os.close(dir_fd)
         raise DockyardError("process.terminal needs --console-socket when the runtime detaches")
@@ -148,7 +148,7 @@ def _spawn(state: ContainerState, spec: Spec, opts: CreateOptions) -> None:
         ours.close()
         _reap(child)
     if opts.pid_file:
-        _write_pid_file(opts.pid_file, state.pid)
+        write_pid_file(opts.pid_file, state.pid)
 
 
 def _drive(state: ContainerState, spec: Spec, chan: channel.Channel, child: int) -> None:
@@ -201,7 +201,7 @@ def _write_id_maps(pid: int, spec: Spec) -> None:
             raise HostError(f"writing {name} for the user namespace: {exc.strerror}") from exc
 
 
-def _connect_console(path: str) -> int:
+def connect_console(path: str) -> int:
     import _socket
 
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM | _socket.SOCK_CLOEXEC)
@@ -213,7 +213,7 @@ def _connect_console(path: str) -> int:
     return sock.detach()
 
 
-def _write_pid_file(path: str, pid: int) -> None:
+def write_pid_file(path: str, pid: int) -> None:
     tmp = f"{path}.tmp{os.getpid()}"
     with open(tmp, "w") as f:
         f.write(str(pid))

@@ -50,7 +50,7 @@ class InitConfig:
         self.no_new_keyring = no_new_keyring
 
 
-def _describe(exc: BaseException) -> str:
+def describe(exc: BaseException) -> str:
     if isinstance(exc, DockyardError):
         return str(exc)
     if isinstance(exc, OSError):
@@ -92,7 +92,7 @@ def intermediate(cfg: InitConfig, chan: Channel) -> NoReturn:
         os._exit(0)
     except BaseException as exc:
         try:
-            chan.send("error", _describe(exc))
+            chan.send("error", describe(exc))
         finally:
             os._exit(1)
 
@@ -132,7 +132,7 @@ def container_init(cfg: InitConfig, chan: Channel) -> NoReturn:
         ready = True
         _wait_and_exec(cfg, path, env)
     except BaseException as exc:
-        message = _describe(exc)
+        message = describe(exc)
         try:
             if not ready:
                 chan.send("error", message)
@@ -221,8 +221,8 @@ def _setup(cfg: InitConfig, chan: Channel) -> tuple[str, dict[str, str]]:
             if spec.root_readonly:
                 rootfs.readonly_root()
         if process.terminal:
-            _setup_terminal(cfg, process)
-        _setup_process(cfg, process, root_fd)
+            setup_terminal(cfg, process)
+        setup_process(cfg, process, root_fd)
     finally:
         os.close(root_fd)
     path, env = find_executable(process)
@@ -239,7 +239,7 @@ def _join_session_keyring(name: str) -> None:
             raise
 
 
-def _setup_terminal(cfg: InitConfig, process: Process) -> None:
+def setup_terminal(cfg: InitConfig, process: Process) -> None:
     """A new pty in the container's devpts; the master goes to --console-socket."""
     if cfg.console_fd is None:
         raise DockyardError("process.terminal is set but no console socket was given")
@@ -268,7 +268,7 @@ def _setup_terminal(cfg: InitConfig, process: Process) -> None:
     os.close(slave)
 
 
-def _setup_process(cfg: InitConfig, process: Process, root_fd: int) -> None:
+def setup_process(cfg: InitConfig, process: Process, root_fd: int) -> None:
     import resource
 
     spec = cfg.spec

@@ -37,12 +37,12 @@ def run(
         relay_socket, opts.console_fd = console.socket_pair()
     state = create(root, container_id, opts, warn)  # takes ownership of opts.console_fd
     try:
-        _forward_signals(state.pid)
+        forward_signals(state.pid)
         master = console.receive_master(relay_socket) if relay_socket is not None else None
         start(root, container_id, warn)
         if master is not None:
             console.relay(master)
-        status = _wait_for(state.pid)
+        status = wait_for(state.pid)
     finally:
         if not keep:
             delete(root, container_id, True, warn)
@@ -56,7 +56,7 @@ def _wants_terminal(bundle: str) -> bool:
     return spec.process is not None and spec.process.terminal
 
 
-def _forward_signals(pid: int) -> None:
+def forward_signals(pid: int) -> None:
     import _signal  # type: ignore[import-not-found]  # signal.py costs ~10 ms (enum)
 
     def forward(signum: int, frame: object) -> None:
@@ -69,7 +69,7 @@ def _forward_signals(pid: int) -> None:
         _signal.signal(signum, forward)
 
 
-def _wait_for(pid: int) -> int:
+def wait_for(pid: int) -> int:
     """Reap children until ``pid`` exits; its exit status, 128+N if signal N killed it."""
     while True:
         try:

@@ -1,0 +1,179 @@
+"""``exec``: run another process inside a created or running container."""
+
+from __future__ import annotations
+
+import os
+
+from dockyard.errors import HostError, InvalidArgument, NotFound
+from dockyard.linux import libc as L
+from dockyard.linux import proc
+from dockyard.oci import jsonio
+from dockyard.oci.runtime_spec import Spec
+from dockyard.runtime import channel
+from dockyard.runtime.state import ContainerState
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+
+class ExecOptions:
+    __slots__ = (
+        "additional_gids",
+        "args",
+        "caps",
+        "console_socket",
+        "cwd",
+        "detach",
+        "env",
+        "no_new_privs",
+        "pid_file",
+        "preserve_fds",
+        "process_path",
+        "tty",
+        "user",
+    )
+
+    def __init__(self) -> None:
+        self.process_path = ""
+        self.args: list[str] = []
+        self.tty = False
+        self.console_socket = ""
+        self.detach = False
+        self.pid_file = ""
+        self.preserve_fds = 0
+        self.env: list[str] = []
+        self.cwd = ""
+        self.user = ""
+        self.additional_gids: list[int] = []
+        self.caps: list[str] = []
+        self.no_new_privs = False
+
+
+def build_process(state: ContainerState, opts: ExecOptions) -> dict[str, Any]:
+    """The process to run: a process.json, or the container's own with the flags applied."""
+    if opts.process_path:
+        try:
+            with open(opts.process_path, "rb") as f:
+                process: dict[str, Any] = jsonio.loads(f.read())
+        except FileNotFoundError:
+            raise NotFound(f"process file {opts.process_path} does not exist") from None
+        except (jsonio.JSONError, UnicodeDecodeError) as exc:
+            raise InvalidArgument(f"process file {opts.process_path}: {exc}") from exc
+        if not isinstance(process, dict):
+            raise InvalidArgument(f"process file {opts.process_path}: not a JSON object")
+        return process
+    if not opts.args:
+        raise InvalidArgument('"exec" needs a command to run (or -p process.json)')
+    # A deep copy: the container's process is the template, never changed.
+    process = jsonio.loads(jsonio.dumps_compact(state.config.get("process") or {}))
+    process["args"] = opts.args
+    process["terminal"] = opts.tty
+    process.pop("consoleSize", None)
+    if opts.env:
+        names = {e.partition("=")[0] for e in opts.env}
+        process["env"] = [e for e in process.get("env", []) if e.partition("=")[0] not in names]
+        process["env"] += opts.env
+    if opts.cwd:
+        process["cwd"] = opts.cwd
+    user = process.setdefault("user", {})
+    if opts.user:
+        uid, _, gid = opts.user.partition(":")
+        if not uid.isdigit() or (gid and not gid.isdigit()):
+            raise InvalidArgument(f"--user {opts.user!r}: expected UID[:GID] as numbers")
+        user["uid"] = int(uid)
+        user["gid"] = int(gid) if gid else 0
+    if opts.additional_gids:
+        user["additionalGids"] = opts.additional_gids
+    if opts.caps:
+        caps = process.setdefault("capabilities", {})
+        for kind in ("bounding", "effective", "permitted"):
+            present = caps.setdefault(kind, [])
+            present += [c for c in opts.caps if c not in present]
+    if opts.no_new_privs:
+        process["noNewPrivileges"] = True
+    return process
+
+
+def exec_process(root: str, container_id: str, opts: ExecOptions) -> int:
+    from dockyard.runtime.exec_init import exec_intermediate, open_namespaces
+    from dockyard.runtime.init import InitConfig, preload
+
+    state = ContainerState.load(root, container_id)
+    state.require("exec")
+    config = dict(state.config)
+    config["process"] = build_process(state, opts)
+    spec = Spec(config)
+    if spec.process is None or not spec.process.args:
+        raise InvalidArgument("the process to exec has no args")
+    preload(spec)
+    namespaces = open_namespaces(state.pid, [ns.type for ns in spec.linux.namespaces])
+    relay_socket = None
+    console_fd = None
+    if opts.console_socket:
+        from dockyard.runtime.create import connect_console
+
+        console_fd = connect_console(opts.console_socket)
+    elif spec.process.terminal:
+        if opts.detach:
+            raise InvalidArgument("exec -t -d needs --console-socket")
+        from dockyard.runtime import console
+
+        relay_socket, console_fd = console.socket_pair()
+    if not opts.detach:
+        L.prctl(L.PR_SET_CHILD_SUBREAPER, 1)
+    ours, theirs = channel.pair()
+    cfg = InitConfig(
+        state.id, spec, state.bundle, state.rootfs, -1, console_fd, opts.preserve_fds, False, True
+    )
+    child = os.fork()
+    if child == 0:
+        ours.close()
+        exec_intermediate(cfg, theirs, namespaces)
+    theirs.close()
+    for _, fd in namespaces:
+        os.close(fd)
+    if console_fd is not None:
+        os.close(console_fd)
+    try:
+        pid = _drive(state, ours)
+    finally:
+        ours.close()
+        try:
+            os.waitpid(child, 0)
+        except ChildProcessError:
+            pass
+    if opts.pid_file:
+        from dockyard.runtime.create import write_pid_file
+
+        write_pid_file(opts.pid_file, pid)
+    if opts.detach:
+        return 0
+    from dockyard.runtime.run import forward_signals, wait_for
+
+    forward_signals(pid)
+    if relay_socket is not None:
+        from dockyard.runtime import console
+
+        console.relay(console.receive_master(relay_socket))
+    return wait_for(pid)
+
+
+def _drive(state: ContainerState, chan: channel.Channel) -> int:
+    # The exec'd process joins the container's cgroup here once cgroups land.
+    chan.send("go")
+    pid = 0
+    while True:
+        try:
+            word, arg = chan.recv()
+        except channel.ChannelClosed:
+            # Every copy of the channel is closed: the process exec'd (close-on-exec).
+            if not pid:
+                raise HostError("exec: the process exited before it started") from None
+            return pid
+        if word == "error":
+            raise HostError(arg)
+        if word == "pid":
+            pid = int(arg)
+            if not proc.start_time(pid):
+                raise HostError("exec: the process exited before it started")

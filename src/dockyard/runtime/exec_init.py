@@ -1,0 +1,93 @@
+"""The container side of ``exec``: join a running container and become a process in it.
+
+The runtime forks ``exec_intermediate``; it turns itself non-dumpable first
+(nothing in the container may open its /proc/PID/exe or fds, the
+CVE-2019-5736 class), joins the container's namespaces by its init's
+/proc/PID/ns files (the user namespace first) and forks, so the child is
+born in the pid namespace. The child sets up the process as the init does
+(rlimits, ids, capabilities, no_new_privs, seccomp) and execs.
+"""
+
+from __future__ import annotations
+
+import os
+
+from dockyard.errors import DockyardError
+from dockyard.linux import libc as L
+from dockyard.runtime import init
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NoReturn
+
+    from dockyard.runtime.channel import Channel
+    from dockyard.runtime.init import InitConfig
+
+# The order runc joins in: user first (the others may need its privileges),
+# mount last but one so /proc paths of the init stay reachable until then.
+_JOIN_ORDER = ("user", "ipc", "uts", "network", "pid", "cgroup", "time", "mount")
+
+
+def open_namespaces(init_pid: int, kinds: list[str]) -> list[tuple[str, int]]:
+    """Descriptors of the init's namespaces that differ from ours, in join order."""
+    opened = []
+    for kind in _JOIN_ORDER:
+        if kind not in kinds:
+            continue
+        name = L.NAMESPACE_PROC_NAMES[kind]
+        theirs = f"/proc/{init_pid}/ns/{name}"
+        try:
+            if os.stat(theirs).st_ino == os.stat(f"/proc/self/ns/{name}").st_ino:
+                continue  # shared with the host: nothing to join
+            opened.append((kind, os.open(theirs, os.O_RDONLY | os.O_CLOEXEC)))
+        except FileNotFoundError:
+            continue  # e.g. no time namespaces on this kernel
+    return opened
+
+
+def exec_intermediate(
+    cfg: InitConfig, chan: Channel, namespaces: list[tuple[str, int]]
+) -> NoReturn:
+    try:
+        L.prctl(L.PR_SET_DUMPABLE, 0)
+        if chan.recv()[0] != "go":
+            os._exit(1)
+        for kind, fd in namespaces:
+            try:
+                L.setns(fd, L.NAMESPACE_FLAGS[kind])
+            except OSError as exc:
+                raise DockyardError(
+                    f"cannot join the container's {kind} namespace: {exc.strerror}"
+                ) from exc
+            os.close(fd)
+        pid = os.fork()
+        if pid == 0:
+            _exec_child(cfg, chan)
+        chan.send("pid", str(pid))
+        os._exit(0)
+    except BaseException as exc:
+        try:
+            chan.send("error", init.describe(exc))
+        finally:
+            os._exit(1)
+
+
+def _exec_child(cfg: InitConfig, chan: Channel) -> NoReturn:
+    try:
+        process = cfg.spec.process
+        assert process is not None
+        os.setsid()
+        if process.terminal:
+            init.setup_terminal(cfg, process)
+        root_fd = os.open("/", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            init.setup_process(cfg, process, root_fd)
+        finally:
+            os.close(root_fd)
+        path, env = init.find_executable(process)
+        os.execve(path, process.args, env)
+    except BaseException as exc:
+        try:
+            chan.send("error", init.describe(exc))
+        finally:
+            os._exit(127)
