@@ -1,0 +1,1 @@
+"""cgroup v1 (and hybrid) backend: one hierarchy per controller, a module per controller."""

@@ -1,0 +1,47 @@
+"""v1 hugetlb controller: hugetlb.<size>.limit_in_bytes."""
+
+from __future__ import annotations
+
+from dockyard.cgroups import fs, values
+from dockyard.errors import InvalidSpec
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+FIELD = f"{values.PREFIX}.hugepageLimits"
+
+
+def set(directory: str, limits: list[dict[str, Any]]) -> None:
+    for i, item in enumerate(limits):
+        where = f"{FIELD}[{i}]"
+        size = values.page_size(item.get("pageSize"), f"{where}.pageSize")
+        limit = values.unsigned(item, "limit", where)
+        if limit is None:
+            raise InvalidSpec(f"{where}.limit", "is required")
+        if directory and not fs.exists(directory, f"hugetlb.{size}.limit_in_bytes"):
+            raise InvalidSpec(f"{where}.pageSize", f"this host has no {size} huge pages")
+        fs.write(directory, f"hugetlb.{size}.limit_in_bytes", str(limit), f"{where}.limit")
+        if fs.exists(directory, f"hugetlb.{size}.rsvd.limit_in_bytes"):
+            fs.write(directory, f"hugetlb.{size}.rsvd.limit_in_bytes", str(limit), f"{where}.limit")
+
+
+def stats(directory: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if not directory:
+        return out
+    import os
+
+    for name in os.listdir(directory):
+        if (
+            name.startswith("hugetlb.")
+            and name.endswith(".usage_in_bytes")
+            and name.count(".") == 2
+        ):
+            size = name.split(".")[1]
+            out[size] = {
+                "usage": fs.read_int(directory, name),
+                "max": fs.read_int(directory, f"hugetlb.{size}.max_usage_in_bytes"),
+                "failcnt": fs.read_int(directory, f"hugetlb.{size}.failcnt"),
+            }
+    return out
