@@ -1,0 +1,94 @@
+"""Shared by the image verbs: the store, registry clients, names, sizes and times."""
+
+from __future__ import annotations
+
+import datetime
+import sys
+
+from dockyard.cli.docker_main import Context
+from dockyard.errors import NotFound
+from dockyard.image import reference
+from dockyard.image.auth import CredentialStore
+from dockyard.image.http import HttpClient
+from dockyard.image.registry import Registry
+from dockyard.storage.images import ImageRecord
+from dockyard.storage.local import LocalStore
+
+
+def open_store(ctx: Context) -> LocalStore:
+    return LocalStore(ctx.root)
+
+
+def registry_for(ctx: Context, host: str, client: HttpClient | None = None) -> Registry:
+    client = client or HttpClient(CredentialStore(), insecure=ctx.insecure)
+    return Registry(client, host)
+
+
+def find_image(store: LocalStore, text: str) -> ImageRecord:
+    """An image by name (normalised as Docker does), repo digest or (short) ID."""
+    full: str | None = None
+    try:
+        full = str(reference.parse(text))
+    except Exception:
+        full = None
+    try:
+        return store.images.resolve(text, full)
+    except NotFound:
+        raise NotFound(f"No such image: {text}") from None
+
+
+def human_size(size: float) -> str:
+    """Docker's units: powers of 1000, three significant digits."""
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if size < 1000:
+            return f"{size:.3g}{unit}" if unit != "B" else f"{int(size)}B"
+        size /= 1000
+    return f"{size:.3g}PB"
+
+
+def parse_time(text: str) -> datetime.datetime | None:
+    if not text:
+        return None
+    text = text.replace("Z", "+00:00")
+    if "." in text:  # Go writes nanoseconds; Python takes microseconds
+        head, _, tail = text.partition(".")
+        digits = "".join(c for c in tail if c.isdigit())
+        zone = tail[len(digits) :]
+        text = f"{head}.{digits[:6].ljust(6, '0')}{zone}"
+    try:
+        value = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
+
+
+def human_ago(text: str) -> str:
+    when = parse_time(text)
+    if when is None:
+        return "N/A"
+    seconds = (datetime.datetime.now(datetime.UTC) - when).total_seconds()
+    if seconds < 1:
+        return "Less than a second ago"
+    for limit, unit, div in (
+        (60, "second", 1),
+        (3600, "minute", 60),
+        (86400, "hour", 3600),
+        (86400 * 14, "day", 86400),
+        (86400 * 60, "week", 86400 * 7),
+        (86400 * 730, "month", 86400 * 30),
+    ):
+        if seconds < limit:
+            n = int(seconds // div)
+            count = "About an" if n == 1 and unit == "hour" else str(n)
+            return f"{count} {unit}{'s' if n != 1 else ''} ago"
+    return f"{int(seconds // (86400 * 365))} years ago"
+
+
+def split_name(full: str) -> tuple[str, str]:
+    """docker.io/library/busybox:latest → (busybox, latest)."""
+    ref = reference.parse(full)
+    return ref.familiar_repository, ref.tag or "<none>"
+
+
+def err(message: str) -> None:
+    sys.stderr.write(message + "\n")

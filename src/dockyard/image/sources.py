@@ -1,0 +1,27 @@
+"""A registry repository as an image source."""
+
+from __future__ import annotations
+
+from dockyard.oci.image_spec import Descriptor, Platform
+
+from .digest import Readable
+from .reference import Reference
+from .registry import Registry
+from .transport import ResolvedImage, resolve_manifest
+
+
+class RegistrySource:
+    def __init__(self, registry: Registry, ref: Reference) -> None:
+        self.registry = registry
+        self.ref = ref
+
+    def resolve(self, wanted: Platform | None) -> ResolvedImage:
+        top = self.registry.get_manifest(self.ref.path, self.ref.reference)
+
+        def child(desc: Descriptor) -> bytes:
+            return self.registry.get_manifest(self.ref.path, desc.digest).raw
+
+        return resolve_manifest(top.raw, top.media_type, top.digest, wanted, child)
+
+    def open_blob(self, desc: Descriptor) -> Readable:
+        return self.registry.open_blob(self.ref.path, desc)

@@ -1,0 +1,209 @@
+"""Layers: keyed by chain ID, unpacked once, shared by every image that has them.
+
+A layer is ingested from one stream: the compressed bytes are hashed and
+written to a blob file while they are decompressed, hashed again (the diff
+ID) and unpacked. Only when both digests match are the blob and the layer
+directory renamed into the store; a mismatch, a hostile entry or a crash
+leaves them in the operation's temp dir, which is removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from dockyard.errors import HostError, NotFound
+from dockyard.oci.image_spec import Descriptor
+
+from .compression import HashingReader, Readable, decompressed
+from .store import Operation, Store, hex_of, read_json, remove_tree, write_json
+from .unpack import Limits, apply_layer
+
+#: what ingest_layer did: nothing, fetched the blob only, unpacked a local blob, or both
+EXISTS, FETCHED_BLOB, UNPACKED, DOWNLOADED = "exists", "fetched-blob", "unpacked", "downloaded"
+
+
+class LayerDigestMismatch(HostError):
+    pass
+
+
+def chain_ids(diff_ids: list[str]) -> list[str]:
+    """ChainID(L0) = DiffID(L0); ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln))."""
+    chains: list[str] = []
+    for diff_id in diff_ids:
+        if not chains:
+            chains.append(diff_id)
+        else:
+            text = f"{chains[-1]} {diff_id}".encode()
+            chains.append("sha256:" + hashlib.sha256(text).hexdigest())
+    return chains
+
+
+@dataclass
+class LayerRecord:
+    chain_id: str
+    diff_id: str
+    parent: str = ""
+    size: int = 0  # bytes of file content, unpacked
+    entries: int = 0
+    blobs: list[str] = field(default_factory=list)  # compressed forms we hold
+
+
+class _TeeReader:
+    """Passes reads through while writing them to ``fd`` and hashing them."""
+
+    def __init__(
+        self, source: Readable, fd: int, desc: Descriptor, on_read: Callable[[int], None] | None
+    ) -> None:
+        self.source = source
+        self.fd = fd
+        self.desc = desc
+        self.count = 0
+        self._hash = hashlib.sha256()
+        self._on_read = on_read
+
+    def read(self, amount: int = -1) -> bytes:
+        data = self.source.read(amount if amount is not None and amount >= 0 else 1 << 20)
+        if data:
+            self.count += len(data)
+            if self.count > self.desc.size:
+                raise LayerDigestMismatch(
+                    f"layer {self.desc.digest}: more than the {self.desc.size} bytes announced"
+                )
+            self._hash.update(data)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self.fd, view) :]
+            if self._on_read is not None:
+                self._on_read(len(data))
+        return data
+
+    def verify(self) -> None:
+        while self.read(1 << 20):
+            pass
+        digest = "sha256:" + self._hash.hexdigest()
+        if self.count != self.desc.size or digest != self.desc.digest:
+            raise LayerDigestMismatch(
+                f"layer blob is {digest} ({self.count} bytes), "
+                f"expected {self.desc.digest} ({self.desc.size} bytes)"
+            )
+
+
+class Layers:
+    def __init__(self, store: Store, limits: Limits | None = None) -> None:
+        self.store = store
+        self.limits = limits or Limits()
+
+    def path(self, chain_id: str) -> Path:
+        return self.store.layers_dir / hex_of(chain_id)
+
+    def diff_dir(self, chain_id: str) -> Path:
+        return self.path(chain_id) / "diff"
+
+    def has(self, chain_id: str) -> bool:
+        return (self.path(chain_id) / "layer.json").is_file()
+
+    def record(self, chain_id: str) -> LayerRecord:
+        try:
+            raw = read_json(self.path(chain_id) / "layer.json")
+        except FileNotFoundError:
+            raise NotFound(f"layer {chain_id} is not in the store") from None
+        return LayerRecord(**raw)
+
+    def all(self) -> list[str]:
+        return [f"sha256:{e.name}" for e in os.scandir(self.store.layers_dir) if len(e.name) == 64]
+
+    def ingest(
+        self,
+        op: Operation,
+        desc: Descriptor,
+        diff_id: str,
+        chain_id: str,
+        parent: str,
+        fetch: Callable[[], Readable],
+        on_read: Callable[[int], None] | None = None,
+        on_extract: Callable[[], None] | None = None,
+    ) -> str:
+        """Make sure the store has blob ``desc`` and layer ``chain_id``; fetch only what lacks."""
+        have_layer = self.has(chain_id)
+        have_blob = self.store.has_blob(desc.digest)
+        if have_layer and have_blob:
+            return EXISTS
+        if have_blob:
+            with self.store.open_blob(desc.digest) as f:
+                self._unpack(op, f, desc, diff_id, chain_id, parent, on_extract)
+            return UNPACKED
+        tmp_blob = op.temp_path("blob")
+        fd = os.open(tmp_blob, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        try:
+            tee = _TeeReader(fetch(), fd, desc, on_read)
+            if have_layer:
+                tee.verify()
+            else:
+                self._unpack(op, tee, desc, diff_id, chain_id, parent, on_extract, tee)
+        finally:
+            os.close(fd)
+        op.commit_blob(tmp_blob, desc.digest)
+        if have_layer:
+            self._add_blob(chain_id, desc.digest)
+            return FETCHED_BLOB
+        return DOWNLOADED
+
+    def _unpack(
+        self,
+        op: Operation,
+        source: Readable,
+        desc: Descriptor,
+        diff_id: str,
+        chain_id: str,
+        parent: str,
+        on_extract: Callable[[], None] | None,
+        tee: _TeeReader | None = None,
+    ) -> None:
+        work = op.temp_path("layer")
+        (work / "diff").mkdir(parents=True)
+        if on_extract is not None:
+            on_extract()
+        stream, _ = decompressed(source)
+        hashing = HashingReader(stream)
+        stats = apply_layer(hashing, str(work / "diff"), self.limits)
+        hashing.drain()
+        if tee is not None:
+            tee.verify()  # the compressed digest first: it says who is to blame
+        if hashing.digest != diff_id:
+            raise LayerDigestMismatch(
+                f"layer {desc.digest} unpacks to {hashing.digest}, the config says {diff_id}"
+            )
+        record = LayerRecord(chain_id, diff_id, parent, stats.bytes, stats.entries, [desc.digest])
+        write_json(work / "layer.json", asdict(record))
+        try:
+            os.rename(work, self.path(chain_id))
+        except OSError:
+            if not self.has(chain_id):
+                raise
+            remove_tree(work)  # another operation unpacked it first
+            self._add_blob(chain_id, desc.digest)
+
+    def _add_blob(self, chain_id: str, digest: str) -> None:
+        record = self.record(chain_id)
+        if digest not in record.blobs:
+            record.blobs.append(digest)
+            write_json(self.path(chain_id) / "layer.json", asdict(record))
+
+    def open_diff(self, desc_digest: str) -> Readable:
+        """The uncompressed tar of a stored layer blob."""
+        stream, _ = decompressed(self.store.open_blob(desc_digest))
+        return stream
+
+    def remove(self, op: Operation, chain_id: str) -> None:
+        """Move the layer out of sight (the commit point), then delete it."""
+        path = self.path(chain_id)
+        dead = op.temp_path("dead-layer")
+        try:
+            os.rename(path, dead)
+        except FileNotFoundError:
+            return
+        remove_tree(dead)

@@ -1,0 +1,224 @@
+"""Snapshots: a container's root filesystem made from an image's layers.
+
+Two drivers behind one interface. ``overlay`` mounts overlayfs with the
+image's layer directories as the (shared, read-only) lower dirs and one upper
+and work dir per snapshot. ``vfs`` copies the layers, in order, into a
+directory of the snapshot's own, applying whiteouts as it goes: slower and
+bigger, for hosts where overlayfs cannot be mounted. Layers are stored in
+overlayfs's format either way (0:0 character devices for whiteouts, the
+``trusted.overlay.opaque`` xattr for opaque directories).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import stat
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from dockyard.errors import Conflict, HostError, InvalidArgument, NotFound
+from dockyard.linux import libc
+
+from .store import Store, read_json, remove_tree, write_json
+from .unpack import OPAQUE_XATTR
+
+OVERLAY, VFS = "overlay", "vfs"
+
+
+@dataclass
+class Snapshot:
+    id: str
+    image: str
+    layers: list[str]  # chain IDs, base first
+    driver: str
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+def _valid_id(snapshot_id: str) -> str:
+    if not snapshot_id or "/" in snapshot_id or snapshot_id.startswith("."):
+        raise InvalidArgument(f"invalid snapshot id {snapshot_id!r}")
+    return snapshot_id
+
+
+def overlay_supported(store: Store) -> bool:
+    """Try a tiny overlay mount inside the store once."""
+    probe = store.tmp_dir / f".overlay-probe-{os.getpid()}"
+    dirs = [probe / n for n in ("lower", "upper", "work", "merged")]
+    try:
+        for d in dirs:
+            d.mkdir(parents=True, exist_ok=True)
+        data = f"lowerdir={dirs[0]},upperdir={dirs[1]},workdir={dirs[2]}"
+        libc.mount("overlay", str(dirs[3]), "overlay", 0, data)
+        libc.umount2(str(dirs[3]), libc.MNT_DETACH)
+        return True
+    except OSError:
+        return False
+    finally:
+        remove_tree(probe)
+
+
+class Snapshots:
+    def __init__(self, store: Store, driver: str | None = None) -> None:
+        self.store = store
+        self._driver = driver
+
+    @property
+    def driver(self) -> str:
+        if self._driver is None:
+            self._driver = OVERLAY if overlay_supported(self.store) else VFS
+        return self._driver
+
+    def _dir(self, snapshot_id: str) -> Path:
+        return self.store.snapshots_dir / _valid_id(snapshot_id)
+
+    def all(self) -> list[Snapshot]:
+        found = []
+        for entry in os.scandir(self.store.snapshots_dir):
+            try:
+                found.append(Snapshot(**read_json(Path(entry.path) / "snapshot.json")))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+        return found
+
+    def get(self, snapshot_id: str) -> Snapshot:
+        try:
+            return Snapshot(**read_json(self._dir(snapshot_id) / "snapshot.json"))
+        except FileNotFoundError:
+            raise NotFound(f"no such snapshot: {snapshot_id}") from None
+
+    def users_of_image(self, image_id: str) -> list[str]:
+        """The snapshots (containers) made from an image: the hook ``rmi`` asks."""
+        return sorted(s.id for s in self.all() if s.image == image_id)
+
+    def create(
+        self, snapshot_id: str, image_id: str, layers: list[str], layer_dirs: list[Path]
+    ) -> Path:
+        """Make the snapshot and return its root filesystem path (mounted, for overlay)."""
+        path = self._dir(snapshot_id)
+        if path.exists():
+            raise Conflict(f"snapshot {snapshot_id} exists already")
+        work = self.store.tmp_dir / f".snap-{snapshot_id}-{os.getpid()}"
+        remove_tree(work)
+        work.mkdir()
+        driver = self.driver
+        (work / "rootfs").mkdir()
+        if driver == OVERLAY:
+            (work / "upper").mkdir()
+            (work / "work").mkdir()
+        else:
+            for diff in layer_dirs:
+                apply_diff(diff, work / "rootfs")
+        snapshot = Snapshot(snapshot_id, image_id, list(layers), driver)
+        write_json(work / "snapshot.json", asdict(snapshot))
+        os.rename(work, path)
+        return self.mount(snapshot_id, layer_dirs)
+
+    def mount(self, snapshot_id: str, layer_dirs: list[Path]) -> Path:
+        snapshot = self.get(snapshot_id)
+        path = self._dir(snapshot_id)
+        rootfs = path / "rootfs"
+        if snapshot.driver == OVERLAY and not os.path.ismount(rootfs):
+            lowers = ":".join(str(d) for d in reversed(layer_dirs))
+            if not layer_dirs:
+                (path / "empty").mkdir(exist_ok=True)
+                lowers = str(path / "empty")
+            data = f"lowerdir={lowers},upperdir={path / 'upper'},workdir={path / 'work'}"
+            if len(data) >= 4000:
+                raise HostError(f"snapshot {snapshot_id}: too many layers for one overlay mount")
+            try:
+                libc.mount("overlay", str(rootfs), "overlay", 0, data)
+            except OSError as exc:
+                raise HostError(f"cannot mount overlay for snapshot {snapshot_id}: {exc}") from exc
+        return rootfs
+
+    def unmount(self, snapshot_id: str) -> None:
+        rootfs = self._dir(snapshot_id) / "rootfs"
+        if os.path.ismount(rootfs):
+            libc.umount2(str(rootfs), libc.MNT_DETACH)
+
+    def remove(self, snapshot_id: str) -> None:
+        path = self._dir(snapshot_id)
+        if not path.exists():
+            raise NotFound(f"no such snapshot: {snapshot_id}")
+        self.unmount(snapshot_id)
+        dead = self.store.tmp_dir / f".dead-snap-{snapshot_id}-{os.getpid()}"
+        os.rename(path, dead)
+        remove_tree(dead)
+
+
+def _is_whiteout(st: os.stat_result) -> bool:
+    return stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
+
+
+def _opaque(path: str) -> bool:
+    try:
+        return os.getxattr(path, OPAQUE_XATTR, follow_symlinks=False) == b"y"
+    except OSError:
+        return False
+
+
+def apply_diff(diff: Path, dest: Path) -> None:
+    """Merge one overlay-format layer directory onto ``dest`` (the vfs driver)."""
+    links: dict[tuple[int, int], str] = {}
+    for dirpath, dirnames, filenames in os.walk(diff):
+        rel = os.path.relpath(dirpath, diff)
+        target_dir = dest if rel == "." else dest / rel
+        if rel != "." and _opaque(dirpath) and target_dir.is_dir():
+            for child in list(os.scandir(target_dir)):
+                remove_tree(Path(child.path))
+        for name in list(dirnames) + filenames:
+            src = os.path.join(dirpath, name)
+            dst = target_dir / name
+            st = os.lstat(src)
+            if _is_whiteout(st):
+                remove_tree(dst)
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                if dst.is_symlink() or (dst.exists() and not dst.is_dir()):
+                    remove_tree(dst)
+                if not dst.exists():
+                    os.mkdir(dst, 0o700)
+                _copy_meta(src, dst, st)
+                continue
+            if dst.is_dir() and not dst.is_symlink():
+                remove_tree(dst)
+            elif dst.exists() or dst.is_symlink():
+                dst.unlink()
+            key = (st.st_dev, st.st_ino)
+            if st.st_nlink > 1 and key in links:
+                os.link(links[key], dst, follow_symlinks=False)
+                continue
+            if stat.S_ISLNK(st.st_mode):
+                os.symlink(os.readlink(src), dst)
+            elif stat.S_ISREG(st.st_mode):
+                shutil.copyfile(src, dst, follow_symlinks=False)
+            else:
+                os.mknod(dst, st.st_mode, st.st_rdev)
+            _copy_meta(src, dst, st)
+            if st.st_nlink > 1:
+                links[key] = str(dst)
+    # directory times last, since writing inside changed them
+    for dirpath, _, _ in os.walk(diff):
+        rel = os.path.relpath(dirpath, diff)
+        st = os.lstat(dirpath)
+        os.utime(dest if rel == "." else dest / rel, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def _copy_meta(src: str, dst: Path, st: os.stat_result) -> None:
+    link = stat.S_ISLNK(st.st_mode)
+    try:
+        os.chown(dst, st.st_uid, st.st_gid, follow_symlinks=False)
+    except PermissionError:
+        pass
+    if not link:
+        os.chmod(dst, stat.S_IMODE(st.st_mode))
+        try:
+            for attr in os.listxattr(src, follow_symlinks=False):
+                if not attr.startswith("trusted.overlay."):
+                    os.setxattr(dst, attr, os.getxattr(src, attr, follow_symlinks=False))
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTSUP, errno.EPERM):
+                raise
+    os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)

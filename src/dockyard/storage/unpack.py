@@ -1,0 +1,343 @@
+"""Apply a layer tarball to an empty directory, safely, in overlayfs's format.
+
+Every entry is written relative to a descriptor of the layer directory: its
+parent is opened with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), so no
+path can leave the directory, and the entry itself is made with the ``*at``
+calls on that parent without following a final symlink. A hostile layer is
+refused as soon as an entry shows it (`HostileLayer` names the entry and the
+problem); the caller throws the half-written directory away.
+
+Whiteouts become overlayfs's: ``dir/.wh.name`` a 0:0 character device
+``dir/name``; ``dir/.wh..wh..opq`` the ``trusted.overlay.opaque=y`` xattr on
+``dir``. Ownership, modes, mtimes, xattrs, hardlinks, symlinks and device
+nodes are kept as the OCI layer spec asks.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import tarfile
+from dataclasses import dataclass, field
+
+from dockyard.errors import InvalidArgument
+from dockyard.linux import libc
+
+from .compression import Readable
+
+WHITEOUT_PREFIX = ".wh."
+OPAQUE_MARKER = ".wh..wh..opq"
+AUFS_META = ".wh..wh."
+OPAQUE_XATTR = "trusted.overlay.opaque"
+_RESOLVE = libc.RESOLVE_BENEATH | libc.RESOLVE_NO_SYMLINKS | libc.RESOLVE_NO_MAGICLINKS
+_DIR_FLAGS = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
+_XATTR_PREFIXES = ("SCHILY.xattr.", "LIBARCHIVE.xattr.")
+_COPY_BUFFER = 1 << 20
+
+
+class HostileLayer(InvalidArgument):
+    """The layer tries to reach outside its directory, or is absurdly large."""
+
+    def __init__(self, entry: str, problem: str) -> None:
+        super().__init__(f"refusing the layer: entry {entry!r}: {problem}")
+        self.entry = entry
+        self.problem = problem
+
+
+@dataclass
+class Limits:
+    max_entries: int = 2_000_000
+    max_bytes: int = 256 << 30  # unpacked, in total
+    max_entry_bytes: int = 64 << 30
+    max_path: int = 4096
+
+
+@dataclass
+class UnpackStats:
+    entries: int = 0
+    bytes: int = 0
+    whiteouts: list[str] = field(default_factory=list)
+
+
+def clean_name(name: str) -> str:
+    """The entry's path relative to the layer root; raises on absolute paths and ``..``."""
+    if name.startswith("/"):
+        raise HostileLayer(name, "absolute path")
+    parts = [p for p in name.split("/") if p and p != "."]
+    if ".." in parts:
+        raise HostileLayer(name, "'..' in the path")
+    if "\0" in name:
+        raise HostileLayer(name, "NUL in the path")
+    return "/".join(parts)
+
+
+def whiteout_target(path: str) -> tuple[str, str] | None:
+    """For a whiteout entry, (parent dir, hidden name or OPAQUE_MARKER); else None."""
+    parent, _, base = path.rpartition("/")
+    if not base.startswith(WHITEOUT_PREFIX):
+        return None
+    if base == OPAQUE_MARKER:
+        return parent, OPAQUE_MARKER
+    if base.startswith(AUFS_META):
+        return parent, AUFS_META  # aufs bookkeeping (.wh..wh.plnk): skipped, as Docker does
+    hidden = base[len(WHITEOUT_PREFIX) :]
+    if hidden in ("", ".", ".."):
+        raise HostileLayer(path, "whiteout of an invalid name")
+    return parent, hidden
+
+
+class _Applier:
+    def __init__(self, root: str, limits: Limits, same_owner: bool) -> None:
+        self.root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        self.limits = limits
+        self.same_owner = same_owner
+        self.dirs: dict[str, int] = {"": self.root_fd}
+        self.dir_times: list[tuple[str, int]] = []
+        self.stats = UnpackStats()
+
+    def close(self) -> None:
+        for path, fd in self.dirs.items():
+            if path:
+                os.close(fd)
+        os.close(self.root_fd)
+
+    # ------------------------------------------------------------ resolution
+
+    def parent_fd(self, parent: str, entry: str) -> int:
+        """An O_PATH fd of ``parent`` inside the layer, made (0755) if missing."""
+        fd = self.dirs.get(parent)
+        if fd is not None:
+            return fd
+        try:
+            fd = libc.openat2(self.root_fd, parent, _DIR_FLAGS, 0, _RESOLVE)
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                grand, _, base = parent.rpartition("/")
+                gfd = self.parent_fd(grand, entry)
+                try:
+                    os.mkdir(base, 0o755, dir_fd=gfd)
+                except FileExistsError:
+                    pass
+                return self.parent_fd(parent, entry)
+            if exc.errno in (errno.ELOOP, errno.EXDEV):
+                raise HostileLayer(entry, f"its directory {parent!r} is a symlink") from exc
+            if exc.errno == errno.ENOTDIR:
+                raise HostileLayer(entry, f"{parent!r} is not a directory") from exc
+            raise
+        self.dirs[parent] = fd
+        return fd
+
+    def forget(self, path: str) -> None:
+        """Drop cached fds of ``path`` and below: it is being replaced."""
+        for key in [k for k in self.dirs if k == path or k.startswith(path + "/")]:
+            if key:
+                os.close(self.dirs.pop(key))
+
+    def clear(self, dfd: int, name: str, path: str, keep_dir: bool) -> bool:
+        """Remove whatever is at ``name``; a directory survives if ``keep_dir``. True if kept."""
+        try:
+            st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+        except FileNotFoundError:
+            return False
+        if stat.S_ISDIR(st.st_mode):
+            if keep_dir:
+                return True
+            self.forget(path)
+            _remove_tree(dfd, name)
+        else:
+            os.unlink(name, dir_fd=dfd)
+        return False
+
+    # ------------------------------------------------------------ entries
+
+    def apply(self, tar: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+        limits = self.limits
+        self.stats.entries += 1
+        if self.stats.entries > limits.max_entries:
+            raise HostileLayer(member.name, f"more than {limits.max_entries} entries")
+        if len(member.name) > limits.max_path or len(member.linkname) > limits.max_path:
+            raise HostileLayer(member.name[:200], f"path longer than {limits.max_path}")
+        if member.size > limits.max_entry_bytes:
+            raise HostileLayer(member.name, f"{member.size} bytes is more than allowed")
+        self.stats.bytes += member.size if member.isreg() else 0
+        if self.stats.bytes > limits.max_bytes:
+            raise HostileLayer(member.name, f"the layer unpacks to more than {limits.max_bytes}")
+        path = clean_name(member.name)
+        if not path:
+            if member.isdir():
+                self.dir_times.append(("", int(member.mtime)))
+                self.set_attrs(self.root_fd, ".", member, is_dir=True)
+            return
+        parent, _, name = path.rpartition("/")
+        whiteout = whiteout_target(path)
+        if whiteout is not None:
+            self.whiteout(path, *whiteout)
+            return
+        dfd = self.parent_fd(parent, path)
+        if member.isdir():
+            if not self.clear(dfd, name, path, keep_dir=True):
+                os.mkdir(name, 0o700, dir_fd=dfd)
+            self.set_attrs(dfd, name, member, is_dir=True)
+            self.dir_times.append((path, int(member.mtime)))
+            return
+        self.clear(dfd, name, path, keep_dir=False)
+        if member.isreg():
+            self.write_file(tar, member, dfd, name)
+            return
+        if member.issym():
+            os.symlink(member.linkname, name, dir_fd=dfd)
+        elif member.islnk():
+            self.hardlink(member, dfd, name, path)
+            return  # a hardlink shares its target's attributes
+        elif member.ischr() or member.isblk() or member.isfifo():
+            kind = (
+                stat.S_IFCHR if member.ischr() else stat.S_IFBLK if member.isblk() else stat.S_IFIFO
+            )
+            device = os.makedev(member.devmajor, member.devminor) if not member.isfifo() else 0
+            os.mknod(name, kind | (member.mode & 0o7777), device, dir_fd=dfd)
+        else:
+            raise HostileLayer(path, f"unsupported entry type {member.type!r}")
+        self.set_attrs(dfd, name, member, is_dir=False)
+
+    def write_file(
+        self, tar: tarfile.TarFile, member: tarfile.TarInfo, dfd: int, name: str
+    ) -> None:
+        fd = os.open(
+            name,
+            os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+            0o600,
+            dir_fd=dfd,
+        )
+        try:
+            source = tar.extractfile(member)
+            if source is not None:
+                remaining = member.size
+                while remaining > 0:
+                    chunk = source.read(min(_COPY_BUFFER, remaining))
+                    if not chunk:
+                        raise HostileLayer(member.name, "the archive ends inside the file")
+                    remaining -= len(chunk)
+                    view = memoryview(chunk)
+                    while view:
+                        view = view[os.write(fd, view) :]
+            self._xattrs(fd, member)
+            if self.same_owner:
+                os.fchown(fd, member.uid, member.gid)
+            os.fchmod(fd, member.mode & 0o7777)
+            os.utime(fd, ns=(int(member.mtime * 1e9),) * 2)
+        finally:
+            os.close(fd)
+
+    def hardlink(self, member: tarfile.TarInfo, dfd: int, name: str, path: str) -> None:
+        target = clean_name(member.linkname)
+        if not target:
+            raise HostileLayer(path, "hardlink to the layer root")
+        tparent, _, tname = target.rpartition("/")
+        tfd = self.parent_fd(tparent, path)
+        try:
+            st = os.stat(tname, dir_fd=tfd, follow_symlinks=False)
+        except FileNotFoundError:
+            raise HostileLayer(path, f"hardlink to {target!r}, which is not in the layer") from None
+        if stat.S_ISDIR(st.st_mode):
+            raise HostileLayer(path, f"hardlink to the directory {target!r}")
+        os.link(tname, name, src_dir_fd=tfd, dst_dir_fd=dfd, follow_symlinks=False)
+
+    def whiteout(self, path: str, parent: str, hidden: str) -> None:
+        if hidden == AUFS_META:
+            return
+        dfd = self.parent_fd(parent, path)
+        self.stats.whiteouts.append(path)
+        if hidden == OPAQUE_MARKER:
+            fd = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=dfd)
+            try:
+                os.setxattr(fd, OPAQUE_XATTR, b"y")
+            finally:
+                os.close(fd)
+            return
+        child = f"{parent}/{hidden}" if parent else hidden
+        self.clear(dfd, hidden, child, keep_dir=False)
+        os.mknod(hidden, stat.S_IFCHR | 0o000, os.makedev(0, 0), dir_fd=dfd)
+
+    def set_attrs(self, dfd: int, name: str, member: tarfile.TarInfo, is_dir: bool) -> None:
+        if is_dir or not member.issym():
+            fd = os.open(
+                name,
+                os.O_RDONLY
+                | os.O_NOFOLLOW
+                | os.O_CLOEXEC
+                | os.O_NONBLOCK
+                | (os.O_DIRECTORY if is_dir else os.O_PATH),
+                dir_fd=dfd,
+            )
+            try:
+                if is_dir:
+                    self._xattrs(fd, member)
+                if self.same_owner:
+                    os.chown(name, member.uid, member.gid, dir_fd=dfd, follow_symlinks=False)
+                os.chmod(f"/proc/self/fd/{fd}", member.mode & 0o7777)
+            finally:
+                os.close(fd)
+        elif self.same_owner:
+            os.chown(name, member.uid, member.gid, dir_fd=dfd, follow_symlinks=False)
+        if not is_dir:
+            os.utime(name, ns=(int(member.mtime * 1e9),) * 2, dir_fd=dfd, follow_symlinks=False)
+
+    def _xattrs(self, fd: int, member: tarfile.TarInfo) -> None:
+        for key, value in member.pax_headers.items():
+            prefix = next((p for p in _XATTR_PREFIXES if key.startswith(p)), None)
+            if prefix is None:
+                continue
+            attr = key[len(prefix) :]
+            if attr.startswith("trusted.overlay."):
+                raise HostileLayer(member.name, f"sets the overlayfs xattr {attr}")
+            raw = value.encode("utf-8", "surrogateescape")
+            try:
+                os.setxattr(fd, attr, raw)
+            except OSError as exc:
+                if exc.errno not in (errno.ENOTSUP, errno.EPERM):
+                    raise
+
+    def finish(self) -> None:
+        # Directory mtimes last (deepest first): writing inside a directory changes its mtime.
+        for path, mtime in sorted(self.dir_times, key=lambda item: -item[0].count("/")):
+            try:
+                os.utime(
+                    path or ".", ns=(mtime * 10**9,) * 2, dir_fd=self.root_fd, follow_symlinks=False
+                )
+            except FileNotFoundError:
+                pass  # removed by a later entry
+
+
+def _remove_tree(dfd: int, name: str) -> None:
+    """rm -rf of ``name`` under ``dfd`` without following symlinks."""
+    fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dfd)
+    try:
+        for entry in os.scandir(fd):
+            if entry.is_dir(follow_symlinks=False):
+                _remove_tree(fd, entry.name)
+            else:
+                os.unlink(entry.name, dir_fd=fd)
+    finally:
+        os.close(fd)
+    os.rmdir(name, dir_fd=dfd)
+
+
+def apply_layer(
+    stream: Readable, dest: str, limits: Limits | None = None, same_owner: bool | None = None
+) -> UnpackStats:
+    """Unpack the (uncompressed) tar ``stream`` into the directory ``dest``."""
+    applier = _Applier(
+        dest, limits or Limits(), os.geteuid() == 0 if same_owner is None else same_owner
+    )
+    try:
+        try:
+            with tarfile.open(fileobj=stream, mode="r|", bufsize=1 << 20) as tar:  # type: ignore[call-overload]
+                for member in tar:
+                    applier.apply(tar, member)
+        except tarfile.TarError as exc:
+            raise InvalidArgument(f"the layer is not a valid tar archive: {exc}") from exc
+        applier.finish()
+    finally:
+        applier.close()
+    return applier.stats
