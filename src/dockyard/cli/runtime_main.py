@@ -13,7 +13,21 @@ from dockyard.cli.runtime_args import flag, parse
 from dockyard.errors import DockyardError
 
 COMMANDS = (
-    "create", "start", "run", "state", "kill", "delete", "list", "spec", "features", "exec",
+    "create",
+    "start",
+    "run",
+    "state",
+    "kill",
+    "delete",
+    "list",
+    "spec",
+    "features",
+    "exec",
+    "pause",
+    "resume",
+    "ps",
+    "events",
+    "update",
 )
 GLOBAL_FLAGS = [
     flag("--root", value=True, default="/run/dockyard-runtime"),
@@ -36,7 +50,10 @@ commands:
   run       create and start            state     print a container's state
   kill      signal a container          delete    delete a container
   list      list containers             spec      write a starter config.json
-  features  print what is supported
+  features  print what is supported         exec      run a process in a container
+  pause     freeze a container              resume    thaw a paused container
+  ps        list a container's processes    events    stats and OOM events
+  update    change a container's limits
 
 global options:
   --root DIR              state directory (default /run/dockyard-runtime)

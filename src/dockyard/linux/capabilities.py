@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dockyard.errors import InvalidSpec
 from dockyard.linux import libc
 
 #: capability numbers, from linux/capability.h
@@ -65,12 +66,15 @@ def last_cap() -> int:
 
 
 def mask_of(names: list[str], field: str) -> int:
-    """Bit mask of capability names; unknown names are an error naming the field."""
+    """Bit mask of capability names; an unknown name is an InvalidSpec naming it
+    (``process.capabilities.bounding[2]``), never silently dropped."""
     mask = 0
-    for name in names:
+    for index, name in enumerate(names):
         number = CAPABILITIES.get(name.upper())
         if number is None:
-            raise ValueError(f"{field}: unknown capability {name!r}")
+            raise InvalidSpec(
+                f"{field}[{index}]", f"unknown capability {name!r} (see capabilities(7))"
+            )
         mask |= 1 << number
     return mask
 

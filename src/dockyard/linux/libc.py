@@ -326,3 +326,25 @@ def ioctl_none(fd: int, request: int, arg: int = 0) -> int:
 def set_window_size(fd: int, rows: int, cols: int) -> None:
     size = b"".join(v.to_bytes(2, "little") for v in (rows, cols, 0, 0))  # struct winsize
     _check(_ioctl(_Int(fd), _ULong(TIOCSWINSZ), size))
+
+
+SIOCGIFFLAGS = 0x8913
+SIOCSIFFLAGS = 0x8914
+IFF_UP = 0x1
+_socket_fn = _function("socket")
+
+
+def interface_up(name: str) -> None:
+    """``ip link set NAME up`` in this process's network namespace."""
+    af_inet, sock_dgram, sock_cloexec = 2, 2, 0o2000000
+    sock = _check(_socket_fn(_Int(af_inet), _Int(sock_dgram | sock_cloexec), _Int(0)))
+    try:
+        ifreq = _buffer(40)  # struct ifreq: char name[16], then a union whose short is the flags
+        ifreq.raw = os.fsencode(name).ljust(16, b"\0") + bytes(24)
+        _check(_ioctl(_Int(sock), _ULong(SIOCGIFFLAGS), ifreq))
+        raw = ifreq.raw
+        flags = int.from_bytes(raw[16:18], "little") | IFF_UP
+        ifreq.raw = raw[:16] + flags.to_bytes(2, "little") + raw[18:]
+        _check(_ioctl(_Int(sock), _ULong(SIOCSIFFLAGS), ifreq))
+    finally:
+        os.close(sock)

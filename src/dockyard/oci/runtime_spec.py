@@ -16,6 +16,8 @@ TYPE_CHECKING = False  # ``typing`` is too slow to import on the hot path
 if TYPE_CHECKING:
     from typing import Any
 
+    from dockyard.oci.seccomp import Seccomp
+
 NAMESPACE_TYPES = ("pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time")
 HOOK_NAMES = (
     "prestart",
@@ -98,6 +100,17 @@ def _str_map(d: dict[str, Any], key: str, field: str) -> dict[str, str]:
     return value
 
 
+#: (uid_t)-1 means "unchanged" to setresuid(2): never a valid id
+_NO_ID = 2**32 - 1
+
+
+def _id(d: dict[str, Any], key: str, field: str) -> int:
+    value = _int(d, key, field, 0) or 0
+    if not 0 <= value < _NO_ID:
+        raise InvalidSpec(f"{field}.{key}", "must be an id from 0 to 2^32-2")
+    return value
+
+
 # ---------------------------------------------------------------- the model
 
 
@@ -105,14 +118,14 @@ class User:
     __slots__ = ("additional_gids", "gid", "uid", "umask", "username")
 
     def __init__(self, d: dict[str, Any], field: str) -> None:
-        self.uid: int = _int(d, "uid", field, 0) or 0
-        self.gid: int = _int(d, "gid", field, 0) or 0
+        self.uid: int = _id(d, "uid", field)
+        self.gid: int = _id(d, "gid", field)
         self.umask: int | None = _int(d, "umask", field)
         self.username: str = _str(d, "username", field)
         gids = _list(d, "additionalGids", field)
         for i, g in enumerate(gids):
-            if not isinstance(g, int) or isinstance(g, bool):
-                raise InvalidSpec(f"{field}.additionalGids[{i}]", "must be an integer")
+            if not isinstance(g, int) or isinstance(g, bool) or not 0 <= g < _NO_ID:
+                raise InvalidSpec(f"{field}.additionalGids[{i}]", "must be a gid (0 to 2^32-2)")
         self.additional_gids: list[int] = gids
 
 
@@ -315,10 +328,11 @@ class Linux:
         self.readonly_paths: list[str] = _strs(d, "readonlyPaths", field)
         self.mount_label: str = _str(d, "mountLabel", field)
         self.sysctl: dict[str, str] = _str_map(d, "sysctl", field)
-        seccomp = d.get("seccomp")
-        self.seccomp: dict[str, Any] | None = (
-            _obj(seccomp, f"{field}.seccomp") if seccomp is not None else None
-        )
+        self.seccomp: Seccomp | None = None
+        if d.get("seccomp") is not None:
+            from dockyard.oci.seccomp import parse_seccomp  # only specs with seccomp pay for it
+
+            self.seccomp = parse_seccomp(d["seccomp"], f"{field}.seccomp")
         personality = _obj(d.get("personality"), f"{field}.personality")
         self.personality: str = _str(personality, "domain", f"{field}.personality")
         if self.personality and self.personality not in ("LINUX", "LINUX32"):

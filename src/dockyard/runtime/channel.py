@@ -24,7 +24,10 @@ class Channel:
 
     def send(self, word: str, arg: str = "") -> None:
         line = (f"{word} {arg}" if arg else word).replace("\n", " ") + "\n"
-        os.write(self.write_fd, line.encode())
+        try:
+            os.write(self.write_fd, line.encode())
+        except BrokenPipeError:
+            raise ChannelClosed() from None
 
     def recv(self) -> tuple[str, str]:
         while b"\n" not in self._buffer:

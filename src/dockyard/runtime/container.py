@@ -99,11 +99,11 @@ def _targets(state: ContainerState, all_processes: bool) -> list[int]:
     alive = proc.is_alive(state.pid, state.init_start_time)
     if not all_processes:
         return [state.pid] if alive else []
-    procs = state.cgroup_paths.get("pids") or state.cgroup_paths.get("") or ""
-    if procs:
+    if state.cgroup_paths:
+        from dockyard.cgroups.manager import manager_from_paths
+
         try:
-            with open(f"{procs}/cgroup.procs") as f:
-                return [int(line) for line in f if line.strip()]
+            return manager_from_paths(state.cgroup_paths).procs()
         except OSError:
             pass
     if not alive:
@@ -149,6 +149,13 @@ def destroy(state: ContainerState, warn: Warn | None) -> None:
     Used by ``delete`` and by a ``create`` that failed part-way (the spec's
     lifecycle continues at "destroy" when a create-time hook fails).
     """
+    manager = None
+    if state.cgroup_paths:
+        from dockyard.cgroups.manager import manager_from_paths
+
+        manager = manager_from_paths(state.cgroup_paths)
+    if manager is not None:
+        manager.kill_all(9)  # processes outside the init's pid namespace too
     if state.pid and proc.is_alive(state.pid, state.init_start_time):
         for pid in _targets(state, True):
             try:
@@ -157,8 +164,10 @@ def destroy(state: ContainerState, warn: Warn | None) -> None:
                 pass
         if not proc.wait_for_exit(state.pid, state.init_start_time, 10):
             raise HostError(f"container {state.id}: init did not exit after SIGKILL")
+    if manager is not None:
+        manager.destroy()
     state.status = STOPPED
-    poststop = _hooks(state, "poststop")
+    poststop = _hooks(state, "poststop") if state.pid else []
     if poststop:
         from dockyard.runtime.hooks import run_hooks_warn
 

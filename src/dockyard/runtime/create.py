@@ -153,8 +153,6 @@ def _spawn(state: ContainerState, spec: Spec, opts: CreateOptions) -> None:
 
 def _drive(state: ContainerState, spec: Spec, chan: channel.Channel, child: int) -> None:
     """Walk the init processes through setup, answering what they ask."""
-    # Future cgroup placement goes here, before the intermediate forks the init.
-    chan.send("go")
     while True:
         try:
             word, arg = chan.recv()
@@ -172,6 +170,19 @@ def _drive(state: ContainerState, spec: Spec, chan: channel.Channel, child: int)
                 raise HostError("container init exited during setup")
             state.init_start_time = started
             state.save()
+            # The init mounts meanwhile, and waits for this before it needs its cgroup.
+            try:
+                _setup_cgroup(state, spec, state.pid)
+            except DockyardError:
+                if proc.is_alive(state.pid, state.init_start_time):
+                    raise
+                # The init died first (a failed mount, say): its reason is the one to tell.
+                word, arg = chan.recv()
+                raise HostError(arg if word == "error" else "container init exited") from None
+            try:
+                chan.send("cgroup")
+            except channel.ChannelClosed:
+                pass  # the init failed meanwhile; its error is waiting to be read
         elif word == "createRuntime":
             oci = state.oci_state()
             oci["status"] = "creating"
@@ -180,12 +191,23 @@ def _drive(state: ContainerState, spec: Spec, chan: channel.Channel, child: int)
                     from dockyard.runtime.hooks import run_hooks
 
                     run_hooks(kind, spec.hooks[kind], oci)
-            oci["status"] = "created"
-            chan.send("ok", jsonio.dumps_compact(oci))
+            chan.send("ok", jsonio.dumps_compact(oci))  # still "creating" for the init's hooks
         elif word == "ready":
             return
         else:
             raise HostError(f"unexpected message from container init: {word}")
+
+
+def _setup_cgroup(state: ContainerState, spec: Spec, pid: int) -> None:
+    from dockyard.cgroups.devices import container_resources
+    from dockyard.cgroups.manager import manager_for
+
+    manager = manager_for(spec.linux.cgroups_path, state.id)
+    manager.create()
+    state.cgroup_paths = manager.paths()
+    state.save()  # from here on, a failed create still knows what to remove
+    manager.set(container_resources(spec.raw.get("linux") or {}))
+    manager.apply(pid)
 
 
 def _write_id_maps(pid: int, spec: Spec) -> None:
@@ -228,8 +250,8 @@ def _reap(pid: int) -> None:
 
 
 def _abandon(state: ContainerState, warn: Warn | None) -> None:
-    """Undo a failed create; once the init exists, that is a full destroy."""
-    if not state.pid:
+    """Undo a failed create: a destroy of what exists so far."""
+    if not state.pid and not state.cgroup_paths:
         remove_dir(state.dir)
         return
     from dockyard.runtime.container import destroy

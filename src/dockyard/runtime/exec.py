@@ -136,7 +136,7 @@ def exec_process(root: str, container_id: str, opts: ExecOptions) -> int:
     if console_fd is not None:
         os.close(console_fd)
     try:
-        pid = _drive(state, ours)
+        pid = _drive(state, ours, child)
     finally:
         ours.close()
         try:
@@ -159,8 +159,11 @@ def exec_process(root: str, container_id: str, opts: ExecOptions) -> int:
     return wait_for(pid)
 
 
-def _drive(state: ContainerState, chan: channel.Channel) -> int:
-    # The exec'd process joins the container's cgroup here once cgroups land.
+def _drive(state: ContainerState, chan: channel.Channel, child: int) -> int:
+    if state.cgroup_paths:  # into the container's cgroup before it forks the process
+        from dockyard.cgroups.manager import manager_from_paths
+
+        manager_from_paths(state.cgroup_paths).apply(child)
     chan.send("go")
     pid = 0
     while True:

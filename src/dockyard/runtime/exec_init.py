@@ -14,6 +14,7 @@ import os
 
 from dockyard.errors import DockyardError
 from dockyard.linux import libc as L
+from dockyard.linux import trampoline
 from dockyard.runtime import init
 
 TYPE_CHECKING = False
@@ -50,6 +51,14 @@ def exec_intermediate(
 ) -> NoReturn:
     try:
         L.prctl(L.PR_SET_DUMPABLE, 0)
+        spec = cfg.spec
+        if spec.linux.seccomp is not None and spec.process is not None:
+            from dockyard.runtime.seccomp import Program
+
+            cfg.seccomp = Program(spec.linux.seccomp, spec.process, None)
+        # Made on the host side: after joining the mount namespace memfds still
+        # work, but the host's stdlib (and our cache) would be out of reach.
+        cfg.trampoline = trampoline.make(3 + cfg.preserve_fds)
         if chan.recv()[0] != "go":
             os._exit(1)
         for kind, fd in namespaces:
@@ -85,7 +94,9 @@ def _exec_child(cfg: InitConfig, chan: Channel) -> NoReturn:
         finally:
             os.close(root_fd)
         path, env = init.find_executable(process)
-        os.execve(path, process.args, env)
+        if cfg.seccomp is not None and not cfg.seccomp.installed:
+            cfg.seccomp.install()  # the last thing before the program runs
+        trampoline.execve(cfg.trampoline, path, process.args, env)
     except BaseException as exc:
         try:
             chan.send("error", init.describe(exc))

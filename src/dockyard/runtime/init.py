@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 
 from dockyard.errors import DockyardError, HookFailed, InvalidSpec
-from dockyard.linux import capabilities, inroot
+from dockyard.linux import capabilities, inroot, trampoline
 from dockyard.linux import libc as L
 from dockyard.oci import jsonio
 from dockyard.runtime import rootfs
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from dockyard.oci.runtime_spec import Process, Spec
     from dockyard.runtime.channel import Channel
+    from dockyard.runtime.seccomp import Program
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _KEYCTL_JOIN_SESSION_KEYRING = 1
@@ -33,12 +34,32 @@ _KEYCTL_JOIN_SESSION_KEYRING = 1
 class InitConfig:
     """What the runtime hands to the processes it forks."""
 
-    __slots__ = ("bundle", "console_fd", "container_id", "no_new_keyring", "no_pivot",
-                 "preserve_fds", "rootfs", "spec", "state_dir_fd")
+    __slots__ = (
+        "bundle",
+        "console_fd",
+        "container_id",
+        "no_new_keyring",
+        "no_pivot",
+        "preserve_fds",
+        "rootfs",
+        "seccomp",
+        "spec",
+        "state_dir_fd",
+        "trampoline",
+    )
 
-    def __init__(self, container_id: str, spec: Spec, bundle: str, rootfs: str, state_dir_fd: int,
-                 console_fd: int | None, preserve_fds: int, no_pivot: bool,
-                 no_new_keyring: bool) -> None:
+    def __init__(
+        self,
+        container_id: str,
+        spec: Spec,
+        bundle: str,
+        rootfs: str,
+        state_dir_fd: int,
+        console_fd: int | None,
+        preserve_fds: int,
+        no_pivot: bool,
+        no_new_keyring: bool,
+    ) -> None:
         self.container_id = container_id
         self.spec = spec
         self.bundle = bundle
@@ -48,6 +69,10 @@ class InitConfig:
         self.preserve_fds = preserve_fds
         self.no_pivot = no_pivot
         self.no_new_keyring = no_new_keyring
+        #: the container's seccomp filter, built by the init before pivot_root
+        self.seccomp: Program | None = None
+        #: the sealed exec trampoline (CVE-2019-5736), made before pivot_root
+        self.trampoline: int | None = None
 
 
 def describe(exc: BaseException) -> str:
@@ -61,14 +86,14 @@ def describe(exc: BaseException) -> str:
 
 def intermediate(cfg: InitConfig, chan: Channel) -> NoReturn:
     try:
-        word, _ = chan.recv()
-        if word != "go":
-            os._exit(1)
         spec = cfg.spec
         _join_namespaces(spec)
         user = spec.namespace("user")
         if user is not None and not user.path:
+            may_set_gids = _has_cap_setgid()
             L.unshare(L.CLONE_NEWUSER)
+            if not may_set_gids:
+                _deny_setgroups()
             chan.send("userns")
             if chan.recv()[0] != "mapped":
                 os._exit(1)
@@ -83,6 +108,8 @@ def intermediate(cfg: InitConfig, chan: Channel) -> NoReturn:
                 flags |= L.NAMESPACE_FLAGS[ns.type]
         if flags:
             L.unshare(flags)
+        if flags & L.CLONE_NEWNET:
+            L.interface_up("lo")  # as runc and crun do: 127.0.0.1 works from the start
         if flags & L.CLONE_NEWTIME and spec.linux.time_offsets:
             _write_time_offsets(spec.linux.time_offsets)
         pid = os.fork()
@@ -95,6 +122,18 @@ def intermediate(cfg: InitConfig, chan: Channel) -> NoReturn:
             chan.send("error", describe(exc))
         finally:
             os._exit(1)
+
+
+def _has_cap_setgid() -> bool:
+    return bool(L.capget()[0] & (1 << capabilities.CAPABILITIES["CAP_SETGID"]))
+
+
+def _deny_setgroups() -> None:
+    """A runtime without CAP_SETGID (rootless) may only map its own gid, and the
+    kernel wants setgroups denied first: else the container could drop the
+    caller's groups and reach files that deny that group (CVE-2014-8989)."""
+    with open("/proc/self/setgroups", "w") as f:
+        f.write("deny")
 
 
 def _join_namespaces(spec: Spec) -> None:
@@ -157,6 +196,12 @@ def preload(spec: Spec) -> None:
         import dockyard.runtime.hooks
 
         dockyard.runtime.hooks.preload()
+    if spec.process is not None:
+        capability_masks(spec.process)  # an unknown name fails create before anything runs
+    if spec.linux.seccomp is not None:
+        import dockyard.runtime.seccomp
+
+        dockyard.runtime.seccomp.preload(spec.linux.seccomp)
 
 
 def _setup(cfg: InitConfig, chan: Channel) -> tuple[str, dict[str, str]]:
@@ -165,9 +210,25 @@ def _setup(cfg: InitConfig, chan: Channel) -> tuple[str, dict[str, str]]:
     assert process is not None  # checked by create
     os.setsid()
     L.prctl(L.PR_SET_DUMPABLE, 0)  # nothing in the container may ptrace or read our fds
+    if spec.linux.seccomp is not None:
+        from dockyard.runtime.seccomp import Program
+
+        # Built (or found in the state root's cache) now; installed right before exec.
+        cfg.seccomp = Program(spec.linux.seccomp, process, cfg.state_dir_fd)
+    cfg.trampoline = trampoline.make(3 + cfg.preserve_fds)
     cgroup_ns = spec.namespace("cgroup")
-    if cgroup_ns is not None and not cgroup_ns.path:
-        L.unshare(L.CLONE_NEWCGROUP)  # after the runtime placed us in our cgroup
+    in_cgroup = False
+
+    def join_cgroup() -> None:
+        # The runtime moves us into our cgroup while we mount (the move waits
+        # for an RCU grace period, ~10 ms); we wait for it only where it matters.
+        nonlocal in_cgroup
+        if chan.recv()[0] != "cgroup":
+            os._exit(1)
+        if cgroup_ns is not None and not cgroup_ns.path:
+            L.unshare(L.CLONE_NEWCGROUP)  # rooted at the cgroup we are now in
+        in_cgroup = True
+
     if not cfg.no_new_keyring:
         _join_session_keyring(cfg.container_id)
     if process.oom_score_adj is not None:
@@ -182,8 +243,11 @@ def _setup(cfg: InitConfig, chan: Channel) -> tuple[str, dict[str, str]]:
         try:
             dev_from_host = False
             for index, mount in enumerate(spec.mounts):
-                rootfs.mount_one(root_fd, mount, f"mounts[{index}]", cfg.bundle, in_userns,
-                                 cgroup_ns is not None)
+                if mount.type in ("cgroup", "cgroup2") and not in_cgroup:
+                    join_cgroup()
+                rootfs.mount_one(
+                    root_fd, mount, f"mounts[{index}]", cfg.bundle, in_userns, cgroup_ns is not None
+                )
                 binds = "bind" in (mount.type, *mount.options)
                 if mount.destination.rstrip("/") == "/dev" and binds:
                     dev_from_host = True
@@ -193,14 +257,20 @@ def _setup(cfg: InitConfig, chan: Channel) -> tuple[str, dict[str, str]]:
                 rootfs.make_dev_links(root_fd, has_devpts)
         finally:
             os.close(root_fd)
+    if not in_cgroup:
+        join_cgroup()
     chan.send("createRuntime")
     word, state_json = chan.recv()
     if word != "ok":
         os._exit(1)
+    if cfg.seccomp is not None:
+        cfg.seccomp.state_json = state_json  # for the seccomp listener
     if "createContainer" in spec.hooks:
         from dockyard.runtime.hooks import run_hooks
 
-        run_hooks("createContainer", spec.hooks["createContainer"], jsonio.loads(state_json))
+        state = jsonio.loads(state_json)
+        state["pid"] = os.getpid()  # a hook in the container's namespaces: its own view
+        run_hooks("createContainer", spec.hooks["createContainer"], state)
     if new_mount_ns:
         rootfs.pivot_into(cfg.rootfs, cfg.no_pivot)
         if spec.linux.rootfs_propagation:
@@ -216,6 +286,7 @@ def _setup(cfg: InitConfig, chan: Channel) -> tuple[str, dict[str, str]]:
         if spec.domainname:
             L.setdomainname(spec.domainname)
         if new_mount_ns:
+            _make_cwd(root_fd, process.cwd)  # while the root may still be written
             rootfs.readonly_paths(root_fd, spec.linux.readonly_paths)
             rootfs.mask_paths(root_fd, spec.linux.masked_paths)
             if spec.root_readonly:
@@ -229,6 +300,14 @@ def _setup(cfg: InitConfig, chan: Channel) -> tuple[str, dict[str, str]]:
     chan.send("ready")
     chan.close()
     return path, env
+
+
+def _make_cwd(root_fd: int, cwd: str) -> None:
+    """Create a missing working directory inside the root (setup_process enters it)."""
+    try:
+        os.close(inroot.mkdir_all(root_fd, cwd))
+    except OSError as exc:
+        raise DockyardError(f"process.cwd {cwd}: {exc.strerror or exc}") from exc
 
 
 def _join_session_keyring(name: str) -> None:
@@ -256,8 +335,10 @@ def setup_terminal(cfg: InitConfig, process: Process) -> None:
             L.set_window_size(slave, *process.console_size)
         sock = _socket.socket(fileno=cfg.console_fd)
         try:
-            sock.sendmsg([name.encode()], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS,
-                                            master.to_bytes(4, "little"))])
+            sock.sendmsg(
+                [name.encode()],
+                [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, master.to_bytes(4, "little"))],
+            )
         finally:
             sock.close()
     finally:
@@ -295,17 +376,16 @@ def setup_process(cfg: InitConfig, process: Process, root_fd: int) -> None:
     if spec.linux.personality:
         L.personality(L.PER_LINUX32 if spec.linux.personality == "LINUX32" else L.PER_LINUX)
     os.umask(process.user.umask if process.user.umask is not None else 0o022)
-    caps = process.capabilities
-    if caps is not None:
-        try:
-            masks = [capabilities.mask_of(getattr(caps, kind), f"process.capabilities.{kind}")
-                     for kind in ("bounding", "effective", "permitted", "inheritable", "ambient")]
-        except ValueError as exc:
-            raise InvalidSpec("process.capabilities", str(exc)) from exc
+    masks = capability_masks(process)
+    if masks is not None:
         capabilities.drop_bounding(masks[0])
         L.prctl(L.PR_SET_KEEPCAPS, 1)
+    if cfg.seccomp is not None and not cfg.seccomp.late:
+        # Without no_new_privs only CAP_SYS_ADMIN may install a filter, and the
+        # process is about to lose it: now or never (as runc does).
+        cfg.seccomp.install()
     _set_ids(cfg, process)
-    if caps is not None:
+    if masks is not None:
         L.prctl(L.PR_SET_KEEPCAPS, 0)
         capabilities.apply(masks[1], masks[2], masks[3], masks[4])
     if process.no_new_privileges:
@@ -319,6 +399,17 @@ def setup_process(cfg: InitConfig, process: Process, root_fd: int) -> None:
             os.set_inheritable(fd, True)
         except OSError:
             pass
+
+
+def capability_masks(process: Process) -> list[int] | None:
+    """bounding, effective, permitted, inheritable, ambient; InvalidSpec on an unknown name."""
+    caps = process.capabilities
+    if caps is None:
+        return None
+    return [
+        capabilities.mask_of(getattr(caps, kind), f"process.capabilities.{kind}")
+        for kind in ("bounding", "effective", "permitted", "inheritable", "ambient")
+    ]
 
 
 def _set_ids(cfg: InitConfig, process: Process) -> None:
@@ -374,16 +465,31 @@ def _wait_and_exec(cfg: InitConfig, path: str, env: dict[str, str]) -> NoReturn:
     if hooks:
         from dockyard.runtime.hooks import run_hooks
 
-        state = {"ociVersion": cfg.spec.oci_version, "id": cfg.container_id, "status": "created",
-                 "pid": os.getpid(), "bundle": cfg.bundle, "annotations": cfg.spec.annotations}
+        state = {
+            "ociVersion": cfg.spec.oci_version,
+            "id": cfg.container_id,
+            "status": "created",
+            "pid": os.getpid(),
+            "bundle": cfg.bundle,
+            "annotations": cfg.spec.annotations,
+        }
         try:
             run_hooks("startContainer", hooks, state)
         except HookFailed as exc:
             os.write(fifo, b"E" + str(exc).encode())
             os._exit(1)
     os.write(fifo, b"0")
+    if cfg.seccomp is not None and not cfg.seccomp.installed:
+        # As late as can be: only what follows runs under the container's filter.
+        try:
+            cfg.seccomp.install()
+        except DockyardError as exc:
+            os.write(fifo, str(exc).encode())  # after "0", ``start`` reports the rest
+            os._exit(1)
     try:
-        os.execve(path, process.args, env)
+        # Through a sealed trampoline, so that the program can never be handed
+        # the runtime's own binary as /proc/self/exe (CVE-2019-5736).
+        trampoline.execve(cfg.trampoline, path, process.args, env)
     except OSError as exc:
         os.write(fifo, f"exec {path}: {exc.strerror}".encode())
     os._exit(127)

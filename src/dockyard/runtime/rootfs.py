@@ -43,13 +43,15 @@ def _fail(what: str, exc: OSError) -> HostError:
 
 
 def prepare_root(rootfs: str, propagation: str) -> None:
-    """Make the root a private-enough mount point of its own, ready for pivot_root."""
-    flags = L.MS_SLAVE | L.MS_REC  # runc's default: host mounts still reach us, ours never leak
-    if propagation:
-        flags = PROPAGATION[propagation]
-        if flags & L.MS_SHARED:  # shared on the way in would leak our mounts to the host
-            flags = L.MS_SLAVE | L.MS_REC
-    L.mount(None, "/", None, flags)
+    """Make the root a private-enough mount point of its own, ready for pivot_root.
+
+    Every mount becomes a slave first, whatever ``propagation`` asks: host
+    mounts still reach us, ours never leak. A non-recursive or shared
+    propagation here would leave the rootfs's own mount shared with the host,
+    so our bind would appear there and pivot_root would fail (EINVAL).
+    ``propagation`` is applied to the new root after the pivot (set_propagation).
+    """
+    L.mount(None, "/", None, L.MS_SLAVE | L.MS_REC)
     L.mount(rootfs, rootfs, None, L.MS_BIND | L.MS_REC)
 
 
@@ -60,8 +62,9 @@ def remount(fd: int, flags: int) -> None:
     L.mount(None, path, None, L.MS_BIND | L.MS_REMOUNT | flags | keep)
 
 
-def mount_one(root_fd: int, mount: Mount, field: str, bundle: str, in_userns: bool,
-              cgroup_ns: bool) -> None:
+def mount_one(
+    root_fd: int, mount: Mount, field: str, bundle: str, in_userns: bool, cgroup_ns: bool
+) -> None:
     opts = MountOptions(mount.options, f"{field}.options")
     fstype = mount.type or ("bind" if opts.is_bind else "")
     if fstype == "bind" and not opts.is_bind:
@@ -93,8 +96,9 @@ def mount_one(root_fd: int, mount: Mount, field: str, bundle: str, in_userns: bo
         return
     target = _target(root_fd, mount.destination, True, fstype, field)
     try:
-        L.mount(mount.source or fstype, inroot.fd_path(target), fstype, opts.flags,
-                opts.data or None)
+        L.mount(
+            mount.source or fstype, inroot.fd_path(target), fstype, opts.flags, opts.data or None
+        )
         os.close(target)
         target = inroot.open_in_root(root_fd, mount.destination)
         _finish(target, opts)
@@ -113,8 +117,13 @@ def _target(root_fd: int, destination: str, is_dir: bool, fstype: str, field: st
         if fstype in _NO_SYMLINK_TYPES:
             # A /proc or /sys that is a symlink in the image is an attack or a broken image.
             try:
-                fd = L.openat2(root_fd, destination.lstrip("/") or ".", os.O_PATH | os.O_CLOEXEC,
-                               0, L.RESOLVE_IN_ROOT | L.RESOLVE_NO_SYMLINKS)
+                fd = L.openat2(
+                    root_fd,
+                    destination.lstrip("/") or ".",
+                    os.O_PATH | os.O_CLOEXEC,
+                    0,
+                    L.RESOLVE_IN_ROOT | L.RESOLVE_NO_SYMLINKS,
+                )
                 os.close(fd)
             except FileNotFoundError:
                 pass
@@ -158,8 +167,16 @@ def _mount_cgroup(root_fd: int, mount: Mount, opts: MountOptions, cgroup_ns: boo
     target = _target(root_fd, mount.destination, True, "cgroup", "cgroup")
     try:
         if any(point == "/sys/fs/cgroup" for point, _, _ in host):
-            _mount_hierarchy(root_fd, mount.destination, "cgroup2", "", "/sys/fs/cgroup",
-                             _own_cgroups().get("", "/"), flags, cgroup_ns)
+            _mount_hierarchy(
+                root_fd,
+                mount.destination,
+                "cgroup2",
+                "",
+                "/sys/fs/cgroup",
+                _own_cgroups().get("", "/"),
+                flags,
+                cgroup_ns,
+            )
             return
         L.mount("tmpfs", inroot.fd_path(target), "tmpfs", flags & ~L.MS_RDONLY, "mode=755")
         own = _own_cgroups()
@@ -169,8 +186,16 @@ def _mount_cgroup(root_fd: int, mount: Mount, opts: MountOptions, cgroup_ns: boo
                 o for o in options.split(",") if o not in ("rw", "ro") and "atime" not in o
             )
             key = "" if fstype == "cgroup2" else controllers
-            _mount_hierarchy(root_fd, f"{mount.destination}/{name}", fstype, controllers,
-                             mountpoint, own.get(key, "/"), flags, cgroup_ns)
+            _mount_hierarchy(
+                root_fd,
+                f"{mount.destination}/{name}",
+                fstype,
+                controllers,
+                mountpoint,
+                own.get(key, "/"),
+                flags,
+                cgroup_ns,
+            )
         if flags & L.MS_RDONLY:
             os.close(target)
             target = inroot.open_in_root(root_fd, mount.destination)
@@ -181,13 +206,26 @@ def _mount_cgroup(root_fd: int, mount: Mount, opts: MountOptions, cgroup_ns: boo
         os.close(target)
 
 
-def _mount_hierarchy(root_fd: int, destination: str, fstype: str, controllers: str,
-                     host_mountpoint: str, own_path: str, flags: int, cgroup_ns: bool) -> None:
+def _mount_hierarchy(
+    root_fd: int,
+    destination: str,
+    fstype: str,
+    controllers: str,
+    host_mountpoint: str,
+    own_path: str,
+    flags: int,
+    cgroup_ns: bool,
+) -> None:
     target = inroot.mkdir_all(root_fd, destination)
     try:
         if cgroup_ns:
-            L.mount("cgroup", inroot.fd_path(target), fstype, flags,
-                    controllers if fstype == "cgroup" else None)
+            L.mount(
+                "cgroup",
+                inroot.fd_path(target),
+                fstype,
+                flags,
+                controllers if fstype == "cgroup" else None,
+            )
             return
         L.mount(host_mountpoint + own_path, inroot.fd_path(target), None, L.MS_BIND | L.MS_REC)
         os.close(target)
@@ -241,8 +279,17 @@ def make_devices(root_fd: int, devices: list[Device], in_userns: bool) -> None:
             raise _fail(f"device {path}", exc) from exc
 
 
-def _make_device(root_fd: int, path: str, kind: str, major: int, minor: int, mode: int,
-                 uid: int | None, gid: int | None, in_userns: bool) -> None:
+def _make_device(
+    root_fd: int,
+    path: str,
+    kind: str,
+    major: int,
+    minor: int,
+    mode: int,
+    uid: int | None,
+    gid: int | None,
+    in_userns: bool,
+) -> None:
     parent_path, _, name = path.rpartition("/")
     parent = inroot.mkdir_all(root_fd, parent_path or "/")
     try:
@@ -254,8 +301,9 @@ def _make_device(root_fd: int, path: str, kind: str, major: int, minor: int, mod
             finally:
                 os.close(target)
             return
-        type_bits = {"c": stat.S_IFCHR, "u": stat.S_IFCHR, "b": stat.S_IFBLK,
-                     "p": stat.S_IFIFO}[kind]
+        type_bits = {"c": stat.S_IFCHR, "u": stat.S_IFCHR, "b": stat.S_IFBLK, "p": stat.S_IFIFO}[
+            kind
+        ]
         try:
             os.unlink(name, dir_fd=parent)  # a file the image put there is replaced
         except FileNotFoundError:
@@ -265,8 +313,13 @@ def _make_device(root_fd: int, path: str, kind: str, major: int, minor: int, mod
         os.mknod(name, type_bits | (mode & 0o7777), os.makedev(major, minor), dir_fd=parent)
         os.chmod(name, mode & 0o7777, dir_fd=parent)  # mknod honours the umask; we do not
         if uid is not None or gid is not None:
-            os.chown(name, uid if uid is not None else -1, gid if gid is not None else -1,
-                     dir_fd=parent, follow_symlinks=False)
+            os.chown(
+                name,
+                uid if uid is not None else -1,
+                gid if gid is not None else -1,
+                dir_fd=parent,
+                follow_symlinks=False,
+            )
     finally:
         os.close(parent)
 

@@ -151,8 +151,7 @@ class ContainerState:
             return STOPPED
         if os.path.exists(f"{self.dir}/{EXEC_FIFO}"):
             return CREATED
-        freezer = self.cgroup_paths.get("freezer")
-        if freezer and _is_frozen(freezer):
+        if self.cgroup_paths and _is_frozen(self.cgroup_paths):
             return PAUSED
         return RUNNING
 
@@ -178,15 +177,13 @@ class ContainerState:
         }
 
 
-def _is_frozen(path: str) -> bool:
-    for name in ("freezer.state", "cgroup.freeze"):
-        try:
-            with open(f"{path}/{name}") as f:
-                value = f.read().strip()
-        except OSError:
-            continue
-        return value in ("FROZEN", "FREEZING", "1")
-    return False
+def _is_frozen(paths: dict[str, str]) -> bool:
+    from dockyard.cgroups.manager import manager_from_paths
+
+    try:
+        return manager_from_paths(paths).is_frozen()
+    except OSError:
+        return False
 
 
 def remove_dir(directory: str) -> None:

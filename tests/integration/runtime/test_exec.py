@@ -124,3 +124,16 @@ def test_exec_process_cannot_reach_the_runtime_binary(
     assert "WROTE" not in result.stdout
     assert result.stdout.strip().endswith("done")
     assert hashlib.sha256(Path(sys.executable).resolve().read_bytes()).hexdigest() == digest
+
+
+def test_exec_runs_under_the_containers_seccomp_filter(runtime: Runtime, bundle: Bundle) -> None:
+    bundle.config["linux"]["seccomp"] = {
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+        "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}],
+    }
+    cid = run_sleeper(runtime, bundle)
+    result = runtime("exec", cid, "mkdir", "/dev/shm/x", check=False)
+    assert result.returncode != 0
+    assert "Operation not permitted" in result.stderr
+    assert runtime("exec", cid, "ls", "/dev/shm").stdout == ""

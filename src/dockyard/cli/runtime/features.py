@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from dockyard import OCI_VERSION
 from dockyard.cli.runtime_args import parse
 from dockyard.oci.jsonio import dumps
@@ -25,8 +27,8 @@ def run(ctx: Context, argv: list[str]) -> int:
         "linux": {
             "namespaces": sorted(NAMESPACE_TYPES),
             "capabilities": list(CAPABILITIES),
-            "cgroup": {"v1": False, "v2": False, "systemd": False, "systemdUser": False},
-            "seccomp": {"enabled": False},
+            "cgroup": {"v1": True, "v2": True, "systemd": False, "systemdUser": False},
+            "seccomp": _seccomp_features(),
             "apparmor": {"enabled": False},
             "selinux": {"enabled": False},
             "mountExtensions": {"idmap": {"enabled": False}},
@@ -35,3 +37,34 @@ def run(ctx: Context, argv: list[str]) -> int:
     }
     print(dumps(features, indent=4))
     return 0
+
+
+def _seccomp_features() -> dict[str, object]:
+    from dockyard.oci.seccomp import ACTIONS, ARCHES, FLAGS, OPERATORS
+
+    try:
+        from dockyard.linux import seccomp
+
+        seccomp.load_library()
+    except OSError:
+        return {"enabled": False}
+    # WAIT_KILLABLE_RECV came with Linux 5.19; the others are older than 4.17
+    supported = [flag for flag in FLAGS if flag != "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"]
+    if _kernel() >= (5, 19):
+        supported.append("SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV")
+    return {
+        "enabled": True,
+        "actions": list(ACTIONS),
+        "operators": list(OPERATORS),
+        "archs": [arch for arch in ARCHES if arch != "SCMP_ARCH_NATIVE"],
+        "knownFlags": list(FLAGS),
+        "supportedFlags": supported,
+    }
+
+
+def _kernel() -> tuple[int, int]:
+    parts = os.uname().release.split("-")[0].split(".")
+    try:
+        return int(parts[0]), int(parts[1])
+    except (IndexError, ValueError):
+        return (0, 0)

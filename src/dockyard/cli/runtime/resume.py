@@ -1,0 +1,16 @@
+"""resume ID: thaw a paused container."""
+
+from __future__ import annotations
+
+from dockyard.cli.runtime._common import container_id
+from dockyard.cli.runtime_args import parse
+from dockyard.runtime.manage import resume
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from dockyard.cli.runtime_main import Context
+
+
+def run(ctx: Context, argv: list[str]) -> int:
+    resume(ctx.root, container_id(parse(argv, [], command="resume"), "resume"))
+    return 0
