@@ -13,6 +13,8 @@ would hold a pipe open for as long as it lives.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import secrets
@@ -21,6 +23,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -54,6 +57,23 @@ def new_container_id() -> str:
     return CONTAINER_ID_PREFIX + secrets.token_hex(4)
 
 
+@contextlib.contextmanager
+def _renumbered(fds: Sequence[int]) -> Iterator[tuple[list[str], tuple[int, ...]]]:
+    """(argv prefix, descriptors to keep open) that give the command ``fds``
+    as 3, 4, ...: subprocess keeps descriptor numbers, so a shell moves them.
+    Copies above the target range first, so no target overwrites a source."""
+    if not fds:
+        yield [], ()
+        return
+    high = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3 + len(fds)) for fd in fds]
+    try:
+        moves = " ".join(f"{3 + i}>&{fd} {fd}>&-" for i, fd in enumerate(high))
+        yield ["bash", "-c", f'exec "$@" {moves}', "bash"], tuple(high)
+    finally:
+        for fd in high:
+            os.close(fd)
+
+
 def _read_all(file: IO[bytes] | None) -> str:
     if file is None:
         return ""
@@ -78,17 +98,25 @@ class Runtime:
         input: str | None = None,
         timeout: float = 30,
         capture: bool = True,
+        pass_fds: Sequence[int] = (),
     ) -> subprocess.CompletedProcess[str]:
+        """Run the runtime; ``pass_fds`` are descriptors of ours that it gets
+        as 3, 4, ... in that order (what ``--preserve-fds`` hands on)."""
         argv = [self.executable, "--root", str(self.root), *map(str, args)]
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        with (
+            tempfile.TemporaryFile() as out,
+            tempfile.TemporaryFile() as err,
+            _renumbered(pass_fds) as (wrapper, kept),
+        ):
             process = subprocess.run(
-                argv,
+                [*wrapper, *argv],
                 input=None if input is None else input.encode(),
                 stdin=subprocess.DEVNULL if input is None else None,
                 stdout=out if capture else None,
                 stderr=err if capture else None,
                 timeout=timeout,
                 check=False,
+                pass_fds=kept,
             )
             result = subprocess.CompletedProcess(
                 argv,
