@@ -13,6 +13,7 @@ from dockyard.runtime.state import EXEC_FIFO, ContainerState, remove_dir, valid_
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from dockyard.cgroups.manager import CgroupManager
     from dockyard.oci.runtime_spec import Spec
     from dockyard.runtime.container import Warn
 
@@ -122,6 +123,7 @@ def _spawn(state: ContainerState, spec: Spec, opts: CreateOptions) -> None:
     if spec.process is not None and spec.process.terminal and console_fd is None:
         os.close(dir_fd)
         raise DockyardError("process.terminal needs --console-socket when the runtime detaches")
+    manager = _prepare_cgroup(state, spec)
     ours, theirs = channel.pair()
     cfg = InitConfig(
         state.id,
@@ -134,6 +136,12 @@ def _spawn(state: ContainerState, spec: Spec, opts: CreateOptions) -> None:
         opts.no_pivot,
         opts.no_new_keyring,
     )
+    if spec.namespace("user") is None:
+        # The init joins by itself, without waiting for an RCU grace period.
+        paths = state.cgroup_paths
+        cfg.cgroup_tasks = sorted({f"{d}/tasks" for key, d in paths.items() if key})
+        if "" in paths:
+            cfg.cgroup_fd = os.open(paths[""], os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     child = os.fork()
     if child == 0:
         ours.close()
@@ -142,8 +150,11 @@ def _spawn(state: ContainerState, spec: Spec, opts: CreateOptions) -> None:
     os.close(dir_fd)
     if console_fd is not None:
         os.close(console_fd)
+    if cfg.cgroup_fd is not None:
+        os.close(cfg.cgroup_fd)
+    joins_itself = bool(cfg.cgroup_tasks) or cfg.cgroup_fd is not None
     try:
-        _drive(state, spec, ours, child)
+        _drive(state, spec, ours, child, None if joins_itself else manager)
     finally:
         ours.close()
         _reap(child)
@@ -151,7 +162,13 @@ def _spawn(state: ContainerState, spec: Spec, opts: CreateOptions) -> None:
         write_pid_file(opts.pid_file, state.pid)
 
 
-def _drive(state: ContainerState, spec: Spec, chan: channel.Channel, child: int) -> None:
+def _drive(
+    state: ContainerState,
+    spec: Spec,
+    chan: channel.Channel,
+    child: int,
+    move_into: CgroupManager | None,
+) -> None:
     """Walk the init processes through setup, answering what they ask."""
     while True:
         try:
@@ -170,9 +187,11 @@ def _drive(state: ContainerState, spec: Spec, chan: channel.Channel, child: int)
                 raise HostError("container init exited during setup")
             state.init_start_time = started
             state.save()
+            if move_into is None:
+                continue  # the init joined its cgroup by itself
             # The init mounts meanwhile, and waits for this before it needs its cgroup.
             try:
-                _setup_cgroup(state, spec, state.pid)
+                move_into.apply(state.pid)
             except DockyardError:
                 if proc.is_alive(state.pid, state.init_start_time):
                     raise
@@ -198,7 +217,8 @@ def _drive(state: ContainerState, spec: Spec, chan: channel.Channel, child: int)
             raise HostError(f"unexpected message from container init: {word}")
 
 
-def _setup_cgroup(state: ContainerState, spec: Spec, pid: int) -> None:
+def _prepare_cgroup(state: ContainerState, spec: Spec) -> CgroupManager:
+    """Make the container's cgroup and set its limits; the init is put in it later."""
     from dockyard.cgroups.devices import container_resources
     from dockyard.cgroups.manager import manager_for
 
@@ -207,7 +227,7 @@ def _setup_cgroup(state: ContainerState, spec: Spec, pid: int) -> None:
     state.cgroup_paths = manager.paths()
     state.save()  # from here on, a failed create still knows what to remove
     manager.set(container_resources(spec.raw.get("linux") or {}))
-    manager.apply(pid)
+    return manager
 
 
 def _write_id_maps(pid: int, spec: Spec) -> None:

@@ -117,8 +117,11 @@ class V1Manager(CgroupManager):
     # -- processes
 
     def procs(self) -> list[int]:
+        # Every process is in one cgroup of each hierarchy, so one hierarchy
+        # lists them all: the freezer's, the one kill_all and pause act on.
         found: set[int] = set()
-        for path in self._unique():
+        representative = self._dir("freezer") or self._dir("pids")
+        for path in [representative] if representative else self._unique():
             fs.procs_recursive(path, found)
         return sorted(found)
 
