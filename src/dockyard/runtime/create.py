@@ -138,10 +138,7 @@ def _spawn(state: ContainerState, spec: Spec, opts: CreateOptions) -> None:
     )
     if spec.namespace("user") is None:
         # The init joins by itself, without waiting for an RCU grace period.
-        paths = state.cgroup_paths
-        cfg.cgroup_tasks = sorted({f"{d}/tasks" for key, d in paths.items() if key})
-        if "" in paths:
-            cfg.cgroup_fd = os.open(paths[""], os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        cfg.cgroup_tasks, cfg.cgroup_fd = cgroup_self_join(state.cgroup_paths)
     child = os.fork()
     if child == 0:
         ours.close()
@@ -215,6 +212,14 @@ def _drive(
             return
         else:
             raise HostError(f"unexpected message from container init: {word}")
+
+
+def cgroup_self_join(paths: dict[str, str]) -> tuple[list[str], int | None]:
+    """How a process enters a cgroup by itself: the v1 "tasks" files it writes
+    "0" to, and a descriptor of the v2 directory to fork into (CLONE_INTO_CGROUP)."""
+    tasks = sorted({f"{d}/tasks" for key, d in paths.items() if key})
+    v2 = os.open(paths[""], os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC) if "" in paths else None
+    return tasks, v2
 
 
 def _prepare_cgroup(state: ContainerState, spec: Spec) -> CgroupManager:

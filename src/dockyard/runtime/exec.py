@@ -126,6 +126,12 @@ def exec_process(root: str, container_id: str, opts: ExecOptions) -> int:
     cfg = InitConfig(
         state.id, spec, state.bundle, state.rootfs, -1, console_fd, opts.preserve_fds, False, True
     )
+    joins_itself = bool(state.cgroup_paths) and spec.namespace("user") is None
+    if joins_itself:
+        # As at create: the process joins by itself, without an RCU grace period.
+        from dockyard.runtime.create import cgroup_self_join
+
+        cfg.cgroup_tasks, cfg.cgroup_fd = cgroup_self_join(state.cgroup_paths)
     child = os.fork()
     if child == 0:
         ours.close()
@@ -135,8 +141,10 @@ def exec_process(root: str, container_id: str, opts: ExecOptions) -> int:
         os.close(fd)
     if console_fd is not None:
         os.close(console_fd)
+    if cfg.cgroup_fd is not None:
+        os.close(cfg.cgroup_fd)
     try:
-        pid = _drive(state, ours, child)
+        pid = _drive(state, ours, child, not joins_itself)
     finally:
         ours.close()
         try:
@@ -159,8 +167,8 @@ def exec_process(root: str, container_id: str, opts: ExecOptions) -> int:
     return wait_for(pid)
 
 
-def _drive(state: ContainerState, chan: channel.Channel, child: int) -> int:
-    if state.cgroup_paths:  # into the container's cgroup before it forks the process
+def _drive(state: ContainerState, chan: channel.Channel, child: int, move: bool) -> int:
+    if move and state.cgroup_paths:  # into the container's cgroup before it forks the process
         from dockyard.cgroups.manager import manager_from_paths
 
         manager_from_paths(state.cgroup_paths).apply(child)

@@ -61,6 +61,9 @@ def exec_intermediate(
         cfg.trampoline = trampoline.make(3 + cfg.preserve_fds)
         if chan.recv()[0] != "go":
             os._exit(1)
+        for tasks in cfg.cgroup_tasks:  # still the host's root: before joining anything
+            with open(tasks, "w") as f:
+                f.write("0")
         for kind, fd in namespaces:
             try:
                 L.setns(fd, L.NAMESPACE_FLAGS[kind])
@@ -69,7 +72,7 @@ def exec_intermediate(
                     f"cannot join the container's {kind} namespace: {exc.strerror}"
                 ) from exc
             os.close(fd)
-        pid = os.fork()
+        pid = os.fork() if cfg.cgroup_fd is None else L.fork_into_cgroup(cfg.cgroup_fd)
         if pid == 0:
             _exec_child(cfg, chan)
         chan.send("pid", str(pid))
