@@ -137,8 +137,16 @@ def run_cli(argv: list[str]) -> int:
         command, rest = opts.args[0], opts.args[1:]
         if command not in COMMANDS:
             raise DockyardError(f"no such command: {command}")
+        if ctx.debug:
+            import time
+
+            started = time.perf_counter()
+            ctx.log("debug", f"{command} {' '.join(rest)}")
         module = __import__(f"dockyard.cli.runtime.{command}", fromlist=["run"])
         code: int = module.run(ctx, rest)
+        if ctx.debug:
+            elapsed = (time.perf_counter() - started) * 1000
+            ctx.log("debug", f"{command} finished with status {code} in {elapsed:.1f} ms")
         return code
     except DockyardError as exc:
         ctx.error(str(exc))

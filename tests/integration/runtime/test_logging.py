@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import Runtime, requires
+from tests.support.bundle import Bundle
 
 pytestmark = [pytest.mark.integration, pytest.mark.runtime, requires("root")]
 
@@ -41,3 +42,29 @@ def test_text_log_gets_the_error(runtime: Runtime, tmp_path: Path) -> None:
 
     assert result.returncode != 0
     assert "level=error" in log.read_text()
+
+
+def test_debug_logs_debug_lines_and_no_errors(
+    runtime: Runtime, bundle: Bundle, tmp_path: Path
+) -> None:
+    log = tmp_path / "runtime.log"
+    bundle.process["args"] = ["true"]
+    bundle.write()
+
+    result = runtime(
+        "--debug",
+        "--log",
+        log,
+        "--log-format",
+        "json",
+        "run",
+        "--bundle",
+        bundle.path,
+        runtime.new_id(),
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    levels = [json.loads(line)["level"] for line in log.read_text().splitlines()]
+    assert "debug" in levels
+    assert "error" not in levels
