@@ -12,7 +12,7 @@ import pytest
 from tests.support import leaks
 from tests.support.bundle import Bundle, MakeBundle
 from tests.support.rootfs import build_rootfs
-from tests.support.runtime import Runtime, runtime_under_test
+from tests.support.runtime import ISSUED_IDS, Runtime, runtime_under_test
 
 
 @pytest.fixture(scope="session")
@@ -79,9 +79,14 @@ def leak_check(tmp_path_factory: pytest.TempPathFactory, session_marker: str) ->
     processes = leaks.marked_processes(session_marker) | leaks.processes_mentioning(
         f"{test_dirs}/", exclude=leaks.ancestors(os.getpid())
     )
-    found = clean_up_leaks(
-        processes, leaks.mounts_under(test_dirs), leaks.find_test_cgroups() - cgroups_before
-    )
+    # Only cgroups of containers this session made: another session running
+    # at the same time has live ones of its own.
+    new_cgroups = {
+        cgroup
+        for cgroup in leaks.find_test_cgroups() - cgroups_before
+        if cgroup.name in ISSUED_IDS
+    }
+    found = clean_up_leaks(processes, leaks.mounts_under(test_dirs), new_cgroups)
     if found:
         pytest.fail("the integration tests leaked:\n" + "\n".join(found), pytrace=False)
 

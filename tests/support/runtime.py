@@ -53,8 +53,15 @@ def runtime_under_test() -> tuple[str, str]:
     return Path(choice).name, choice
 
 
+#: every container id this test process handed out: its cgroups are this
+#: session's, whatever other test sessions run on the machine at the same time
+ISSUED_IDS: set[str] = set()
+
+
 def new_container_id() -> str:
-    return CONTAINER_ID_PREFIX + secrets.token_hex(4)
+    container_id = CONTAINER_ID_PREFIX + secrets.token_hex(4)
+    ISSUED_IDS.add(container_id)
+    return container_id
 
 
 @contextlib.contextmanager
