@@ -82,9 +82,7 @@ def leak_check(tmp_path_factory: pytest.TempPathFactory, session_marker: str) ->
     # Only cgroups of containers this session made: another session running
     # at the same time has live ones of its own.
     new_cgroups = {
-        cgroup
-        for cgroup in leaks.find_test_cgroups() - cgroups_before
-        if cgroup.name in ISSUED_IDS
+        cgroup for cgroup in leaks.find_test_cgroups() - cgroups_before if cgroup.name in ISSUED_IDS
     }
     found = clean_up_leaks(processes, leaks.mounts_under(test_dirs), new_cgroups)
     if found:
