@@ -39,12 +39,19 @@ def _mkdir(path: str) -> None:
 
 
 def make_dirs(path: str) -> None:
-    """mkdir -p for a cgroup, one level at a time."""
-    if os.path.isdir(path):
+    """mkdir -p for a cgroup, one level at a time (usually only the last is missing)."""
+    try:
+        _mkdir(path)
         return
-    parent = os.path.dirname(path)
-    if parent != path:
+    except FileExistsError:
+        return
+    except FileNotFoundError:
+        parent = os.path.dirname(path)
+        if parent == path:
+            raise HostError(f"cannot create cgroup {path}: no such directory") from None
         make_dirs(parent)
+    except OSError as exc:
+        raise HostError(f"cannot create cgroup {path}: {exc.strerror}") from exc
     try:
         _mkdir(path)
     except FileExistsError:
@@ -97,8 +104,15 @@ def write_quiet(directory: str, name: str, value: str) -> bool:
 
 
 def read(directory: str, name: str) -> str:
-    with open(f"{directory}/{name}") as f:
-        return f.read().strip()
+    # Raw reads: a text-mode open() costs more than reading these few bytes.
+    fd = os.open(f"{directory}/{name}", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks).decode().strip()
 
 
 def read_or(directory: str, name: str, default: str = "") -> str:
@@ -150,8 +164,7 @@ def read_keyed(directory: str, name: str) -> dict[str, int]:
 
 def read_procs(directory: str) -> list[int]:
     try:
-        with open(f"{directory}/cgroup.procs") as f:
-            return [int(line) for line in f if line.strip()]
+        return [int(line) for line in read(directory, "cgroup.procs").split()]
     except FileNotFoundError:
         return []
 
@@ -212,6 +225,13 @@ def remove_tree(directory: str) -> bool:
     A cgroup is a directory of kernel files: rmdir is the only way to remove it
     and it fails with EBUSY while a task (even one that just exited) is inside.
     """
+    try:
+        _rmdir(directory)  # the usual case: no cgroup below, nothing left inside
+        return True
+    except FileNotFoundError:
+        return True
+    except OSError:
+        pass
     gone = True
     for path in subdirs_deepest_first(directory):
         try:

@@ -157,12 +157,13 @@ def v1_hierarchies(cgroup_root: str) -> list[tuple[list[str], str]]:
     """(keys, mount directory) of each v1 hierarchy under ``cgroup_root``."""
     found = []
     try:
-        names = sorted(os.listdir(cgroup_root))
+        with os.scandir(cgroup_root) as entries:  # d_type: no lstat per name
+            names = sorted(e.name for e in entries if not e.is_symlink())
     except FileNotFoundError:
         return []
     for name in names:
         path = f"{cgroup_root}/{name}"
-        if name == "unified" or os.path.islink(path) or not os.path.exists(f"{path}/cgroup.procs"):
+        if name == "unified" or not os.path.exists(f"{path}/cgroup.procs"):
             continue
         controllers = name.split(",")
         if all(c in V1_CONTROLLERS for c in controllers):

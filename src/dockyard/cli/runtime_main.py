@@ -6,6 +6,7 @@ and is imported only when used, so ``run`` loads nothing it does not need.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -105,7 +106,12 @@ def main() -> None:
 
     Finalisation (module and object teardown) costs ~4 ms and frees nothing
     the kernel would not; a runtime is called for every container start.
+    For the same reason the cycle collector waits for 100,000 new objects,
+    not 700: a command makes far fewer, and each collection would cost time
+    and copy-on-write faults in the processes ``create`` forks; a long ``run``
+    or ``events`` still collects.
     """
+    gc.set_threshold(100_000)
     code = run_cli(sys.argv[1:])
     try:
         sys.stdout.flush()

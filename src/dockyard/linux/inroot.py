@@ -40,38 +40,52 @@ def mkdir_all(root_fd: int, path: str, mode: int = 0o755) -> int:
     follow it from inside the root (``/abs`` → ``<root>/abs-target``), and
     the missing directories are made there, as runc's securejoin does.
     """
-    try:
-        return open_in_root(root_fd, path, _O_PATH | os.O_DIRECTORY)
-    except FileNotFoundError:
-        pass
     parts = _parts(path)
-    depth = 1
     links_followed = 0
-    while depth <= len(parts):
-        prefix = "/".join(parts[:depth])
+    while True:
         try:
-            os.close(open_in_root(root_fd, prefix, _O_PATH | os.O_DIRECTORY))
-            depth += 1
-            continue
+            return open_in_root(root_fd, "/".join(parts), _O_PATH | os.O_DIRECTORY)
         except FileNotFoundError:
             pass
-        parent = open_in_root(root_fd, "/".join(parts[: depth - 1]), _O_PATH | os.O_DIRECTORY)
+        # The deepest ancestor that exists, deepest first: usually only the
+        # last part is missing.
+        depth = len(parts) - 1
+        while depth:
+            try:
+                parent = open_in_root(root_fd, "/".join(parts[:depth]), _O_PATH | os.O_DIRECTORY)
+                break
+            except FileNotFoundError:
+                depth -= 1
+        else:
+            parent = root_fd  # not ours to close
         try:
-            os.mkdir(parts[depth - 1], mode, dir_fd=parent)
-            depth += 1
-        except FileExistsError:
-            # A dangling symlink: splice its target into the path and go on.
+            while depth < len(parts):
+                name = parts[depth]
+                if name == "..":  # it exists: the kernel resolves it, inside the root
+                    child = open_in_root(root_fd, "/".join(parts[: depth + 1]), _O_PATH)
+                else:
+                    try:
+                        os.mkdir(name, mode, dir_fd=parent)
+                    except FileExistsError:
+                        break  # a dangling symlink
+                    child = libc.openat2(parent, name, _O_PATH | os.O_DIRECTORY, 0, _RESOLVE)
+                if parent != root_fd:
+                    os.close(parent)
+                parent = child
+                depth += 1
+            else:
+                made, parent = parent, -1
+                return made
+            # Splice the link's target into the path and go on from the root.
             links_followed += 1
             if links_followed > 40:
-                raise OSError(40, "too many levels of symbolic links", path) from None
-            target = os.readlink(parts[depth - 1], dir_fd=parent)
-            base = [] if target.startswith("/") else parts[: depth - 1]
-            parts = _parts("/".join([*base, target, *parts[depth:]]))
-            parts = _clamp(parts)
-            depth = 1
+                raise OSError(40, "too many levels of symbolic links", path)
+            target = os.readlink(name, dir_fd=parent)
         finally:
-            os.close(parent)
-    return open_in_root(root_fd, "/".join(parts), _O_PATH | os.O_DIRECTORY)
+            if parent not in (-1, root_fd):
+                os.close(parent)
+        base = [] if target.startswith("/") else parts[:depth]
+        parts = _clamp(_parts("/".join([*base, target, *parts[depth + 1 :]])))
 
 
 def _clamp(parts: list[str]) -> list[str]:

@@ -289,6 +289,40 @@ def fork_into_cgroup(cgroup_fd: int) -> int:
     return _check(_syscall(_Long(_CLONE3), args, _ULong(len(args))))
 
 
+POLLIN = 0x1
+POLLHUP = 0x10
+_poll = _function("poll")
+
+
+def poll(fds: list[tuple[int, int]], timeout: float | None = None) -> list[tuple[int, int]]:
+    """poll(2) on (fd, events) pairs: (fd, revents) of those ready, [] on timeout.
+
+    ``select.poll`` costs a module load (~0.7 ms) where one call is all a
+    command needs. Interrupted calls are retried, as Python's own are.
+    """
+    import time
+
+    pollfds = _buffer(8 * len(fds))  # struct pollfd: int fd, short events, short revents
+    pollfds.raw = b"".join(
+        fd.to_bytes(4, "little", signed=True) + events.to_bytes(4, "little") for fd, events in fds
+    )
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        wait = -1 if deadline is None else max(0, int((deadline - time.monotonic()) * 1000))
+        if _poll(pollfds, _ULong(len(fds)), _Int(wait)) >= 0:
+            break
+        err = _ctypes.get_errno()
+        if err != 4:  # EINTR: a signal handler ran; go on waiting
+            raise OSError(err, os.strerror(err))
+    raw = pollfds.raw
+    ready = []
+    for index, (fd, _) in enumerate(fds):
+        revents = int.from_bytes(raw[8 * index + 6 : 8 * index + 8], "little")
+        if revents:
+            ready.append((fd, revents))
+    return ready
+
+
 def pidfd_send_signal(pidfd: int, sig: int) -> None:
     _check(_syscall(_Long(_PIDFD_SEND_SIGNAL), _Int(pidfd), _Int(sig), None, _UInt(0)))
 

@@ -43,7 +43,7 @@ def is_alive(pid: int, started: int) -> bool:
 
 def wait_for_exit(pid: int, started: int, timeout: float) -> bool:
     """Wait until the process is gone (or a zombie); False on timeout."""
-    import select
+    from dockyard.linux import libc
 
     try:
         pidfd = os.pidfd_open(pid)
@@ -52,8 +52,6 @@ def wait_for_exit(pid: int, started: int, timeout: float) -> bool:
     try:
         if not is_alive(pid, started):
             return True
-        poller = select.poll()
-        poller.register(pidfd, select.POLLIN)
-        return bool(poller.poll(timeout * 1000))
+        return bool(libc.poll([(pidfd, libc.POLLIN)], timeout))
     finally:
         os.close(pidfd)

@@ -47,7 +47,8 @@ _WHITESPACE = " \t\n\r"
 
 def loads(text: str | bytes) -> Any:
     if isinstance(text, bytes):
-        text = text.decode("utf-8-sig")
+        # What "utf-8-sig" does, without importing its codec module (~0.4 ms).
+        text = (text[3:] if text.startswith(b"\xef\xbb\xbf") else text).decode()
     start = 0
     end_of_text = len(text)
     while start < end_of_text and text[start] in _WHITESPACE:

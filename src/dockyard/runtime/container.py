@@ -7,6 +7,7 @@ import os
 from dockyard.errors import Conflict, HostError
 from dockyard.linux import proc
 from dockyard.runtime.state import (
+    CREATED,
     CREATING,
     EXEC_FIFO,
     STOPPED,
@@ -32,27 +33,33 @@ def _hooks(state: ContainerState, kind: str) -> list:  # type: ignore[type-arg]
 
 
 def start(root: str, container_id: str, warn: Warn) -> ContainerState:
-    import select
-
     state = ContainerState.load(root, container_id)
     state.require("start")
+    release(state, warn)
+    if state.status == CREATED:  # not refreshed for poststart hooks
+        state.status = state.current_status()
+    return state
+
+
+def release(state: ContainerState, warn: Warn) -> None:
+    """Let a created container's init exec its program: ``start`` once the state
+    is loaded and checked (``run`` has it at hand from create)."""
+    from dockyard.linux import libc
+
     fifo_path = f"{state.dir}/{EXEC_FIFO}"
     try:
         fifo = os.open(fifo_path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
-        raise Conflict(f"container {container_id} has been started already") from None
+        raise Conflict(f"container {state.id} has been started already") from None
     try:
         pidfd = os.pidfd_open(state.pid)
     except ProcessLookupError:
         os.close(fifo)
-        raise HostError(f"container {container_id}: its init process is gone") from None
+        raise HostError(f"container {state.id}: its init process is gone") from None
     try:
-        poller = select.poll()
-        poller.register(fifo, select.POLLIN | select.POLLHUP)
-        poller.register(pidfd, select.POLLIN)
-        events = dict(poller.poll())
+        events = dict(libc.poll([(fifo, libc.POLLIN | libc.POLLHUP), (pidfd, libc.POLLIN)]))
         if fifo not in events:
-            raise HostError(f"container {container_id}: its init process died before start")
+            raise HostError(f"container {state.id}: its init process died before start")
         os.set_blocking(fifo, True)
         data = b""
         while chunk := os.read(fifo, 4096):
@@ -64,13 +71,12 @@ def start(root: str, container_id: str, warn: Warn) -> ContainerState:
     if data != b"0":
         message = data[1:] if data[:1] in (b"0", b"E") else data
         raise HostError(message.decode(errors="replace") or "container init failed at start")
-    state.status = state.current_status()
-    poststart = _hooks(state, "poststart")
-    if poststart:
+    if (state.config.get("hooks") or {}).get("poststart"):
+        # The status first, before anything slow: the process may be a quick one.
+        state.status = state.current_status()
         from dockyard.runtime.hooks import run_hooks_warn
 
-        run_hooks_warn("poststart", poststart, state.oci_state(), warn)
-    return state
+        run_hooks_warn("poststart", _hooks(state, "poststart"), state.oci_state(), warn)
 
 
 def get_state(root: str, container_id: str) -> ContainerState:

@@ -13,6 +13,8 @@ from dockyard.runtime.state import EXEC_FIFO, ContainerState, remove_dir, valid_
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from dockyard.cgroups.manager import CgroupManager
     from dockyard.oci.runtime_spec import Spec
     from dockyard.runtime.container import Warn
@@ -27,6 +29,7 @@ class CreateOptions:
         "no_pivot",
         "pid_file",
         "preserve_fds",
+        "spec",
     )
 
     def __init__(
@@ -46,6 +49,8 @@ class CreateOptions:
         self.preserve_fds = preserve_fds
         #: an already connected console socket (a foreground ``run`` relays itself)
         self.console_fd: int | None = None
+        #: the bundle's config.json, when the caller has read it already
+        self.spec: Spec | None = None
 
 
 def check_spec(spec: Spec) -> None:
@@ -92,7 +97,7 @@ def create(
 ) -> ContainerState:
     valid_id(container_id)
     bundle = os.path.realpath(opts.bundle or ".")
-    spec = load_spec(bundle)
+    spec = opts.spec or load_spec(bundle)
     check_spec(spec)
     rootfs = resolve_rootfs(spec, bundle)
     os.makedirs(root, 0o711, exist_ok=True)
@@ -111,9 +116,9 @@ def create(
 
 
 def _spawn(state: ContainerState, spec: Spec, opts: CreateOptions) -> None:
-    from dockyard.runtime.init import InitConfig, intermediate, preload
+    from dockyard.runtime.init import InitConfig, check, intermediate
 
-    preload(spec)
+    check(spec)
     os.mkfifo(f"{state.dir}/{EXEC_FIFO}", 0o622)
     os.chmod(f"{state.dir}/{EXEC_FIFO}", 0o622)  # mkfifo honours the umask
     dir_fd = os.open(state.dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
@@ -123,7 +128,6 @@ def _spawn(state: ContainerState, spec: Spec, opts: CreateOptions) -> None:
     if spec.process is not None and spec.process.terminal and console_fd is None:
         os.close(dir_fd)
         raise DockyardError("process.terminal needs --console-socket when the runtime detaches")
-    manager = _prepare_cgroup(state, spec)
     ours, theirs = channel.pair()
     cfg = InitConfig(
         state.id,
@@ -136,9 +140,8 @@ def _spawn(state: ContainerState, spec: Spec, opts: CreateOptions) -> None:
         opts.no_pivot,
         opts.no_new_keyring,
     )
-    if spec.namespace("user") is None:
-        # The init joins by itself, without waiting for an RCU grace period.
-        cfg.cgroup_tasks, cfg.cgroup_fd = cgroup_self_join(state.cgroup_paths)
+    # Forked before the cgroup exists: the intermediate loads the init's code
+    # while we make it, and waits for "go".
     child = os.fork()
     if child == 0:
         ours.close()
@@ -147,11 +150,21 @@ def _spawn(state: ContainerState, spec: Spec, opts: CreateOptions) -> None:
     os.close(dir_fd)
     if console_fd is not None:
         os.close(console_fd)
-    if cfg.cgroup_fd is not None:
-        os.close(cfg.cgroup_fd)
-    joins_itself = bool(cfg.cgroup_tasks) or cfg.cgroup_fd is not None
     try:
-        _drive(state, spec, ours, child, None if joins_itself else manager)
+        manager = _make_cgroup(state, spec)
+        # The init joins by itself, without waiting for an RCU grace period;
+        # in a user namespace we move it.
+        joins_itself = spec.namespace("user") is None
+        paths = state.cgroup_paths
+        join = {"tasks": _tasks_files(paths), "dir": paths.get("", "")} if joins_itself else None
+        try:
+            ours.send("go", jsonio.dumps_compact(join) if join else "")
+        except channel.ChannelClosed:
+            pass  # the intermediate failed; _drive reads why
+        from dockyard.cgroups.devices import container_resources
+
+        resources = container_resources(spec.raw.get("linux") or {})
+        _drive(state, spec, ours, child, manager, resources, joins_itself)
     finally:
         ours.close()
         _reap(child)
@@ -159,14 +172,32 @@ def _spawn(state: ContainerState, spec: Spec, opts: CreateOptions) -> None:
         write_pid_file(opts.pid_file, state.pid)
 
 
+def _make_cgroup(state: ContainerState, spec: Spec) -> CgroupManager:
+    """Make the container's cgroup; its limits are set once the init exists."""
+    from dockyard.cgroups.manager import manager_for
+
+    manager = manager_for(spec.linux.cgroups_path, state.id)
+    manager.create()
+    state.cgroup_paths = manager.paths()
+    state.save()  # from here on, a failed create still knows what to remove
+    return manager
+
+
 def _drive(
     state: ContainerState,
     spec: Spec,
     chan: channel.Channel,
     child: int,
-    move_into: CgroupManager | None,
+    manager: CgroupManager,
+    resources: dict[str, Any],
+    joined: bool,
 ) -> None:
-    """Walk the init processes through setup, answering what they ask."""
+    """Walk the init processes through setup, answering what they ask.
+
+    The cgroup's limits are set once the init exists, while it mounts (runc
+    sets them at that point too); it waits for "cgroup" before it makes
+    device nodes or mounts cgroups.
+    """
     while True:
         try:
             word, arg = chan.recv()
@@ -183,22 +214,14 @@ def _drive(
             if started is None:
                 raise HostError("container init exited during setup")
             state.init_start_time = started
-            state.save()
-            if move_into is None:
-                continue  # the init joined its cgroup by itself
-            # The init mounts meanwhile, and waits for this before it needs its cgroup.
-            try:
-                move_into.apply(state.pid)
-            except DockyardError:
-                if proc.is_alive(state.pid, state.init_start_time):
-                    raise
-                # The init died first (a failed mount, say): its reason is the one to tell.
-                word, arg = chan.recv()
-                raise HostError(arg if word == "error" else "container init exited") from None
+            if not joined:
+                _move(state, chan, manager)
+            manager.set(resources)
             try:
                 chan.send("cgroup")
             except channel.ChannelClosed:
                 pass  # the init failed meanwhile; its error is waiting to be read
+            state.save()  # with the pid, while the init mounts
         elif word == "createRuntime":
             oci = state.oci_state()
             oci["status"] = "creating"
@@ -214,25 +237,27 @@ def _drive(
             raise HostError(f"unexpected message from container init: {word}")
 
 
+def _move(state: ContainerState, chan: channel.Channel, manager: CgroupManager) -> None:
+    """Put the init into its cgroup (it mounts meanwhile)."""
+    try:
+        manager.apply(state.pid)
+    except DockyardError:
+        if proc.is_alive(state.pid, state.init_start_time):
+            raise
+        # The init died first (a failed mount, say): its reason is the one to tell.
+        word, arg = chan.recv()
+        raise HostError(arg if word == "error" else "container init exited") from None
+
+
+def _tasks_files(paths: dict[str, str]) -> list[str]:
+    return sorted({f"{d}/tasks" for key, d in paths.items() if key})
+
+
 def cgroup_self_join(paths: dict[str, str]) -> tuple[list[str], int | None]:
     """How a process enters a cgroup by itself: the v1 "tasks" files it writes
     "0" to, and a descriptor of the v2 directory to fork into (CLONE_INTO_CGROUP)."""
-    tasks = sorted({f"{d}/tasks" for key, d in paths.items() if key})
     v2 = os.open(paths[""], os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC) if "" in paths else None
-    return tasks, v2
-
-
-def _prepare_cgroup(state: ContainerState, spec: Spec) -> CgroupManager:
-    """Make the container's cgroup and set its limits; the init is put in it later."""
-    from dockyard.cgroups.devices import container_resources
-    from dockyard.cgroups.manager import manager_for
-
-    manager = manager_for(spec.linux.cgroups_path, state.id)
-    manager.create()
-    state.cgroup_paths = manager.paths()
-    state.save()  # from here on, a failed create still knows what to remove
-    manager.set(container_resources(spec.raw.get("linux") or {}))
-    return manager
+    return _tasks_files(paths), v2
 
 
 def _write_id_maps(pid: int, spec: Spec) -> None:

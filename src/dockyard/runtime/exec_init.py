@@ -64,16 +64,14 @@ def exec_intermediate(
         for tasks in cfg.cgroup_tasks:  # still the host's root: before joining anything
             with open(tasks, "w") as f:
                 f.write("0")
-        for kind, fd in namespaces:
-            try:
-                L.setns(fd, L.NAMESPACE_FLAGS[kind])
-            except OSError as exc:
-                raise DockyardError(
-                    f"cannot join the container's {kind} namespace: {exc.strerror}"
-                ) from exc
-            os.close(fd)
+        # The cgroup namespace is joined by the child, once it is in the
+        # container's cgroup: the kernel refuses CLONE_INTO_CGROUP (ENOENT)
+        # from a cgroup outside the namespace's root.
+        later = [(kind, fd) for kind, fd in namespaces if kind == "cgroup"]
+        _join([(kind, fd) for kind, fd in namespaces if kind != "cgroup"])
         pid = os.fork() if cfg.cgroup_fd is None else L.fork_into_cgroup(cfg.cgroup_fd)
         if pid == 0:
+            _join(later)
             _exec_child(cfg, chan)
         chan.send("pid", str(pid))
         os._exit(0)
@@ -82,6 +80,17 @@ def exec_intermediate(
             chan.send("error", init.describe(exc))
         finally:
             os._exit(1)
+
+
+def _join(namespaces: list[tuple[str, int]]) -> None:
+    for kind, fd in namespaces:
+        try:
+            L.setns(fd, L.NAMESPACE_FLAGS[kind])
+        except OSError as exc:
+            raise DockyardError(
+                f"cannot join the container's {kind} namespace: {exc.strerror}"
+            ) from exc
+        os.close(fd)
 
 
 def _exec_child(cfg: InitConfig, chan: Channel) -> NoReturn:

@@ -1,10 +1,12 @@
 """The container side of ``create``: two forked processes that become the container.
 
-``intermediate`` (forked by the runtime) joins the namespaces given by path,
-unshares the new ones and forks ``container_init``, which is pid 1 of a new
-pid namespace. That one builds the root filesystem, pivots into it, sets up
-the process (user, capabilities, rlimits...) and waits on the exec fifo
-until ``start``; then it execs the user's program. Neither returns: both end
+``intermediate`` is forked by the runtime before the container's cgroup
+exists: it loads the init's code while the runtime makes the cgroup, then
+joins it and the namespaces given by path, unshares the new ones and forks
+``container_init``, which is pid 1 of a new pid namespace. That one builds
+the root filesystem, pivots into it, sets up the process (user,
+capabilities, rlimits...) and waits on the exec fifo until ``start``; then
+it execs the user's program. Neither returns: both end
 in ``os._exit`` or ``execve``. No threads are started here and imports stay
 few, since this is the start-up path of every container.
 """
@@ -14,10 +16,9 @@ from __future__ import annotations
 import os
 
 from dockyard.errors import DockyardError, HookFailed, InvalidSpec
-from dockyard.linux import capabilities, inroot, trampoline
+from dockyard.linux import capabilities
 from dockyard.linux import libc as L
 from dockyard.oci import jsonio
-from dockyard.runtime import rootfs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ class InitConfig:
 
     __slots__ = (
         "bundle",
+        "cgroup_dir",
         "cgroup_fd",
         "cgroup_tasks",
         "console_fd",
@@ -77,11 +79,13 @@ class InitConfig:
         self.trampoline: int | None = None
         #: the fast way into the container's cgroup: v1 "tasks" files the
         #: intermediate writes "0" to itself, and a cgroup v2 directory the
-        #: init is born in (clone3 CLONE_INTO_CGROUP). Neither waits for the
-        #: RCU grace period a migration through cgroup.procs costs. Empty when
-        #: the runtime moves the init itself (user namespaces).
+        #: init is born in (clone3 CLONE_INTO_CGROUP), given open or by path
+        #: (``create`` forks before the directory exists). Neither waits for
+        #: the RCU grace period a migration through cgroup.procs costs. Empty
+        #: when the runtime moves the init itself (user namespaces).
         self.cgroup_tasks: list[str] = []
         self.cgroup_fd: int | None = None
+        self.cgroup_dir = ""
 
 
 def describe(exc: BaseException) -> str:
@@ -94,12 +98,31 @@ def describe(exc: BaseException) -> str:
 
 
 def intermediate(cfg: InitConfig, chan: Channel) -> NoReturn:
+    """Forked by ``create`` before the container's cgroup exists: while the runtime
+    makes it, load what the init needs; on "go", join it and the namespaces."""
     try:
         spec = cfg.spec
+        load_modules(spec)
+        import dockyard.runtime.rootfs  # noqa: F401
+        from dockyard.linux import trampoline
+
+        cfg.trampoline = trampoline.make(3 + cfg.preserve_fds)
+        word, join = chan.recv()
+        if word != "go":
+            os._exit(1)
+        if join:  # how to join the cgroup now made (none: the runtime moves the init)
+            paths = jsonio.loads(join)
+            cfg.cgroup_tasks = paths["tasks"]
+            cfg.cgroup_dir = paths["dir"]
+        if cfg.cgroup_dir:
+            cfg.cgroup_fd = os.open(cfg.cgroup_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         for tasks in cfg.cgroup_tasks:
             # A single thread moving itself: the kernel skips the global lock.
-            with open(tasks, "w") as f:
-                f.write("0")
+            fd = os.open(tasks, os.O_WRONLY | os.O_CLOEXEC)
+            try:
+                os.write(fd, b"0")
+            finally:
+                os.close(fd)
         _join_namespaces(spec)
         user = spec.namespace("user")
         if user is not None and not user.path:
@@ -196,15 +219,13 @@ def container_init(cfg: InitConfig, chan: Channel) -> NoReturn:
 
 
 def preload(spec: Spec) -> None:
-    """Import what the init needs before forking it.
+    """Check the spec and import what the init needs, before forking it."""
+    check(spec)
+    load_modules(spec)
 
-    After pivot_root the host's stdlib is out of reach, and in a user
-    namespace it may be unreadable even before (/root is 0700).
-    """
-    import resource  # noqa: F401
 
-    if spec.process is not None and spec.process.terminal:
-        import _socket  # noqa: F401
+def check(spec: Spec) -> None:
+    """What fails create before anything runs, and what the runtime's side loads."""
     if "createContainer" in spec.hooks or "startContainer" in spec.hooks:
         import dockyard.runtime.hooks
 
@@ -217,7 +238,25 @@ def preload(spec: Spec) -> None:
         dockyard.runtime.seccomp.preload(spec.linux.seccomp)
 
 
+def load_modules(spec: Spec) -> None:
+    """Import what only the container's processes use (``create`` does it in the
+    intermediate, while the runtime makes the cgroup).
+
+    After pivot_root the host's stdlib is out of reach, and in a user
+    namespace it may be unreadable even before (/root is 0700).
+    """
+    import resource  # noqa: F401
+
+    import dockyard.linux.inroot
+    import dockyard.linux.trampoline  # noqa: F401
+
+    if spec.process is not None and spec.process.terminal:
+        import _socket  # noqa: F401
+
+
 def _setup(cfg: InitConfig, chan: Channel) -> tuple[str, dict[str, str]]:
+    from dockyard.runtime import rootfs  # loaded by the intermediate
+
     spec = cfg.spec
     process = spec.process
     assert process is not None  # checked by create
@@ -228,15 +267,16 @@ def _setup(cfg: InitConfig, chan: Channel) -> tuple[str, dict[str, str]]:
 
         # Built (or found in the state root's cache) now; installed right before exec.
         cfg.seccomp = Program(spec.linux.seccomp, process, cfg.state_dir_fd)
-    cfg.trampoline = trampoline.make(3 + cfg.preserve_fds)
     cgroup_ns = spec.namespace("cgroup")
     in_cgroup = False
 
     def join_cgroup() -> None:
-        # The runtime moves us into our cgroup while we mount (the move waits
-        # for an RCU grace period, ~10 ms); we wait for it only where it matters.
+        # The runtime sets the cgroup's limits (and in a user namespace moves
+        # us into it, which waits for an RCU grace period) while we mount; we
+        # wait for it only where it matters: before a cgroup mount or mknod
+        # (the device rules pass through a deny-all on their way).
         nonlocal in_cgroup
-        if not (cfg.cgroup_tasks or cfg.cgroup_fd is not None) and chan.recv()[0] != "cgroup":
+        if chan.recv()[0] != "cgroup":
             os._exit(1)
         if cgroup_ns is not None and not cgroup_ns.path:
             L.unshare(L.CLONE_NEWCGROUP)  # rooted at the cgroup we are now in
@@ -265,6 +305,8 @@ def _setup(cfg: InitConfig, chan: Channel) -> tuple[str, dict[str, str]]:
                 if mount.destination.rstrip("/") == "/dev" and binds:
                     dev_from_host = True
             if not dev_from_host:
+                if not in_cgroup:
+                    join_cgroup()
                 rootfs.make_devices(root_fd, spec.linux.devices, in_userns)
                 has_devpts = any(m.type == "devpts" for m in spec.mounts)
                 rootfs.make_dev_links(root_fd, has_devpts)
@@ -317,6 +359,8 @@ def _setup(cfg: InitConfig, chan: Channel) -> tuple[str, dict[str, str]]:
 
 def _make_cwd(root_fd: int, cwd: str) -> None:
     """Create a missing working directory inside the root (setup_process enters it)."""
+    from dockyard.linux import inroot
+
     try:
         os.close(inroot.mkdir_all(root_fd, cwd))
     except OSError as exc:
@@ -364,6 +408,8 @@ def setup_terminal(cfg: InitConfig, process: Process) -> None:
 
 def setup_process(cfg: InitConfig, process: Process, root_fd: int) -> None:
     import resource
+
+    from dockyard.linux import inroot
 
     spec = cfg.spec
     # The working directory, made inside the root if missing, and proven to be
@@ -469,6 +515,8 @@ def find_executable(process: Process) -> tuple[str, dict[str, str]]:
 
 
 def _wait_and_exec(cfg: InitConfig, path: str, env: dict[str, str]) -> NoReturn:
+    from dockyard.linux import trampoline
+
     process = cfg.spec.process
     assert process is not None
     # Blocks until ``start`` opens the other end.

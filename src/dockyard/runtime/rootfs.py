@@ -55,10 +55,15 @@ def prepare_root(rootfs: str, propagation: str) -> None:
     L.mount(rootfs, rootfs, None, L.MS_BIND | L.MS_REC)
 
 
+_LOCKABLE = L.MS_NOSUID | L.MS_NODEV | L.MS_NOEXEC
+
+
 def remount(fd: int, flags: int) -> None:
     """Bind-remount the mount at ``fd`` with ``flags``, keeping the flags it has locked."""
     path = inroot.fd_path(fd)
-    keep = locked_flags(os.statvfs(path).f_flag) & (L.MS_NOSUID | L.MS_NODEV | L.MS_NOEXEC)
+    keep = 0
+    if flags & _LOCKABLE != _LOCKABLE:
+        keep = locked_flags(os.statvfs(path).f_flag) & _LOCKABLE
     L.mount(None, path, None, L.MS_BIND | L.MS_REMOUNT | flags | keep)
 
 
@@ -83,12 +88,14 @@ def mount_one(
         target = _target(root_fd, mount.destination, source_is_dir, fstype, field)
         try:
             L.mount(source, inroot.fd_path(target), None, opts.flags & (L.MS_BIND | L.MS_REC))
-            os.close(target)
-            target = inroot.open_in_root(root_fd, mount.destination)
             extra = opts.flags & ~(L.MS_BIND | L.MS_REC | L.MS_REMOUNT)
-            if extra:
-                remount(target, extra)
-            _finish(target, opts)
+            if extra or _unfinished(opts):
+                # ``target`` is the directory under the new mount: open the mount.
+                os.close(target)
+                target = inroot.open_in_root(root_fd, mount.destination)
+                if extra:
+                    remount(target, extra)
+                _finish(target, opts)
         except OSError as exc:
             raise _fail(f"{field}: bind mount of {source} on {mount.destination}", exc) from exc
         finally:
@@ -99,9 +106,10 @@ def mount_one(
         L.mount(
             mount.source or fstype, inroot.fd_path(target), fstype, opts.flags, opts.data or None
         )
-        os.close(target)
-        target = inroot.open_in_root(root_fd, mount.destination)
-        _finish(target, opts)
+        if _unfinished(opts):
+            os.close(target)
+            target = inroot.open_in_root(root_fd, mount.destination)
+            _finish(target, opts)
     except OSError as exc:
         if (fstype == "mqueue" and exc.errno in (1, 13)) or (fstype == "sysfs" and in_userns):
             # Without their namespaces of our own the kernel refuses these; bind the host's.
@@ -117,14 +125,13 @@ def _target(root_fd: int, destination: str, is_dir: bool, fstype: str, field: st
         if fstype in _NO_SYMLINK_TYPES:
             # A /proc or /sys that is a symlink in the image is an attack or a broken image.
             try:
-                fd = L.openat2(
+                return L.openat2(
                     root_fd,
                     destination.lstrip("/") or ".",
-                    os.O_PATH | os.O_CLOEXEC,
+                    os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC,
                     0,
                     L.RESOLVE_IN_ROOT | L.RESOLVE_NO_SYMLINKS,
                 )
-                os.close(fd)
             except FileNotFoundError:
                 pass
             except OSError as exc:
@@ -139,6 +146,11 @@ def _target(root_fd: int, destination: str, is_dir: bool, fstype: str, field: st
         return inroot.make_file(root_fd, destination)
     except OSError as exc:
         raise _fail(f"{field}: mount destination {destination}", exc) from exc
+
+
+def _unfinished(opts: MountOptions) -> bool:
+    """Whether ``_finish`` has work left on the mount."""
+    return bool(opts.propagation or opts.rec_set or opts.rec_clear)
 
 
 def _finish(target: int, opts: MountOptions) -> None:
@@ -179,6 +191,10 @@ def _mount_cgroup(root_fd: int, mount: Mount, opts: MountOptions, cgroup_ns: boo
             )
             return
         L.mount("tmpfs", inroot.fd_path(target), "tmpfs", flags & ~L.MS_RDONLY, "mode=755")
+        os.close(target)
+        target = -1
+        # The new tmpfs, ours alone: each hierarchy's directory is made right in it.
+        target = inroot.open_in_root(root_fd, mount.destination, os.O_PATH | os.O_DIRECTORY)
         own = _own_cgroups()
         for mountpoint, fstype, options in host:
             name = mountpoint.rsplit("/", 1)[1]
@@ -186,9 +202,13 @@ def _mount_cgroup(root_fd: int, mount: Mount, opts: MountOptions, cgroup_ns: boo
                 o for o in options.split(",") if o not in ("rw", "ro") and "atime" not in o
             )
             key = "" if fstype == "cgroup2" else controllers
+            try:
+                os.mkdir(name, 0o755, dir_fd=target)  # nothing else is in there
+            except FileExistsError:
+                pass
             _mount_hierarchy(
-                root_fd,
-                f"{mount.destination}/{name}",
+                target,
+                name,
                 fstype,
                 controllers,
                 mountpoint,
@@ -197,17 +217,16 @@ def _mount_cgroup(root_fd: int, mount: Mount, opts: MountOptions, cgroup_ns: boo
                 cgroup_ns,
             )
         if flags & L.MS_RDONLY:
-            os.close(target)
-            target = inroot.open_in_root(root_fd, mount.destination)
             remount(target, L.MS_RDONLY | L.MS_NOSUID | L.MS_NODEV | L.MS_NOEXEC)
     except OSError as exc:
         raise _fail(f"cgroup mount on {mount.destination}", exc) from exc
     finally:
-        os.close(target)
+        if target >= 0:
+            os.close(target)
 
 
 def _mount_hierarchy(
-    root_fd: int,
+    parent_fd: int,
     destination: str,
     fstype: str,
     controllers: str,
@@ -216,7 +235,8 @@ def _mount_hierarchy(
     flags: int,
     cgroup_ns: bool,
 ) -> None:
-    target = inroot.mkdir_all(root_fd, destination)
+    """Mount one hierarchy on ``destination``, resolved inside ``parent_fd``."""
+    target = inroot.mkdir_all(parent_fd, destination)
     try:
         if cgroup_ns:
             L.mount(
@@ -229,7 +249,7 @@ def _mount_hierarchy(
             return
         L.mount(host_mountpoint + own_path, inroot.fd_path(target), None, L.MS_BIND | L.MS_REC)
         os.close(target)
-        target = inroot.open_in_root(root_fd, destination)
+        target = inroot.open_in_root(parent_fd, destination)
         remount(target, flags)
     finally:
         os.close(target)
@@ -272,16 +292,29 @@ def make_devices(root_fd: int, devices: list[Device], in_userns: bool) -> None:
         wanted = [w for w in wanted if w[0] != d.path]
         mode = d.file_mode if d.file_mode is not None else 0o666
         wanted.append((d.path, d.type, d.major, d.minor, mode, d.uid, d.gid))
-    for path, kind, major, minor, mode, uid, gid in wanted:
-        try:
-            _make_device(root_fd, path, kind, major, minor, mode, uid, gid, in_userns)
-        except OSError as exc:
-            raise _fail(f"device {path}", exc) from exc
+    parents: dict[str, int] = {}  # opened once for all the devices they hold
+    try:
+        for path, kind, major, minor, mode, uid, gid in wanted:
+            parent_path, _, name = path.rpartition("/")
+            try:
+                parent = parents.get(parent_path)
+                if parent is None:
+                    parent = parents[parent_path] = inroot.mkdir_all(root_fd, parent_path or "/")
+                _make_device(
+                    root_fd, parent, path, name, kind, major, minor, mode, uid, gid, in_userns
+                )
+            except OSError as exc:
+                raise _fail(f"device {path}", exc) from exc
+    finally:
+        for fd in parents.values():
+            os.close(fd)
 
 
 def _make_device(
     root_fd: int,
+    parent: int,
     path: str,
+    name: str,
     kind: str,
     major: int,
     minor: int,
@@ -290,38 +323,33 @@ def _make_device(
     gid: int | None,
     in_userns: bool,
 ) -> None:
-    parent_path, _, name = path.rpartition("/")
-    parent = inroot.mkdir_all(root_fd, parent_path or "/")
+    if in_userns and kind != "p":
+        # mknod is not allowed in a user namespace: bind the host's node instead.
+        target = inroot.make_file(root_fd, path)
+        try:
+            L.mount(path, inroot.fd_path(target), None, L.MS_BIND)
+        finally:
+            os.close(target)
+        return
+    type_bits = {"c": stat.S_IFCHR, "u": stat.S_IFCHR, "b": stat.S_IFBLK, "p": stat.S_IFIFO}[kind]
+    node = type_bits | (mode & 0o7777)
     try:
-        if in_userns and kind != "p":
-            # mknod is not allowed in a user namespace: bind the host's node instead.
-            target = inroot.make_file(root_fd, path)
-            try:
-                L.mount(path, inroot.fd_path(target), None, L.MS_BIND)
-            finally:
-                os.close(target)
-            return
-        type_bits = {"c": stat.S_IFCHR, "u": stat.S_IFCHR, "b": stat.S_IFBLK, "p": stat.S_IFIFO}[
-            kind
-        ]
+        os.mknod(name, node, os.makedev(major, minor), dir_fd=parent)
+    except FileExistsError:
         try:
             os.unlink(name, dir_fd=parent)  # a file the image put there is replaced
-        except FileNotFoundError:
-            pass
         except IsADirectoryError:
             raise OSError(21, "a directory is in the way", path) from None
-        os.mknod(name, type_bits | (mode & 0o7777), os.makedev(major, minor), dir_fd=parent)
-        os.chmod(name, mode & 0o7777, dir_fd=parent)  # mknod honours the umask; we do not
-        if uid is not None or gid is not None:
-            os.chown(
-                name,
-                uid if uid is not None else -1,
-                gid if gid is not None else -1,
-                dir_fd=parent,
-                follow_symlinks=False,
-            )
-    finally:
-        os.close(parent)
+        os.mknod(name, node, os.makedev(major, minor), dir_fd=parent)
+    os.chmod(name, mode & 0o7777, dir_fd=parent)  # mknod honours the umask; we do not
+    if uid is not None or gid is not None:
+        os.chown(
+            name,
+            uid if uid is not None else -1,
+            gid if gid is not None else -1,
+            dir_fd=parent,
+            follow_symlinks=False,
+        )
 
 
 def make_dev_links(root_fd: int, has_devpts: bool) -> None:
@@ -330,22 +358,23 @@ def make_dev_links(root_fd: int, has_devpts: bool) -> None:
         links.append(("pts/ptmx", "/dev/ptmx"))
     if os.path.exists("/proc/kcore"):
         links.append(("/proc/kcore", "/dev/core"))
-    for target, link in links:
-        parent = inroot.mkdir_all(root_fd, "/dev")
-        name = link.rsplit("/", 1)[1]
-        try:
-            if link == "/dev/ptmx":
-                try:
-                    os.unlink(name, dir_fd=parent)
-                except FileNotFoundError:
-                    pass
-            os.symlink(target, name, dir_fd=parent)
-        except FileExistsError:
-            pass
-        except OSError as exc:
-            raise _fail(f"symlink {link}", exc) from exc
-        finally:
-            os.close(parent)
+    parent = inroot.mkdir_all(root_fd, "/dev")
+    try:
+        for target, link in links:
+            name = link.rsplit("/", 1)[1]
+            try:
+                if link == "/dev/ptmx":
+                    try:
+                        os.unlink(name, dir_fd=parent)
+                    except FileNotFoundError:
+                        pass
+                os.symlink(target, name, dir_fd=parent)
+            except FileExistsError:
+                pass
+            except OSError as exc:
+                raise _fail(f"symlink {link}", exc) from exc
+    finally:
+        os.close(parent)
 
 
 # ---------------------------------------------------------------- pivot and after

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from dockyard.linux import libc as L
-from dockyard.runtime.container import delete, start
+from dockyard.runtime.container import destroy, release
 from dockyard.runtime.create import CreateOptions, create
 
 TYPE_CHECKING = False
@@ -19,41 +19,40 @@ _FORWARDED = (1, 2, 3, 10, 12, 14, 15, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 3
 def run(
     root: str, container_id: str, opts: CreateOptions, detach: bool, keep: bool, warn: Warn
 ) -> int:
+    # Start and delete work on the state create returns: nothing can have
+    # changed it in between, and reading it back would cost.
     if detach:
-        create(root, container_id, opts, warn)
+        state = create(root, container_id, opts, warn)
         try:
-            start(root, container_id, warn)
+            release(state, warn)
         except BaseException:
-            delete(root, container_id, True, warn)
+            destroy(state, warn)
             raise
         return 0
     # The init is our grandchild; as a subreaper we inherit it when the
     # intermediate process exits, and can wait for it.
     L.prctl(L.PR_SET_CHILD_SUBREAPER, 1)
     relay_socket = None
-    if not opts.console_socket and _wants_terminal(opts.bundle):
-        from dockyard.runtime import console
+    if not opts.console_socket:
+        from dockyard.oci.runtime_spec import load_spec
 
-        relay_socket, opts.console_fd = console.socket_pair()
+        opts.spec = load_spec(os.path.realpath(opts.bundle or "."))  # read once: create takes it
+        if opts.spec.process is not None and opts.spec.process.terminal:
+            from dockyard.runtime import console
+
+            relay_socket, opts.console_fd = console.socket_pair()
     state = create(root, container_id, opts, warn)  # takes ownership of opts.console_fd
     try:
         forward_signals(state.pid)
         master = console.receive_master(relay_socket) if relay_socket is not None else None
-        start(root, container_id, warn)
+        release(state, warn)
         if master is not None:
             console.relay(master)
         status = wait_for(state.pid)
     finally:
         if not keep:
-            delete(root, container_id, True, warn)
+            destroy(state, warn)
     return status
-
-
-def _wants_terminal(bundle: str) -> bool:
-    from dockyard.oci.runtime_spec import load_spec
-
-    spec = load_spec(os.path.realpath(bundle or "."))
-    return spec.process is not None and spec.process.terminal
 
 
 def forward_signals(pid: int) -> None:

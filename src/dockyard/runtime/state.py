@@ -118,8 +118,13 @@ class ContainerState:
             "config": self.config,
         }
         tmp = f"{self.dir}/.{STATE_FILE}.tmp"
-        with open(tmp, "w") as f:
-            f.write(jsonio.dumps_compact(doc))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+        try:
+            data = memoryview(jsonio.dumps_compact(doc).encode())
+            while data:
+                data = data[os.write(fd, data) :]
+        finally:
+            os.close(fd)
         os.rename(tmp, f"{self.dir}/{STATE_FILE}")  # readers never see half a file
 
     @classmethod

@@ -71,3 +71,26 @@ def test_existing_paths_open_without_change(root: tuple[Path, Path, int]) -> Non
         assert inroot.is_dir(made)
     finally:
         os.close(made)
+
+
+def test_missing_parts_around_dotdot_are_made_inside(root: tuple[Path, Path, int]) -> None:
+    rootdir, host, fd = root
+    made = inroot.mkdir_all(fd, "/new/../../made/deeper/still")
+    try:
+        assert real(made) == str(rootdir / "made" / "deeper" / "still")
+    finally:
+        os.close(made)
+    assert (rootdir / "new").is_dir()
+    assert list(host.iterdir()) == []
+
+
+def test_dangling_link_deep_in_the_path_is_followed_inside(root: tuple[Path, Path, int]) -> None:
+    rootdir, host, fd = root
+    (rootdir / "a").mkdir()
+    os.symlink("/elsewhere/x", rootdir / "a" / "link")
+    made = inroot.mkdir_all(fd, "/a/link/y/z")
+    try:
+        assert real(made) == str(rootdir / "elsewhere" / "x" / "y" / "z")
+    finally:
+        os.close(made)
+    assert list(host.iterdir()) == []

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import os
 
-from dockyard.cgroups import fs, values
+from dockyard.cgroups import fs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-FIELD = f"{values.PREFIX}.cpu"
+FIELD = "linux.resources.cpu"  # values.PREFIX; values is loaded by set alone
 
 
 def set(directory: str, cpu: dict[str, Any]) -> None:
+    from dockyard.cgroups import values  # create (inherit) does without it
+
     cpus = values.cpu_list(cpu, "cpus", FIELD)
     mems = values.cpu_list(cpu, "mems", FIELD)
     if cpus:

@@ -7,8 +7,9 @@ directory and the process, so that /proc/<pid>/cgroup is consistent.
 
 from __future__ import annotations
 
-from dockyard.cgroups import fs, values
+from dockyard.cgroups import fs
 from dockyard.cgroups.manager import CgroupManager, hierarchy_root
+from dockyard.cgroups.v1.cpuset import inherit
 from dockyard.errors import HostError, InvalidSpec, Unsupported
 
 TYPE_CHECKING = False
@@ -42,8 +43,6 @@ class V1Manager(CgroupManager):
             fs.make_dirs(path)
         cpuset = self._dir("cpuset")
         if cpuset:
-            from dockyard.cgroups.v1.cpuset import inherit
-
             roots = self._roots or {}
             inherit(roots.get("cpuset") or hierarchy_root(cpuset), cpuset)
 
@@ -52,6 +51,8 @@ class V1Manager(CgroupManager):
             fs.move(path, pid)
 
     def set(self, resources: dict[str, Any]) -> None:
+        from dockyard.cgroups import values  # create needs none of it
+
         if not resources:
             return
         if not isinstance(resources, dict):
