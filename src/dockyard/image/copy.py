@@ -1,15 +1,19 @@
 """The copy pipelines: any source into the store (pull, load), the store to a registry (push).
 
-Layers move in parallel threads (``jobs``); each one is streamed, hashed and
-unpacked at once by the store, which keeps nothing it could not verify. A
-layer whose transfer breaks is started again from scratch, a couple of times.
+Layers move in parallel (``jobs``): from a registry in forked worker processes,
+so that unpacking uses every core (workers.py), from local archives in
+threads. Each one is streamed, hashed and unpacked at once by the store,
+which keeps nothing it could not verify. A
+registry download that breaks resumes where it broke (HTTP Range, see
+resume.py); a layer that fails otherwise is started again from scratch, a
+couple of times.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import IO
 
@@ -17,6 +21,7 @@ from dockyard.errors import HostError, InvalidArgument, NotFound
 from dockyard.oci.image_spec import Descriptor, ImageConfig, Index, Platform, parse_manifest
 
 from . import platform as platforms
+from . import workers
 from .digest import DigestMismatch, Readable, VerifyingReader, sha256_digest, verify_bytes
 from .progress import Progress
 from .registry import Registry
@@ -91,12 +96,12 @@ def pull(
         for _i, layer in enumerate(manifest.layers):
             progress.start(layer.digest.removeprefix("sha256:"), "Pulling fs layer", layer.size)
 
-        def one(i: int) -> None:
+        def one(i: int, progress: Progress) -> str:
             layer = manifest.layers[i]
             key = layer.digest.removeprefix("sha256:")
             for attempt in range(RETRIES + 1):
                 try:
-                    statuses[i] = ingest.layer(
+                    status = ingest.layer(
                         layer,
                         config.diff_ids[i],
                         chains[i],
@@ -112,9 +117,19 @@ def pull(
                     if attempt == RETRIES:
                         raise
                     progress.status(key, "Retrying")
-            progress.status(key, "Already exists" if statuses[i] == "exists" else "Pull complete")
+            progress.status(key, "Already exists" if status == "exists" else "Pull complete")
+            return status
 
-        _run_parallel([lambda i=i: one(i) for i in range(len(chains))], jobs)  # type: ignore[misc]
+        tasks = [functools.partial(one, i) for i in range(len(chains))]
+        if jobs > 1 and len(tasks) > 1 and getattr(source, "forkable", False):
+            biggest_first = sorted(range(len(tasks)), key=lambda i: -manifest.layers[i].size)
+            statuses = workers.run_forked(tasks, jobs, progress, biggest_first)
+        else:
+
+            def record(i: int) -> None:
+                statuses[i] = one(i, progress)
+
+            _run_parallel([functools.partial(record, i) for i in range(len(tasks))], jobs)
         ingest.put_blob(manifest.config.digest, config_raw)
         ingest.put_blob(image.manifest_digest, image.manifest_raw)
         if image.index_raw:
@@ -135,6 +150,9 @@ def _run_parallel(tasks: list[Callable[[], None]], jobs: int) -> None:
         for task in tasks:
             task()
         return
+    # Imported here: a pull from a registry forks instead, and need not load it (~10 ms).
+    from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+
     with ThreadPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
         futures: list[Future[None]] = [pool.submit(task) for task in tasks]
         _done, pending = wait(futures, return_when=FIRST_EXCEPTION)

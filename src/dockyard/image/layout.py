@@ -5,9 +5,12 @@
     blobs/sha256/<hex>    everything else, by digest
 
 Reading goes through `Bundle`, one interface over a directory and a tar file
-(opened for random access; stdin is spooled to a temp file first). Writing
-goes through `BundleWriter`, over a directory or a tar stream (a file or
-stdout) written in one pass.
+(opened for random access; stdin is spooled to a temp file first). Members
+of a tar are read with pread(2), so layers can be read by parallel threads
+without fighting over one file offset (a compressed tar, which cannot be,
+is read one member at a time under a lock). Writing goes through
+`BundleWriter`, over a directory or a tar stream (a file or stdout) written
+in one pass.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import io
 import os
 import tarfile
+import threading
 import time
 from pathlib import Path
 from typing import IO
@@ -43,6 +47,49 @@ def blob_name(digest: str) -> str:
     return f"blobs/{digest.partition(':')[0]}/{hex_of(digest)}"
 
 
+class _MemberReader(io.RawIOBase):
+    """One member of an uncompressed tar, read at its own offset with pread(2)."""
+
+    def __init__(self, fd: int, start: int, size: int) -> None:
+        super().__init__()
+        self._fd = fd
+        self._pos = start
+        self._end = start + size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+        want = min(len(buffer), self._end - self._pos)
+        if want <= 0:
+            return 0
+        n = os.preadv(self._fd, [memoryview(buffer)[:want]], self._pos)
+        self._pos += n
+        return n
+
+
+class _LockedReader(io.RawIOBase):
+    """A member of a compressed tar: tarfile seeks the shared stream on every read."""
+
+    def __init__(self, member: IO[bytes], lock: threading.Lock) -> None:
+        super().__init__()
+        self._member = member
+        self._lock = lock
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+        with self._lock:
+            data = self._member.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._member.close()
+        super().close()
+
+
 class Bundle:
     """Files by relative path, from a directory or a tar archive."""
 
@@ -50,6 +97,8 @@ class Bundle:
         self.path = Path(path)
         self._tar: tarfile.TarFile | None = None
         self._members: dict[str, tarfile.TarInfo] = {}
+        self._fd = -1  # the tar's descriptor, when its members can be read in place
+        self._lock = threading.Lock()
         if not self.path.is_dir():
             try:
                 self._tar = tarfile.open(self.path, "r:*")  # noqa: SIM115
@@ -60,6 +109,8 @@ class Bundle:
             for member in self._tar.getmembers():
                 name = "/".join(p for p in member.name.split("/") if p and p != ".")
                 self._members[name] = member
+            if isinstance(self._tar.fileobj, io.BufferedReader):  # not gzip, bz2 or xz
+                self._fd = self._tar.fileobj.fileno()
 
     def close(self) -> None:
         if self._tar is not None:
@@ -91,10 +142,16 @@ class Bundle:
             except FileNotFoundError:
                 raise NotFound(f"{self.path}: no {name}") from None
         member = self._resolve(name)
-        f = self._tar.extractfile(member) if member is not None else None
-        if f is None:
+        if member is None or not member.isreg():
             raise NotFound(f"{self.path}: no {name} in the archive")
-        return f
+        raw: io.RawIOBase
+        if self._fd >= 0 and member.sparse is None:
+            raw = _MemberReader(self._fd, member.offset_data, member.size)
+        else:
+            f = self._tar.extractfile(member)
+            assert f is not None
+            raw = _LockedReader(f, self._lock)
+        return io.BufferedReader(raw, buffer_size=1 << 20)
 
     def read(self, name: str, limit: int = MAX_METADATA) -> bytes:
         with self.open(name) as f:

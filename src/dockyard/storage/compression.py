@@ -11,7 +11,7 @@ import hashlib
 import zlib
 from typing import IO, Any, Protocol
 
-from dockyard.errors import Unsupported
+from dockyard.errors import InvalidArgument, Unsupported
 
 _igzip: Any
 _isal_zlib: Any
@@ -28,6 +28,10 @@ ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 class Readable(Protocol):
     def read(self, amount: int = ..., /) -> bytes: ...
+
+
+class CorruptStream(InvalidArgument):
+    """The layer's gzip or zstd stream cannot be decompressed."""
 
 
 class PeekReader:
@@ -86,6 +90,12 @@ class _GzipReader:
         return self.source.read(1 << 20)
 
     def read(self, amount: int = -1) -> bytes:
+        try:
+            return self._read(amount)
+        except self._zlib.error as exc:
+            raise CorruptStream(f"the layer is not valid gzip: {exc}") from exc
+
+    def _read(self, amount: int) -> bytes:
         if amount is None or amount < 0:
             amount = 1 << 30
         while not self._eof:
@@ -95,7 +105,7 @@ class _GzipReader:
                 chunk = self._next_input()
                 if not chunk:
                     if not self._fresh:
-                        raise zlib.error("the gzip stream ends early")
+                        raise CorruptStream("the layer's gzip stream ends early")
                     self._eof = True
                     return b""
                 if self._fresh:
@@ -132,8 +142,23 @@ def decompressed(source: Readable) -> tuple[Readable, str]:
             read_size=1 << 20,
             read_across_frames=True,
         )
-        return reader, kind
+        return _ZstdReader(reader, zstandard.ZstdError), kind
     return peek, kind
+
+
+class _ZstdReader:
+    """zstandard's stream reader, its errors turned into `CorruptStream`."""
+
+    def __init__(self, reader: Any, error: type[Exception]) -> None:
+        self._reader = reader
+        self._error = error
+
+    def read(self, amount: int = -1) -> bytes:
+        try:
+            data: bytes = self._reader.read(amount)
+        except self._error as exc:
+            raise CorruptStream(f"the layer is not valid zstd: {exc}") from exc
+        return data
 
 
 def gzip_writer(fileobj: IO[bytes], level: int = 1) -> IO[bytes]:

@@ -15,12 +15,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from dockyard.errors import HostError, NotFound
+from dockyard.errors import HostError, InvalidArgument, NotFound
 from dockyard.oci.image_spec import Descriptor
 
 from .compression import HashingReader, Readable, decompressed
 from .store import Operation, Store, hex_of, read_json, remove_tree, write_json
-from .unpack import Limits, apply_layer
+from .unpack import HostileLayer, Limits, apply_layer
 
 #: what ingest_layer did: nothing, fetched the blob only, unpacked a local blob, or both
 EXISTS, FETCHED_BLOB, UNPACKED, DOWNLOADED = "exists", "fetched-blob", "unpacked", "downloaded"
@@ -169,8 +169,15 @@ class Layers:
             on_extract()
         stream, _ = decompressed(source)
         hashing = HashingReader(stream)
-        stats = apply_layer(hashing, str(work / "diff"), self.limits)
-        hashing.drain()
+        try:
+            stats = apply_layer(hashing, str(work / "diff"), self.limits)
+            hashing.drain()
+        except InvalidArgument as exc:
+            # Corrupt data may be the transfer's fault: a blob that is not the one
+            # asked for says so (and is fetched again); a hostile one is refused at once.
+            if tee is not None and not isinstance(exc, HostileLayer):
+                tee.verify()
+            raise
         if tee is not None:
             tee.verify()  # the compressed digest first: it says who is to blame
         if hashing.digest != diff_id:

@@ -25,6 +25,7 @@ from dockyard.errors import InvalidArgument
 from dockyard.linux import libc
 
 from .compression import Readable
+from .tarstream import HostileLayer, LayerStream
 
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
@@ -34,15 +35,7 @@ _RESOLVE = libc.RESOLVE_BENEATH | libc.RESOLVE_NO_SYMLINKS | libc.RESOLVE_NO_MAG
 _DIR_FLAGS = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
 _XATTR_PREFIXES = ("SCHILY.xattr.", "LIBARCHIVE.xattr.")
 _COPY_BUFFER = 1 << 20
-
-
-class HostileLayer(InvalidArgument):
-    """The layer tries to reach outside its directory, or is absurdly large."""
-
-    def __init__(self, entry: str, problem: str) -> None:
-        super().__init__(f"refusing the layer: entry {entry!r}: {problem}")
-        self.entry = entry
-        self.problem = problem
+__all__ = ["HostileLayer", "Limits", "UnpackStats", "apply_layer", "clean_name", "whiteout_target"]
 
 
 @dataclass
@@ -88,7 +81,8 @@ def whiteout_target(path: str) -> tuple[str, str] | None:
 
 
 class _Applier:
-    def __init__(self, root: str, limits: Limits, same_owner: bool) -> None:
+    def __init__(self, stream: LayerStream, root: str, limits: Limits, same_owner: bool) -> None:
+        self.stream = stream
         self.root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         self.limits = limits
         self.same_owner = same_owner
@@ -158,6 +152,8 @@ class _Applier:
             raise HostileLayer(member.name, f"more than {limits.max_entries} entries")
         if len(member.name) > limits.max_path or len(member.linkname) > limits.max_path:
             raise HostileLayer(member.name[:200], f"path longer than {limits.max_path}")
+        if member.size < 0:
+            raise HostileLayer(member.name, f"negative size {member.size}")
         if member.size > limits.max_entry_bytes:
             raise HostileLayer(member.name, f"{member.size} bytes is more than allowed")
         self.stats.bytes += member.size if member.isreg() else 0
@@ -175,19 +171,30 @@ class _Applier:
             self.whiteout(path, *whiteout)
             return
         dfd = self.parent_fd(parent, path)
+        # The layer directory starts empty: make each entry at once and clear the
+        # way only when something is already there (a later entry replaces it).
         if member.isdir():
-            if not self.clear(dfd, name, path, keep_dir=True):
+            try:
                 os.mkdir(name, 0o700, dir_fd=dfd)
+            except FileExistsError:
+                if not self.clear(dfd, name, path, keep_dir=True):
+                    os.mkdir(name, 0o700, dir_fd=dfd)
             self.set_attrs(dfd, name, member, is_dir=True)
             self.dir_times.append((path, int(member.mtime)))
             return
-        self.clear(dfd, name, path, keep_dir=False)
         if member.isreg():
-            self.write_file(tar, member, dfd, name)
+            self.write_file(tar, member, dfd, name, path)
             return
         if member.issym():
-            os.symlink(member.linkname, name, dir_fd=dfd)
-        elif member.islnk():
+            try:
+                os.symlink(member.linkname, name, dir_fd=dfd)
+            except FileExistsError:
+                self.clear(dfd, name, path, keep_dir=False)
+                os.symlink(member.linkname, name, dir_fd=dfd)
+            self.set_attrs(dfd, name, member, is_dir=False)
+            return
+        self.clear(dfd, name, path, keep_dir=False)
+        if member.islnk():
             self.hardlink(member, dfd, name, path)
             return  # a hardlink shares its target's attributes
         elif member.ischr() or member.isblk() or member.isfifo():
@@ -201,17 +208,20 @@ class _Applier:
         self.set_attrs(dfd, name, member, is_dir=False)
 
     def write_file(
-        self, tar: tarfile.TarFile, member: tarfile.TarInfo, dfd: int, name: str
+        self, tar: tarfile.TarFile, member: tarfile.TarInfo, dfd: int, name: str, path: str
     ) -> None:
-        fd = os.open(
-            name,
-            os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
-            0o600,
-            dir_fd=dfd,
-        )
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         try:
-            source = tar.extractfile(member)
-            if source is not None:
+            fd = os.open(name, flags, 0o600, dir_fd=dfd)
+        except FileExistsError:
+            self.clear(dfd, name, path, keep_dir=False)
+            fd = os.open(name, flags, 0o600, dir_fd=dfd)
+        try:
+            if member.sparse is None:
+                self.stream.copy_to(fd, member.size, member.name)
+            else:  # GNU or pax sparse: tarfile fills the holes
+                source = tar.extractfile(member)
+                assert source is not None
                 remaining = member.size
                 while remaining > 0:
                     chunk = source.read(min(_COPY_BUFFER, remaining))
@@ -327,13 +337,15 @@ def apply_layer(
     stream: Readable, dest: str, limits: Limits | None = None, same_owner: bool | None = None
 ) -> UnpackStats:
     """Unpack the (uncompressed) tar ``stream`` into the directory ``dest``."""
+    layer = LayerStream(stream)
     applier = _Applier(
-        dest, limits or Limits(), os.geteuid() == 0 if same_owner is None else same_owner
+        layer, dest, limits or Limits(), os.geteuid() == 0 if same_owner is None else same_owner
     )
     try:
         try:
-            with tarfile.open(fileobj=stream, mode="r|", bufsize=1 << 20) as tar:  # type: ignore[call-overload]
-                for member in tar:
+            with tarfile.TarFile(fileobj=layer) as tar:  # type: ignore[arg-type]
+                while (member := tar.next()) is not None:
+                    tar.members.clear()  # type: ignore[attr-defined]  # else it keeps them all
                     applier.apply(tar, member)
         except tarfile.TarError as exc:
             raise InvalidArgument(f"the layer is not a valid tar archive: {exc}") from exc

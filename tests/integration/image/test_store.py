@@ -14,8 +14,16 @@ import pytest
 from dockyard.storage.gc import collect, count_refs
 from dockyard.storage.local import LocalStore
 from dockyard.storage.snapshots import OVERLAY, VFS
-from tests.integration.image.builder import dir_entry, file_entry, tar_entries
+from tests.integration.image.builder import (
+    Image,
+    dir_entry,
+    file_entry,
+    make_layer,
+    tar_entries,
+    write_layout,
+)
 from tests.integration.image.conftest import Dockyard, Registry
+from tests.support import leaks
 
 pytestmark = pytest.mark.integration
 
@@ -28,17 +36,23 @@ def no_garbage(root: Path) -> None:
     assert {b for b in store.store.blob_digests() if refs.blobs[b] == 0} == set()
 
 
+@pytest.mark.parametrize("layers", [1, 3])  # 3: the layers unpack in forked workers
 def test_a_pull_killed_at_random_points_then_repeated(
-    dockyard: Dockyard, registry: Registry, tmp_path: Path
+    dockyard: Dockyard, registry: Registry, tmp_path: Path, layers: int
 ) -> None:
-    name = f"{registry.host}/crash/big:1"
-    rootfs = tmp_path / "big.tar"
-    rootfs.write_bytes(
-        tar_entries(
-            [dir_entry("data")] + [file_entry(f"data/{i}", os.urandom(1 << 20)) for i in range(24)]
-        )
+    name = f"{registry.host}/crash/big{layers}:1"
+    image = Image(
+        [
+            make_layer(
+                tar_entries(
+                    [dir_entry(f"data{n}")]
+                    + [file_entry(f"data{n}/{i}", os.urandom(1 << 20)) for i in range(24 // layers)]
+                )
+            )
+            for n in range(layers)
+        ]
     )
-    dockyard.run("import", str(rootfs), name)
+    dockyard.run("load", "-i", str(write_layout(tmp_path / "layout", {name: [image]})))
     expected = dockyard.run("image", "inspect", "-f", "{{.Id}}", name).stdout
     dockyard.run("push", name)
     dockyard.run("rmi", name)
@@ -49,6 +63,10 @@ def test_a_pull_killed_at_random_points_then_repeated(
         time.sleep(rng.uniform(0.1, 0.9))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        deadline = time.monotonic() + 5  # its layer workers die with it
+        while leaks.processes_mentioning(name) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert leaks.processes_mentioning(name) == {}
         listed = dockyard.run("images", "--format", "{{.Repository}}:{{.Tag}}").stdout
         if name in listed:  # the pull finished before the kill: start again
             dockyard.run("rmi", name)

@@ -104,3 +104,27 @@ def test_gzip_and_zstd_are_detected() -> None:
         while chunk := reader.read(100):
             out += chunk
         assert out == data
+
+
+@pytest.mark.parametrize("kind", ["gzip", "gzip-truncated", "zstd"])
+def test_a_corrupt_stream_is_a_clear_error(kind: str) -> None:
+    import gzip
+
+    from dockyard.storage.compression import CorruptStream
+
+    data = os.urandom(100_000)
+    if kind == "zstd":
+        zstandard = pytest.importorskip("zstandard")
+        blob = bytearray(zstandard.ZstdCompressor(write_checksum=True).compress(data))
+        blob[20:40] = b"\xff" * 20
+    else:
+        blob = bytearray(gzip.compress(data))
+        if kind == "gzip":
+            blob[-8] ^= 0xFF  # the CRC
+        else:
+            del blob[50_000:]
+    reader, _ = decompressed(io.BytesIO(bytes(blob)))
+
+    with pytest.raises(CorruptStream, match=f"not valid {kind[:4]}|ends early"):
+        while reader.read(1 << 16):
+            pass
