@@ -114,3 +114,16 @@ def page_size(value: object, field: str) -> str:
     ):
         raise InvalidSpec(field, f"page size {value!r} is not of the form 2MB, 1GB, 64KB")
     return value
+
+
+def hugepage_limits(limits: list[dict[str, Any]], field: str) -> list[tuple[str, int, str]]:
+    """(page size, limit, field path) of each linux.resources.hugepageLimits entry, checked."""
+    checked = []
+    for i, item in enumerate(limits):
+        where = f"{field}[{i}]"
+        size = page_size(item.get("pageSize"), f"{where}.pageSize")
+        limit = unsigned(item, "limit", where)
+        if limit is None:
+            raise InvalidSpec(f"{where}.limit", "is required")
+        checked.append((size, limit, where))
+    return checked

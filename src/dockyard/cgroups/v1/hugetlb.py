@@ -13,12 +13,7 @@ FIELD = f"{values.PREFIX}.hugepageLimits"
 
 
 def set(directory: str, limits: list[dict[str, Any]]) -> None:
-    for i, item in enumerate(limits):
-        where = f"{FIELD}[{i}]"
-        size = values.page_size(item.get("pageSize"), f"{where}.pageSize")
-        limit = values.unsigned(item, "limit", where)
-        if limit is None:
-            raise InvalidSpec(f"{where}.limit", "is required")
+    for size, limit, where in values.hugepage_limits(limits, FIELD):
         if directory and not fs.exists(directory, f"hugetlb.{size}.limit_in_bytes"):
             raise InvalidSpec(f"{where}.pageSize", f"this host has no {size} huge pages")
         fs.write(directory, f"hugetlb.{size}.limit_in_bytes", str(limit), f"{where}.limit")
