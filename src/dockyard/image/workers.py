@@ -25,12 +25,11 @@ Rules that keep this safe:
 from __future__ import annotations
 
 import gc
+import marshal
 import os
-import pickle
 import select
 import signal
 import struct
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,7 +60,8 @@ class _Relay(Progress):
 
 
 def _send(fd: int, message: tuple[str, Any]) -> None:
-    data = pickle.dumps(message)
+    """One message: plain values (marshal, no import to pay for); errors go pickled."""
+    data = marshal.dumps(message)
     view = memoryview(_HEADER.pack(len(data)) + data)
     while view:
         view = view[os.write(fd, view) :]
@@ -69,18 +69,23 @@ def _send(fd: int, message: tuple[str, Any]) -> None:
 
 def _portable(exc: BaseException) -> tuple[str, Any]:
     """What the parent can rebuild of ``exc``: the error itself, its kind, or a traceback."""
+    import pickle
+
     if isinstance(exc, DockyardError):
         try:
-            pickle.loads(pickle.dumps(exc))
-            return ("error", exc)
+            data = pickle.dumps(exc)
+            pickle.loads(data)
+            return ("error", data)
         except Exception:
             for kind in type(exc).__mro__:  # the nearest kind of errors.py that takes a message
                 if getattr(errors, kind.__name__, None) is kind and kind is not DockyardError:
                     try:
-                        return ("error", kind(str(exc)))
+                        return ("error", pickle.dumps(kind(str(exc))))
                     except TypeError:
                         continue
-            return ("error", HostError(str(exc)))
+            return ("error", pickle.dumps(HostError(str(exc))))
+    import traceback
+
     text = "".join(traceback.format_exception(exc))
     return ("crash", f"{type(exc).__name__}: {exc}\n{text}")
 
@@ -125,6 +130,7 @@ def run_forked(
 ) -> list[Any]:
     """Each task's result, by index; the first error raised once the others are stopped.
 
+    Results are plain values (what ``marshal`` takes: strings, numbers, tuples).
     Tasks start in ``order`` (indexes; the biggest first keeps the cores busy to the end).
     """
     results: list[Any] = [None] * len(tasks)
@@ -175,7 +181,7 @@ def _dispatch(worker: _Worker, progress: Progress) -> None:
         (size,) = _HEADER.unpack_from(buf)
         if len(buf) < _HEADER.size + size:
             return
-        kind, payload = pickle.loads(bytes(buf[_HEADER.size : _HEADER.size + size]))
+        kind, payload = marshal.loads(bytes(buf[_HEADER.size : _HEADER.size + size]))
         del buf[: _HEADER.size + size]
         if kind == "start":
             progress.start(*payload)
@@ -199,5 +205,7 @@ def _outcome(worker: _Worker, status: int) -> Any:
     if kind == "result":
         return payload
     if kind == "error":
-        raise payload
+        import pickle
+
+        raise pickle.loads(payload)
     raise RuntimeError(f"the worker for layer {worker.index + 1} failed: {payload}")
