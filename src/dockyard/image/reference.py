@@ -66,22 +66,15 @@ class Reference:
     def with_digest(self, digest: str) -> Reference:
         return Reference(self.domain, self.path, "", digest)
 
+    def _suffix(self) -> str:
+        return (f":{self.tag}" if self.tag else "") + (f"@{self.digest}" if self.digest else "")
+
     def __str__(self) -> str:
-        text = self.repository
-        if self.tag:
-            text += f":{self.tag}"
-        if self.digest:
-            text += f"@{self.digest}"
-        return text
+        return self.repository + self._suffix()
 
     @property
     def familiar(self) -> str:
-        text = self.familiar_repository
-        if self.tag:
-            text += f":{self.tag}"
-        if self.digest:
-            text += f"@{self.digest}"
-        return text
+        return self.familiar_repository + self._suffix()
 
     @property
     def api_host(self) -> str:
