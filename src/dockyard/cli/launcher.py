@@ -2,9 +2,11 @@
 
 pip's console script runs with ``site`` and imports ``re``: about 15 ms
 before our code runs, half of a container start. The launcher runs the same
-``main`` with ``python -I -S`` and the package's location put on
-``sys.path`` by hand. Run ``python -m dockyard.cli.launcher`` after
-installing (``scripts/setup`` does).
+``main`` with ``python -I -S``, the package's location put on ``sys.path`` by
+hand, and the package's modules served from a pack compiled next to it
+(``cli/modulepack.py``, ~3 ms less per start). Run ``python -m
+dockyard.cli.launcher`` after installing or upgrading (``scripts/setup``
+does); a module edited since is read from its source.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ TEMPLATE = """#!{python} -IS
 # Written by `python -m dockyard.cli.launcher`: isolated mode, no site, for speed.
 import sys
 sys.path.insert(0, {path!r})
+from dockyard.cli.modulepack import install
+install({pack!r})
 from {module} import main
 main()
 """
@@ -23,16 +27,26 @@ main()
 LAUNCHERS = {"dockyard-runtime": "dockyard.cli.runtime_main"}
 
 
+def pack_path(bin_dir: str) -> str:
+    """Where the module pack lives: lib/ beside the launchers' bin/."""
+    return os.path.join(os.path.dirname(os.path.abspath(bin_dir)), "lib", "dockyard.pack")
+
+
 def write_launchers(bin_dir: str, python: str) -> list[str]:
     import dockyard
+    from dockyard.cli.modulepack import write_pack
 
-    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(dockyard.__file__)))
+    package_dir = os.path.dirname(os.path.abspath(dockyard.__file__))
+    package_parent = os.path.dirname(package_dir)
+    pack = pack_path(bin_dir)
+    os.makedirs(os.path.dirname(pack), exist_ok=True)
+    write_pack(pack, package_dir, "dockyard")
     written = []
     for name, module in LAUNCHERS.items():
         path = os.path.join(bin_dir, name)
         tmp = f"{path}.tmp"
         with open(tmp, "w") as f:
-            f.write(TEMPLATE.format(python=python, path=package_parent, module=module))
+            f.write(TEMPLATE.format(python=python, path=package_parent, pack=pack, module=module))
         os.chmod(tmp, 0o755)
         os.replace(tmp, path)
         written.append(path)

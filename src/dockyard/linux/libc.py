@@ -273,6 +273,20 @@ def mount_setattr(
     )
 
 
+#: getrlimit(2) resource numbers (the generic ones: x86, arm64, riscv, ppc and s390 share them)
+_RLIMIT_NAMES = (
+    "CPU", "FSIZE", "DATA", "STACK", "CORE", "RSS", "NPROC", "NOFILE",
+    "MEMLOCK", "AS", "LOCKS", "SIGPENDING", "MSGQUEUE", "NICE", "RTPRIO", "RTTIME",
+)  # fmt: skip
+RLIMITS = {f"RLIMIT_{name}": number for number, name in enumerate(_RLIMIT_NAMES)}
+_prlimit64 = _function("prlimit64")
+
+
+def setrlimit(resource: int, soft: int, hard: int) -> None:
+    """setrlimit(2) with 64-bit values (``resource`` loads a module to do it: ~1 ms)."""
+    _check(_prlimit64(_Int(0), _Int(resource), _u64s(soft, hard), None))
+
+
 CLONE_INTO_CGROUP = 0x200000000
 _CLONE3 = 435
 _SIGCHLD = 17

@@ -107,6 +107,12 @@ def intermediate(cfg: InitConfig, chan: Channel) -> NoReturn:
         from dockyard.linux import trampoline
 
         cfg.trampoline = trampoline.make(3 + cfg.preserve_fds)
+        # New namespaces need no cgroup: made now, while the runtime makes it.
+        # Joined ones and a new user namespace wait: a joined mount or user
+        # namespace would change how the cgroup's paths resolve.
+        early = spec.namespace("user") is None and not any(ns.path for ns in spec.linux.namespaces)
+        if early:
+            _unshare_new(spec)
         word, join = chan.recv()
         if word != "go":
             os._exit(1)
@@ -123,31 +129,12 @@ def intermediate(cfg: InitConfig, chan: Channel) -> NoReturn:
                 os.write(fd, b"0")
             finally:
                 os.close(fd)
-        _join_namespaces(spec)
-        user = spec.namespace("user")
-        if user is not None and not user.path:
-            may_set_gids = _has_cap_setgid()
-            L.unshare(L.CLONE_NEWUSER)
-            if not may_set_gids:
-                _deny_setgroups()
-            chan.send("userns")
-            if chan.recv()[0] != "mapped":
-                os._exit(1)
-            os.setresgid(0, 0, 0)
-            os.setresuid(0, 0, 0)
-            # Changing ids made us non-dumpable, which makes our /proc files
-            # root's; we still write timens_offsets there.
-            L.prctl(L.PR_SET_DUMPABLE, 1)
-        flags = 0
-        for ns in spec.linux.namespaces:
-            if not ns.path and ns.type not in ("user", "cgroup"):
-                flags |= L.NAMESPACE_FLAGS[ns.type]
-        if flags:
-            L.unshare(flags)
-        if flags & L.CLONE_NEWNET:
-            L.interface_up("lo")  # as runc and crun do: 127.0.0.1 works from the start
-        if flags & L.CLONE_NEWTIME and spec.linux.time_offsets:
-            _write_time_offsets(spec.linux.time_offsets)
+        if not early:
+            _join_namespaces(spec)
+            user = spec.namespace("user")
+            if user is not None and not user.path:
+                _enter_new_user_namespace(chan)
+            _unshare_new(spec)
         pid = os.fork() if cfg.cgroup_fd is None else L.fork_into_cgroup(cfg.cgroup_fd)
         if pid == 0:
             container_init(cfg, chan)
@@ -158,6 +145,36 @@ def intermediate(cfg: InitConfig, chan: Channel) -> NoReturn:
             chan.send("error", describe(exc))
         finally:
             os._exit(1)
+
+
+def _enter_new_user_namespace(chan: Channel) -> None:
+    """Unshare the user namespace and become its root once the runtime mapped us."""
+    may_set_gids = _has_cap_setgid()
+    L.unshare(L.CLONE_NEWUSER)
+    if not may_set_gids:
+        _deny_setgroups()
+    chan.send("userns")
+    if chan.recv()[0] != "mapped":
+        os._exit(1)
+    os.setresgid(0, 0, 0)
+    os.setresuid(0, 0, 0)
+    # Changing ids made us non-dumpable, which makes our /proc files
+    # root's; we still write timens_offsets there.
+    L.prctl(L.PR_SET_DUMPABLE, 1)
+
+
+def _unshare_new(spec: Spec) -> None:
+    """Unshare every new namespace but user and cgroup (the init does that one)."""
+    flags = 0
+    for ns in spec.linux.namespaces:
+        if not ns.path and ns.type not in ("user", "cgroup"):
+            flags |= L.NAMESPACE_FLAGS[ns.type]
+    if flags:
+        L.unshare(flags)
+    if flags & L.CLONE_NEWNET:
+        L.interface_up("lo")  # as runc and crun do: 127.0.0.1 works from the start
+    if flags & L.CLONE_NEWTIME and spec.linux.time_offsets:
+        _write_time_offsets(spec.linux.time_offsets)
 
 
 def _has_cap_setgid() -> bool:
@@ -232,6 +249,9 @@ def check(spec: Spec) -> None:
         dockyard.runtime.hooks.preload()
     if spec.process is not None:
         capability_masks(spec.process)  # an unknown name fails create before anything runs
+        for index, limit in enumerate(spec.process.rlimits):
+            if limit.type not in L.RLIMITS:
+                raise InvalidSpec(f"process.rlimits[{index}].type", f"unknown rlimit {limit.type}")
     if spec.linux.seccomp is not None:
         import dockyard.runtime.seccomp
 
@@ -245,8 +265,6 @@ def load_modules(spec: Spec) -> None:
     After pivot_root the host's stdlib is out of reach, and in a user
     namespace it may be unreadable even before (/root is 0700).
     """
-    import resource  # noqa: F401
-
     import dockyard.linux.inroot
     import dockyard.linux.trampoline  # noqa: F401
 
@@ -407,8 +425,6 @@ def setup_terminal(cfg: InitConfig, process: Process) -> None:
 
 
 def setup_process(cfg: InitConfig, process: Process, root_fd: int) -> None:
-    import resource
-
     from dockyard.linux import inroot
 
     spec = cfg.spec
@@ -421,16 +437,14 @@ def setup_process(cfg: InitConfig, process: Process, root_fd: int) -> None:
         os.getcwd()
     except OSError as exc:
         raise DockyardError(f"process.cwd {process.cwd}: {exc.strerror or exc}") from exc
-    for index, limit in enumerate(process.rlimits):
-        number = getattr(resource, limit.type, None)
-        if number is None:
-            raise InvalidSpec(f"process.rlimits[{index}].type", f"unknown rlimit {limit.type}")
+    for index, limit in enumerate(process.rlimits):  # types checked by check()
         try:
-            resource.setrlimit(number, (limit.soft, limit.hard))
-        except (OSError, ValueError) as exc:
+            L.setrlimit(L.RLIMITS[limit.type], limit.soft, limit.hard)
+        except OSError as exc:
             raise DockyardError(
                 f"process.rlimits[{index}]: cannot set {limit.type} to "
-                f"{limit.soft}/{limit.hard}: {exc}"
+                f"{limit.soft}/{limit.hard}: {exc.strerror}"
+                + (" (above the hard limit the runtime has?)" if exc.errno == 1 else "")
             ) from exc
     if spec.linux.personality:
         L.personality(L.PER_LINUX32 if spec.linux.personality == "LINUX32" else L.PER_LINUX)
