@@ -9,10 +9,11 @@ will not take (``InvalidSpec``), anything else is a ``HostError``.
 from __future__ import annotations
 
 import errno
-import os
+import posix
 import time
 
 from dockyard.errors import HostError, InvalidSpec, Unsupported
+from dockyard.linux import fspath
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -25,17 +26,17 @@ def _write(path: str, data: bytes) -> None:
     # One write(2) per value, as the kernel parses each write on its own. No
     # O_CREAT: a missing file means the kernel has no such knob. A seam: the
     # unit tests replace it with a fake kernel.
-    fd = os.open(path, os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC)
+    fd = posix.open(path, posix.O_WRONLY | posix.O_TRUNC | posix.O_CLOEXEC)
     try:
-        os.write(fd, data)
+        posix.write(fd, data)
     finally:
-        os.close(fd)
+        posix.close(fd)
 
 
 def _mkdir(path: str) -> None:
     # A seam, like _write and _rmdir: the unit tests' fake kernel fills the
     # new directory with the files the real kernel would show.
-    os.mkdir(path, 0o755)
+    posix.mkdir(path, 0o755)
 
 
 def make_dirs(path: str) -> None:
@@ -46,7 +47,7 @@ def make_dirs(path: str) -> None:
     except FileExistsError:
         return
     except FileNotFoundError:
-        parent = os.path.dirname(path)
+        parent = fspath.dirname(path)
         if parent == path:
             raise HostError(f"cannot create cgroup {path}: no such directory") from None
         make_dirs(parent)
@@ -71,7 +72,7 @@ def write(directory: str, name: str, value: str, field: str) -> None:
     try:
         _write(f"{directory}/{name}", value.encode())
     except FileNotFoundError as exc:
-        if not os.path.isdir(directory):
+        if not fspath.isdir(directory):
             raise HostError(f"cgroup {directory} does not exist (was it created?)") from exc
         raise Unsupported(
             f"{field}: this host's cgroups have no {name} (kernel too old or feature disabled)"
@@ -105,13 +106,13 @@ def write_quiet(directory: str, name: str, value: str) -> bool:
 
 def read(directory: str, name: str) -> str:
     # Raw reads: a text-mode open() costs more than reading these few bytes.
-    fd = os.open(f"{directory}/{name}", os.O_RDONLY | os.O_CLOEXEC)
+    fd = posix.open(f"{directory}/{name}", posix.O_RDONLY | posix.O_CLOEXEC)
     try:
         chunks = []
-        while chunk := os.read(fd, 65536):
+        while chunk := posix.read(fd, 65536):
             chunks.append(chunk)
     finally:
-        os.close(fd)
+        posix.close(fd)
     return b"".join(chunks).decode().strip()
 
 
@@ -123,7 +124,7 @@ def read_or(directory: str, name: str, default: str = "") -> str:
 
 
 def exists(directory: str, name: str) -> bool:
-    return os.path.exists(f"{directory}/{name}")
+    return fspath.exists(f"{directory}/{name}")
 
 
 MAX_UINT64 = 18446744073709551615
@@ -172,7 +173,7 @@ def read_procs(directory: str) -> list[int]:
 def procs_recursive(directory: str, found: set[int]) -> None:
     found.update(read_procs(directory))
     try:
-        entries = list(os.scandir(directory))
+        entries = list(posix.scandir(directory))
     except FileNotFoundError:
         return
     for entry in entries:
@@ -183,7 +184,7 @@ def procs_recursive(directory: str, found: set[int]) -> None:
 def signal_all(pids: list[int], signal: int) -> None:
     for pid in pids:
         try:
-            os.kill(pid, signal)
+            posix.kill(pid, signal)
         except ProcessLookupError:
             pass
 
@@ -203,7 +204,7 @@ def subdirs_deepest_first(directory: str) -> list[str]:
     """``directory`` and every cgroup below it, children before their parents."""
     order: list[str] = []
     try:
-        entries = list(os.scandir(directory))
+        entries = list(posix.scandir(directory))
     except FileNotFoundError:
         return order
     for entry in entries:
@@ -216,7 +217,7 @@ def subdirs_deepest_first(directory: str) -> list[str]:
 def _rmdir(path: str) -> None:
     # A seam: the unit tests' fake tree holds plain files, which rmdir on
     # cgroupfs would not mind; the tests replace this with a kernel-like rmdir.
-    os.rmdir(path)
+    posix.rmdir(path)
 
 
 def remove_tree(directory: str) -> bool:

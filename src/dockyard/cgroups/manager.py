@@ -19,9 +19,10 @@ then store ``paths()``.
 
 from __future__ import annotations
 
-import os
+import posix
 
 from dockyard.errors import InvalidSpec, Unsupported
+from dockyard.linux import fspath
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -157,13 +158,13 @@ def v1_hierarchies(cgroup_root: str) -> list[tuple[list[str], str]]:
     """(keys, mount directory) of each v1 hierarchy under ``cgroup_root``."""
     found = []
     try:
-        with os.scandir(cgroup_root) as entries:  # d_type: no lstat per name
+        with posix.scandir(cgroup_root) as entries:  # d_type: no lstat per name
             names = sorted(e.name for e in entries if not e.is_symlink())
     except FileNotFoundError:
         return []
     for name in names:
         path = f"{cgroup_root}/{name}"
-        if name == "unified" or not os.path.exists(f"{path}/cgroup.procs"):
+        if name == "unified" or not fspath.exists(f"{path}/cgroup.procs"):
             continue
         controllers = name.split(",")
         if all(c in V1_CONTROLLERS for c in controllers):
@@ -182,7 +183,7 @@ def manager_for(
     """The manager for a container's cgroup on this host (nothing is created yet)."""
     absolute, parts = container_path(cgroups_path, container_id)
     own = {} if absolute else own_cgroups(proc_self_cgroup)
-    if os.path.exists(f"{cgroup_root}/cgroup.controllers"):
+    if fspath.exists(f"{cgroup_root}/cgroup.controllers"):
         from dockyard.cgroups.v2.manager import V2Manager
 
         return V2Manager(_join(cgroup_root, own.get("", ""), parts), cgroup_root)
@@ -200,7 +201,7 @@ def manager_for(
             dirs[key] = path
             roots[key] = mount
     unified = f"{cgroup_root}/unified"
-    if os.path.exists(f"{unified}/cgroup.controllers"):
+    if fspath.exists(f"{unified}/cgroup.controllers"):
         dirs[""] = _join(unified, own.get("", ""), parts)
         roots[""] = unified
     return V1Manager(dirs, roots)
@@ -209,9 +210,9 @@ def manager_for(
 def hierarchy_root(path: str) -> str:
     """The top of the hierarchy ``path`` is in: the last ancestor holding cgroup.procs."""
     root = path
-    parent = os.path.dirname(path)
-    while parent != root and os.path.exists(f"{parent}/cgroup.procs"):
-        root, parent = parent, os.path.dirname(parent)
+    parent = fspath.dirname(path)
+    while parent != root and fspath.exists(f"{parent}/cgroup.procs"):
+        root, parent = parent, fspath.dirname(parent)
     return root
 
 

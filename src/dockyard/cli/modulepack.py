@@ -21,7 +21,7 @@ code object at its offset.
 from __future__ import annotations
 
 import marshal
-import os
+import posix
 import sys
 
 TYPE_CHECKING = False
@@ -46,6 +46,8 @@ def _bytecode_magic() -> bytes:
 
 def package_sources(package_dir: str, package: str) -> Iterator[tuple[str, bool, str]]:
     """(module name, is a package, source path) of every module under ``package_dir``."""
+    import os
+
     for directory, subdirs, files in os.walk(package_dir):
         subdirs[:] = sorted(d for d in subdirs if not d.startswith((".", "__")))
         if "__init__.py" not in files:
@@ -65,6 +67,8 @@ def package_sources(package_dir: str, package: str) -> Iterator[tuple[str, bool,
 
 def write_pack(path: str, package_dir: str, package: str) -> int:
     """Compile every module of ``package`` into a pack at ``path``; the module count."""
+    import os
+
     blobs: list[bytes] = []
     index: dict[str, Entry] = {}
     offset = 0
@@ -107,7 +111,7 @@ class PackFinder:
             return None
         is_package, source, mtime_ns, size = entry[:4]
         try:
-            stat = os.stat(source)
+            stat = posix.stat(source)
         except OSError:
             return None
         if stat.st_mtime_ns != mtime_ns or stat.st_size != size:
@@ -118,7 +122,7 @@ class PackFinder:
         )
         spec.has_location = True  # __file__ from origin
         if is_package:
-            spec.submodule_search_locations = [os.path.dirname(source)]
+            spec.submodule_search_locations = [source.rpartition("/")[0]]
         return spec
 
     def create_module(self, spec: ModuleSpec) -> None:
@@ -129,7 +133,7 @@ class PackFinder:
 
     def get_code(self, name: str) -> CodeType:
         offset, length = self._index[name][4:]
-        data = os.pread(self._fd, length, self._base + offset)
+        data = posix.pread(self._fd, length, self._base + offset)
         if len(data) != length:
             raise ImportError(f"module pack truncated at {name}", name=name)
         return marshal.loads(data)  # type: ignore[no-any-return]
@@ -138,26 +142,26 @@ class PackFinder:
 def install(path: str) -> PackFinder | None:
     """Put the pack at ``path`` first on ``sys.meta_path``; None if it cannot serve."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = posix.open(path, posix.O_RDONLY | posix.O_CLOEXEC)
     except OSError:
         return None
     try:
-        head = os.read(fd, _HEADER_READ)
+        head = posix.read(fd, _HEADER_READ)
         magic = MAGIC + _bytecode_magic()
         if not head.startswith(magic):
             raise ValueError("not a pack for this interpreter")
         start = len(magic) + 4
         length = int.from_bytes(head[len(magic) : start], "little")
         if len(head) < start + length:
-            head += os.pread(fd, start + length - len(head), len(head))
+            head += posix.pread(fd, start + length - len(head), len(head))
         index = marshal.loads(head[start : start + length])
         if not isinstance(index, dict):
             raise ValueError("bad index")
         end = max((entry[4] + entry[5] for entry in index.values()), default=0)
-        if os.fstat(fd).st_size != start + length + end:
+        if posix.fstat(fd).st_size != start + length + end:
             raise ValueError("truncated or extended since it was written")
     except (OSError, ValueError, EOFError, TypeError):
-        os.close(fd)
+        posix.close(fd)
         return None
     finder = PackFinder(fd, start + length, index)
     sys.meta_path.insert(0, finder)

@@ -7,7 +7,7 @@ and is imported only when used, so ``run`` loads nothing it does not need.
 from __future__ import annotations
 
 import gc
-import os
+import posix
 import sys
 
 from dockyard.cli.runtime_args import flag, parse
@@ -80,13 +80,15 @@ class Context:
         line = format_line(self.log_format if self.log_path else "text", level, message)
         if self.log_path:
             try:
-                fd = os.open(
-                    self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644
+                fd = posix.open(
+                    self.log_path,
+                    posix.O_WRONLY | posix.O_APPEND | posix.O_CREAT | posix.O_CLOEXEC,
+                    0o644,
                 )
                 try:
-                    os.write(fd, line.encode())
+                    posix.write(fd, line.encode())
                 finally:
-                    os.close(fd)
+                    posix.close(fd)
             except OSError:
                 sys.stderr.write(line)
         else:
@@ -118,7 +120,7 @@ def main() -> None:
         sys.stderr.flush()
     except BrokenPipeError:
         code = code or 1
-    os._exit(code)
+    posix._exit(code)
 
 
 def run_cli(argv: list[str]) -> int:

@@ -11,13 +11,13 @@ path is resolved twice (the CVE-2021-30465 race).
 
 from __future__ import annotations
 
-import os
-import stat
+import _stat
+import posix
 
 from dockyard.linux import libc
 
 _RESOLVE = libc.RESOLVE_IN_ROOT | libc.RESOLVE_NO_MAGICLINKS
-_O_PATH = os.O_PATH | os.O_CLOEXEC
+_O_PATH = posix.O_PATH | posix.O_CLOEXEC
 
 
 def fd_path(fd: int) -> str:
@@ -30,7 +30,7 @@ def _parts(path: str) -> list[str]:
 
 def open_in_root(root_fd: int, path: str, flags: int = _O_PATH, mode: int = 0) -> int:
     rel = "/".join(_parts(path)) or "."
-    return libc.openat2(root_fd, rel, flags | os.O_CLOEXEC, mode, _RESOLVE)
+    return libc.openat2(root_fd, rel, flags | posix.O_CLOEXEC, mode, _RESOLVE)
 
 
 def mkdir_all(root_fd: int, path: str, mode: int = 0o755) -> int:
@@ -44,7 +44,7 @@ def mkdir_all(root_fd: int, path: str, mode: int = 0o755) -> int:
     links_followed = 0
     while True:
         try:
-            return open_in_root(root_fd, "/".join(parts), _O_PATH | os.O_DIRECTORY)
+            return open_in_root(root_fd, "/".join(parts), _O_PATH | posix.O_DIRECTORY)
         except FileNotFoundError:
             pass
         # The deepest ancestor that exists, deepest first: usually only the
@@ -52,7 +52,7 @@ def mkdir_all(root_fd: int, path: str, mode: int = 0o755) -> int:
         depth = len(parts) - 1
         while depth:
             try:
-                parent = open_in_root(root_fd, "/".join(parts[:depth]), _O_PATH | os.O_DIRECTORY)
+                parent = open_in_root(root_fd, "/".join(parts[:depth]), _O_PATH | posix.O_DIRECTORY)
                 break
             except FileNotFoundError:
                 depth -= 1
@@ -65,12 +65,12 @@ def mkdir_all(root_fd: int, path: str, mode: int = 0o755) -> int:
                     child = open_in_root(root_fd, "/".join(parts[: depth + 1]), _O_PATH)
                 else:
                     try:
-                        os.mkdir(name, mode, dir_fd=parent)
+                        posix.mkdir(name, mode, dir_fd=parent)
                     except FileExistsError:
                         break  # a dangling symlink
-                    child = libc.openat2(parent, name, _O_PATH | os.O_DIRECTORY, 0, _RESOLVE)
+                    child = libc.openat2(parent, name, _O_PATH | posix.O_DIRECTORY, 0, _RESOLVE)
                 if parent != root_fd:
-                    os.close(parent)
+                    posix.close(parent)
                 parent = child
                 depth += 1
             else:
@@ -80,10 +80,10 @@ def mkdir_all(root_fd: int, path: str, mode: int = 0o755) -> int:
             links_followed += 1
             if links_followed > 40:
                 raise OSError(40, "too many levels of symbolic links", path)
-            target = os.readlink(name, dir_fd=parent)
+            target = posix.readlink(name, dir_fd=parent)
         finally:
             if parent not in (-1, root_fd):
-                os.close(parent)
+                posix.close(parent)
         base = [] if target.startswith("/") else parts[:depth]
         parts = _clamp(_parts("/".join([*base, target, *parts[depth + 1 :]])))
 
@@ -115,17 +115,17 @@ def make_file(root_fd: int, path: str, mode: int = 0o644) -> int:
         fd = libc.openat2(
             parent,
             parts[-1],
-            os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC,
+            posix.O_CREAT | posix.O_WRONLY | posix.O_CLOEXEC,
             mode,
             libc.RESOLVE_BENEATH | libc.RESOLVE_NO_SYMLINKS,
         )
-        os.close(fd)
+        posix.close(fd)
     except FileExistsError:
         pass
     finally:
-        os.close(parent)
+        posix.close(parent)
     return open_in_root(root_fd, path)
 
 
 def is_dir(fd: int) -> bool:
-    return stat.S_ISDIR(os.fstat(fd).st_mode)
+    return _stat.S_ISDIR(posix.fstat(fd).st_mode)

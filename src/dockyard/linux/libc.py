@@ -7,7 +7,7 @@ callers translate into Dockyard errors at their own boundary.
 from __future__ import annotations
 
 import _ctypes
-import os
+import posix
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def _buffer(size: int) -> Array[c_char]:
 
 
 _syscall = _function("syscall", _Long)
-_MACHINE = os.uname().machine
+_MACHINE = posix.uname().machine
 # Syscalls without a glibc wrapper; numbers from the kernel's syscall tables.
 _PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}[_MACHINE]
 _PIDFD_SEND_SIGNAL = 424
@@ -173,19 +173,19 @@ TIOCSPTLCK = 0x40045431
 def _check(result: int) -> int:
     if result < 0:
         err = _ctypes.get_errno()
-        raise OSError(err, os.strerror(err))
+        raise OSError(err, posix.strerror(err))
     return result
 
 
 def _check_path(result: int, path: str) -> int:
     if result < 0:
         err = _ctypes.get_errno()
-        raise OSError(err, os.strerror(err), path)
+        raise OSError(err, posix.strerror(err), path)
     return result
 
 
 def _b(value: str | None) -> bytes | None:
-    return None if value is None else os.fsencode(value)
+    return None if value is None else value.encode("utf-8", "surrogateescape")
 
 
 def _u64s(*values: int) -> bytes:
@@ -297,7 +297,7 @@ def fork_into_cgroup(cgroup_fd: int) -> int:
 
     clone3 with CLONE_INTO_CGROUP: no migration afterwards, so no wait for
     the RCU grace period a write to cgroup.procs costs (~10 ms here). Like
-    os.fork without its at-fork hooks: only for single-threaded callers.
+    posix.fork without its at-fork hooks: only for single-threaded callers.
     """
     args = _u64s(CLONE_INTO_CGROUP, 0, 0, 0, _SIGCHLD, 0, 0, 0, 0, 0, cgroup_fd)
     return _check(_syscall(_Long(_CLONE3), args, _ULong(len(args))))
@@ -327,7 +327,7 @@ def poll(fds: list[tuple[int, int]], timeout: float | None = None) -> list[tuple
             break
         err = _ctypes.get_errno()
         if err != 4:  # EINTR: a signal handler ran; go on waiting
-            raise OSError(err, os.strerror(err))
+            raise OSError(err, posix.strerror(err))
     raw = pollfds.raw
     ready = []
     for index, (fd, _) in enumerate(fds):
@@ -404,11 +404,11 @@ def interface_up(name: str) -> None:
     sock = _check(_socket_fn(_Int(af_inet), _Int(sock_dgram | sock_cloexec), _Int(0)))
     try:
         ifreq = _buffer(40)  # struct ifreq: char name[16], then a union whose short is the flags
-        ifreq.raw = os.fsencode(name).ljust(16, b"\0") + bytes(24)
+        ifreq.raw = name.encode("utf-8", "surrogateescape").ljust(16, b"\0") + bytes(24)
         _check(_ioctl(_Int(sock), _ULong(SIOCGIFFLAGS), ifreq))
         raw = ifreq.raw
         flags = int.from_bytes(raw[16:18], "little") | IFF_UP
         ifreq.raw = raw[:16] + flags.to_bytes(2, "little") + raw[18:]
         _check(_ioctl(_Int(sock), _ULong(SIOCSIFFLAGS), ifreq))
     finally:
-        os.close(sock)
+        posix.close(sock)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import posix
 
 
 def start_time(pid: int) -> int | None:
@@ -46,7 +46,7 @@ def wait_for_exit(pid: int, started: int, timeout: float) -> bool:
     from dockyard.linux import libc
 
     try:
-        pidfd = os.pidfd_open(pid)
+        pidfd = posix.pidfd_open(pid)
     except ProcessLookupError:
         return True
     try:
@@ -54,4 +54,4 @@ def wait_for_exit(pid: int, started: int, timeout: float) -> bool:
             return True
         return bool(libc.poll([(pidfd, libc.POLLIN)], timeout))
     finally:
-        os.close(pidfd)
+        posix.close(pidfd)

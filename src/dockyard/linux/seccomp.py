@@ -14,7 +14,7 @@ host's root (the library is mapped then, and used later from inside).
 from __future__ import annotations
 
 import _ctypes
-import os
+import posix
 import sys
 
 from dockyard.linux.libc import _buffer, _check, _Function, _Int, _Long, _syscall, _UInt, _ULong
@@ -57,7 +57,7 @@ _SECCOMP = {
     "s390x": 348,
     "i686": 354,
     "armv7l": 383,
-}.get(os.uname().machine, 317)
+}.get(posix.uname().machine, 317)
 _POINTER_SIZE = 8 if sys.maxsize > 2**32 else 4
 _ORDER = sys.byteorder
 
@@ -110,7 +110,7 @@ def library_version() -> tuple[int, int, int]:
 
 def _ok(rc: int, what: str) -> int:
     if rc < 0:
-        raise OSError(-rc, f"{what}: {os.strerror(-rc)}")
+        raise OSError(-rc, f"{what}: {posix.strerror(-rc)}")
     return rc
 
 
@@ -172,16 +172,16 @@ class Filter:
 
     def export_bpf(self) -> bytes:
         """The filter as a BPF program: struct sock_filter[] in host byte order."""
-        fd = os.memfd_create("seccomp-bpf", os.MFD_CLOEXEC)
+        fd = posix.memfd_create("seccomp-bpf", posix.MFD_CLOEXEC)
         try:
             _ok(_lib["seccomp_export_bpf"](_ULong(self._ctx), _Int(fd)), "seccomp_export_bpf")
-            os.lseek(fd, 0, os.SEEK_SET)
+            posix.lseek(fd, 0, 0)
             chunks = []
-            while chunk := os.read(fd, 65536):
+            while chunk := posix.read(fd, 65536):
                 chunks.append(chunk)
             return b"".join(chunks)
         finally:
-            os.close(fd)
+            posix.close(fd)
 
     def release(self) -> None:
         if self._ctx:

@@ -20,7 +20,7 @@ runtime execs directly (the exposure documented in docs/security.md).
 
 from __future__ import annotations
 
-import os
+import posix
 
 from dockyard.linux.libc import _check, _function, _Int
 
@@ -112,7 +112,7 @@ _PROGRAMS = {"x86_64": _x86_64}
 
 def program() -> bytes | None:
     """This machine's trampoline executable, or None where there is none yet."""
-    build = _PROGRAMS.get(os.uname().machine)
+    build = _PROGRAMS.get(posix.uname().machine)
     return build() if build else None
 
 
@@ -123,21 +123,21 @@ def make(lowest: int = 3) -> int | None:
     executable = program()
     if executable is None:
         return None
-    fd = os.memfd_create(MAGIC, os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+    fd = posix.memfd_create(MAGIC, posix.MFD_CLOEXEC | posix.MFD_ALLOW_SEALING)
     try:
-        os.write(fd, executable)
+        posix.write(fd, executable)
         seals = _F_SEAL_SEAL | _F_SEAL_SHRINK | _F_SEAL_GROW | _F_SEAL_WRITE
         _check(_fcntl(_Int(fd), _Int(_F_ADD_SEALS), _Int(seals)))
         # exec refuses a file open for writing (ETXTBSY): keep a read-only one
-        readonly = os.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_CLOEXEC)
+        readonly = posix.open(f"/proc/self/fd/{fd}", posix.O_RDONLY | posix.O_CLOEXEC)
     finally:
-        os.close(fd)
+        posix.close(fd)
     if readonly >= lowest:
         return readonly
     try:  # out of the way of descriptors passed on to the container (--preserve-fds)
         return _check(_fcntl(_Int(readonly), _Int(_F_DUPFD_CLOEXEC), _Int(lowest)))
     finally:
-        os.close(readonly)
+        posix.close(readonly)
 
 
 def execve(trampoline: int | None, path: str, args: list[str], env: dict[str, str]) -> NoReturn:
@@ -147,11 +147,11 @@ def execve(trampoline: int | None, path: str, args: list[str], env: dict[str, st
     if trampoline is not None:
         argv = [MAGIC, path, *args]
         try:
-            os.execve(trampoline, argv, env)  # fexecve: execveat(fd, "", AT_EMPTY_PATH)
+            posix.execve(trampoline, argv, env)  # fexecve: execveat(fd, "", AT_EMPTY_PATH)
         except OSError:
             pass
         try:
-            os.execve(f"/proc/self/fd/{trampoline}", argv, env)
+            posix.execve(f"/proc/self/fd/{trampoline}", argv, env)
         except OSError:
             pass
-    os.execve(path, args, env)
+    posix.execve(path, args, env)

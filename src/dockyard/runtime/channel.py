@@ -7,7 +7,7 @@ text: a word and an optional argument ("pid 4242", "error no such file").
 
 from __future__ import annotations
 
-import os
+import posix
 
 
 class ChannelClosed(Exception):
@@ -25,13 +25,13 @@ class Channel:
     def send(self, word: str, arg: str = "") -> None:
         line = (f"{word} {arg}" if arg else word).replace("\n", " ") + "\n"
         try:
-            os.write(self.write_fd, line.encode())
+            posix.write(self.write_fd, line.encode())
         except BrokenPipeError:
             raise ChannelClosed() from None
 
     def recv(self) -> tuple[str, str]:
         while b"\n" not in self._buffer:
-            chunk = os.read(self.read_fd, 4096)
+            chunk = posix.read(self.read_fd, 4096)
             if not chunk:
                 raise ChannelClosed()
             self._buffer += chunk
@@ -42,13 +42,13 @@ class Channel:
     def close(self) -> None:
         for fd in (self.read_fd, self.write_fd):
             try:
-                os.close(fd)
+                posix.close(fd)
             except OSError:
                 pass
 
 
 def pair() -> tuple[Channel, Channel]:
     """(runtime side, init side), every descriptor close-on-exec."""
-    to_init_r, to_init_w = os.pipe2(os.O_CLOEXEC)
-    to_runtime_r, to_runtime_w = os.pipe2(os.O_CLOEXEC)
+    to_init_r, to_init_w = posix.pipe2(posix.O_CLOEXEC)
+    to_runtime_r, to_runtime_w = posix.pipe2(posix.O_CLOEXEC)
     return Channel(to_runtime_r, to_init_w), Channel(to_init_r, to_runtime_w)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import posix
 
 from dockyard.errors import Conflict, HostError
 from dockyard.linux import proc
@@ -48,26 +48,26 @@ def release(state: ContainerState, warn: Warn) -> None:
 
     fifo_path = f"{state.dir}/{EXEC_FIFO}"
     try:
-        fifo = os.open(fifo_path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        fifo = posix.open(fifo_path, posix.O_RDONLY | posix.O_NONBLOCK | posix.O_CLOEXEC)
     except FileNotFoundError:
         raise Conflict(f"container {state.id} has been started already") from None
     try:
-        pidfd = os.pidfd_open(state.pid)
+        pidfd = posix.pidfd_open(state.pid)
     except ProcessLookupError:
-        os.close(fifo)
+        posix.close(fifo)
         raise HostError(f"container {state.id}: its init process is gone") from None
     try:
         events = dict(libc.poll([(fifo, libc.POLLIN | libc.POLLHUP), (pidfd, libc.POLLIN)]))
         if fifo not in events:
             raise HostError(f"container {state.id}: its init process died before start")
-        os.set_blocking(fifo, True)
+        posix.set_blocking(fifo, True)
         data = b""
-        while chunk := os.read(fifo, 4096):
+        while chunk := posix.read(fifo, 4096):
             data += chunk
     finally:
-        os.close(fifo)
-        os.close(pidfd)
-    os.unlink(fifo_path)
+        posix.close(fifo)
+        posix.close(pidfd)
+    posix.unlink(fifo_path)
     if data != b"0":
         message = data[1:] if data[:1] in (b"0", b"E") else data
         raise HostError(message.decode(errors="replace") or "container init failed at start")
@@ -91,7 +91,7 @@ def kill(root: str, container_id: str, signal: int, all_processes: bool = False)
         pass  # processes may outlive a shared-namespace init; signal what is left
     for pid in _targets(state, all_processes):
         try:
-            os.kill(pid, signal)
+            posix.kill(pid, signal)
         except ProcessLookupError:
             pass
 
@@ -122,14 +122,14 @@ def _targets(state: ContainerState, all_processes: bool) -> list[int]:
 def processes_in_pid_ns(init_pid: int) -> list[int]:
     """Every process whose pid namespace is that of ``init_pid``."""
     try:
-        target = os.stat(f"/proc/{init_pid}/ns/pid").st_ino
+        target = posix.stat(f"/proc/{init_pid}/ns/pid").st_ino
     except OSError:
         return []
     found = []
-    for entry in os.listdir("/proc"):
+    for entry in posix.listdir("/proc"):
         if entry.isdigit():
             try:
-                if os.stat(f"/proc/{entry}/ns/pid").st_ino == target:
+                if posix.stat(f"/proc/{entry}/ns/pid").st_ino == target:
                     found.append(int(entry))
             except OSError:
                 continue
@@ -165,7 +165,7 @@ def destroy(state: ContainerState, warn: Warn | None) -> None:
     if state.pid and proc.is_alive(state.pid, state.init_start_time):
         for pid in _targets(state, True):
             try:
-                os.kill(pid, 9)
+                posix.kill(pid, 9)
             except ProcessLookupError:
                 pass
         if not proc.wait_for_exit(state.pid, state.init_start_time, 10):

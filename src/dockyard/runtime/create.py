@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
+import posix
 
 from dockyard.errors import Conflict, DockyardError, HostError, InvalidSpec, NotFound
-from dockyard.linux import proc
+from dockyard.linux import fspath, proc
 from dockyard.oci import jsonio
 from dockyard.oci.runtime_spec import load_spec
 from dockyard.runtime import channel
@@ -84,26 +84,37 @@ def check_spec(spec: Spec) -> None:
             raise InvalidSpec(f"linux.sysctl.{key}", "needs an ipc namespace")
 
 
+def bundle_dir(bundle: str) -> str:
+    """The bundle's absolute path, symlinks resolved."""
+    try:
+        return fspath.realpath(bundle or ".")
+    except OSError as exc:
+        raise NotFound(f"bundle {bundle or '.'}: {exc.strerror}") from None
+
+
 def resolve_rootfs(spec: Spec, bundle: str) -> str:
     path = spec.root_path if spec.root_path.startswith("/") else f"{bundle}/{spec.root_path}"
-    path = os.path.realpath(path)
-    if not os.path.isdir(path):
-        raise NotFound(f"root.path: rootfs {path} does not exist or is not a directory")
-    return path
+    try:
+        resolved = fspath.realpath(path)
+    except OSError:
+        resolved = ""
+    if not resolved or not fspath.isdir(resolved):
+        raise NotFound(f"root.path: rootfs {resolved or path} does not exist or is not a directory")
+    return resolved
 
 
 def create(
     root: str, container_id: str, opts: CreateOptions, warn: Warn | None = None
 ) -> ContainerState:
     valid_id(container_id)
-    bundle = os.path.realpath(opts.bundle or ".")
+    bundle = bundle_dir(opts.bundle)
     spec = opts.spec or load_spec(bundle)
     check_spec(spec)
     rootfs = resolve_rootfs(spec, bundle)
-    os.makedirs(root, 0o711, exist_ok=True)
+    fspath.makedirs(root, 0o711)
     directory = f"{root}/{container_id}"
     try:
-        os.mkdir(directory, 0o711)
+        posix.mkdir(directory, 0o711)
     except FileExistsError:
         raise Conflict(f"container {container_id} already exists") from None
     state = ContainerState(container_id, directory, bundle, rootfs, spec.raw)
@@ -119,14 +130,14 @@ def _spawn(state: ContainerState, spec: Spec, opts: CreateOptions) -> None:
     from dockyard.runtime.init import InitConfig, check, intermediate
 
     check(spec)
-    os.mkfifo(f"{state.dir}/{EXEC_FIFO}", 0o622)
-    os.chmod(f"{state.dir}/{EXEC_FIFO}", 0o622)  # mkfifo honours the umask
-    dir_fd = os.open(state.dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    posix.mkfifo(f"{state.dir}/{EXEC_FIFO}", 0o622)
+    posix.chmod(f"{state.dir}/{EXEC_FIFO}", 0o622)  # mkfifo honours the umask
+    dir_fd = posix.open(state.dir, posix.O_PATH | posix.O_DIRECTORY | posix.O_CLOEXEC)
     console_fd = opts.console_fd
     if opts.console_socket:
         console_fd = connect_console(opts.console_socket)
     if spec.process is not None and spec.process.terminal and console_fd is None:
-        os.close(dir_fd)
+        posix.close(dir_fd)
         raise DockyardError("process.terminal needs --console-socket when the runtime detaches")
     ours, theirs = channel.pair()
     cfg = InitConfig(
@@ -142,14 +153,14 @@ def _spawn(state: ContainerState, spec: Spec, opts: CreateOptions) -> None:
     )
     # Forked before the cgroup exists: the intermediate loads the init's code
     # while we make it, and waits for "go".
-    child = os.fork()
+    child = posix.fork()
     if child == 0:
         ours.close()
         intermediate(cfg, theirs)
     theirs.close()
-    os.close(dir_fd)
+    posix.close(dir_fd)
     if console_fd is not None:
-        os.close(console_fd)
+        posix.close(console_fd)
     try:
         manager = _make_cgroup(state, spec)
         # The init joins by itself, without waiting for an RCU grace period;
@@ -256,7 +267,11 @@ def _tasks_files(paths: dict[str, str]) -> list[str]:
 def cgroup_self_join(paths: dict[str, str]) -> tuple[list[str], int | None]:
     """How a process enters a cgroup by itself: the v1 "tasks" files it writes
     "0" to, and a descriptor of the v2 directory to fork into (CLONE_INTO_CGROUP)."""
-    v2 = os.open(paths[""], os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC) if "" in paths else None
+    v2 = (
+        posix.open(paths[""], posix.O_RDONLY | posix.O_DIRECTORY | posix.O_CLOEXEC)
+        if "" in paths
+        else None
+    )
     return _tasks_files(paths), v2
 
 
@@ -286,15 +301,15 @@ def connect_console(path: str) -> int:
 
 
 def write_pid_file(path: str, pid: int) -> None:
-    tmp = f"{path}.tmp{os.getpid()}"
+    tmp = f"{path}.tmp{posix.getpid()}"
     with open(tmp, "w") as f:
         f.write(str(pid))
-    os.rename(tmp, path)
+    posix.rename(tmp, path)
 
 
 def _reap(pid: int) -> None:
     try:
-        os.waitpid(pid, 0)
+        posix.waitpid(pid, 0)
     except ChildProcessError:
         pass
 

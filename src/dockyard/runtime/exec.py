@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import posix
 
 from dockyard.errors import HostError, InvalidArgument, NotFound
 from dockyard.linux import libc as L
@@ -132,23 +132,23 @@ def exec_process(root: str, container_id: str, opts: ExecOptions) -> int:
         from dockyard.runtime.create import cgroup_self_join
 
         cfg.cgroup_tasks, cfg.cgroup_fd = cgroup_self_join(state.cgroup_paths)
-    child = os.fork()
+    child = posix.fork()
     if child == 0:
         ours.close()
         exec_intermediate(cfg, theirs, namespaces)
     theirs.close()
     for _, fd in namespaces:
-        os.close(fd)
+        posix.close(fd)
     if console_fd is not None:
-        os.close(console_fd)
+        posix.close(console_fd)
     if cfg.cgroup_fd is not None:
-        os.close(cfg.cgroup_fd)
+        posix.close(cfg.cgroup_fd)
     try:
         pid = _drive(state, ours, child, not joins_itself)
     finally:
         ours.close()
         try:
-            os.waitpid(child, 0)
+            posix.waitpid(child, 0)
         except ChildProcessError:
             pass
     if opts.pid_file:

@@ -10,7 +10,7 @@ born in the pid namespace. The child sets up the process as the init does
 
 from __future__ import annotations
 
-import os
+import posix
 
 from dockyard.errors import DockyardError
 from dockyard.linux import libc as L
@@ -38,9 +38,9 @@ def open_namespaces(init_pid: int, kinds: list[str]) -> list[tuple[str, int]]:
         name = L.NAMESPACE_PROC_NAMES[kind]
         theirs = f"/proc/{init_pid}/ns/{name}"
         try:
-            if os.stat(theirs).st_ino == os.stat(f"/proc/self/ns/{name}").st_ino:
+            if posix.stat(theirs).st_ino == posix.stat(f"/proc/self/ns/{name}").st_ino:
                 continue  # shared with the host: nothing to join
-            opened.append((kind, os.open(theirs, os.O_RDONLY | os.O_CLOEXEC)))
+            opened.append((kind, posix.open(theirs, posix.O_RDONLY | posix.O_CLOEXEC)))
         except FileNotFoundError:
             continue  # e.g. no time namespaces on this kernel
     return opened
@@ -60,7 +60,7 @@ def exec_intermediate(
         # work, but the host's stdlib (and our cache) would be out of reach.
         cfg.trampoline = trampoline.make(3 + cfg.preserve_fds)
         if chan.recv()[0] != "go":
-            os._exit(1)
+            posix._exit(1)
         for tasks in cfg.cgroup_tasks:  # still the host's root: before joining anything
             with open(tasks, "w") as f:
                 f.write("0")
@@ -69,17 +69,17 @@ def exec_intermediate(
         # from a cgroup outside the namespace's root.
         later = [(kind, fd) for kind, fd in namespaces if kind == "cgroup"]
         _join([(kind, fd) for kind, fd in namespaces if kind != "cgroup"])
-        pid = os.fork() if cfg.cgroup_fd is None else L.fork_into_cgroup(cfg.cgroup_fd)
+        pid = posix.fork() if cfg.cgroup_fd is None else L.fork_into_cgroup(cfg.cgroup_fd)
         if pid == 0:
             _join(later)
             _exec_child(cfg, chan)
         chan.send("pid", str(pid))
-        os._exit(0)
+        posix._exit(0)
     except BaseException as exc:
         try:
             chan.send("error", init.describe(exc))
         finally:
-            os._exit(1)
+            posix._exit(1)
 
 
 def _join(namespaces: list[tuple[str, int]]) -> None:
@@ -90,21 +90,21 @@ def _join(namespaces: list[tuple[str, int]]) -> None:
             raise DockyardError(
                 f"cannot join the container's {kind} namespace: {exc.strerror}"
             ) from exc
-        os.close(fd)
+        posix.close(fd)
 
 
 def _exec_child(cfg: InitConfig, chan: Channel) -> NoReturn:
     try:
         process = cfg.spec.process
         assert process is not None
-        os.setsid()
+        posix.setsid()
         if process.terminal:
             init.setup_terminal(cfg, process)
-        root_fd = os.open("/", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        root_fd = posix.open("/", posix.O_PATH | posix.O_DIRECTORY | posix.O_CLOEXEC)
         try:
             init.setup_process(cfg, process, root_fd)
         finally:
-            os.close(root_fd)
+            posix.close(root_fd)
         path, env = init.find_executable(process)
         if cfg.seccomp is not None and not cfg.seccomp.installed:
             cfg.seccomp.install()  # the last thing before the program runs
@@ -113,4 +113,4 @@ def _exec_child(cfg: InitConfig, chan: Channel) -> NoReturn:
         try:
             chan.send("error", init.describe(exc))
         finally:
-            os._exit(127)
+            posix._exit(127)

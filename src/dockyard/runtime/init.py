@@ -7,16 +7,16 @@ joins it and the namespaces given by path, unshares the new ones and forks
 the root filesystem, pivots into it, sets up the process (user,
 capabilities, rlimits...) and waits on the exec fifo until ``start``; then
 it execs the user's program. Neither returns: both end
-in ``os._exit`` or ``execve``. No threads are started here and imports stay
+in ``posix._exit`` or ``execve``. No threads are started here and imports stay
 few, since this is the start-up path of every container.
 """
 
 from __future__ import annotations
 
-import os
+import posix
 
 from dockyard.errors import DockyardError, HookFailed, InvalidSpec
-from dockyard.linux import capabilities
+from dockyard.linux import capabilities, fspath
 from dockyard.linux import libc as L
 from dockyard.oci import jsonio
 
@@ -115,36 +115,38 @@ def intermediate(cfg: InitConfig, chan: Channel) -> NoReturn:
             _unshare_new(spec)
         word, join = chan.recv()
         if word != "go":
-            os._exit(1)
+            posix._exit(1)
         if join:  # how to join the cgroup now made (none: the runtime moves the init)
             paths = jsonio.loads(join)
             cfg.cgroup_tasks = paths["tasks"]
             cfg.cgroup_dir = paths["dir"]
         if cfg.cgroup_dir:
-            cfg.cgroup_fd = os.open(cfg.cgroup_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            cfg.cgroup_fd = posix.open(
+                cfg.cgroup_dir, posix.O_RDONLY | posix.O_DIRECTORY | posix.O_CLOEXEC
+            )
         for tasks in cfg.cgroup_tasks:
             # A single thread moving itself: the kernel skips the global lock.
-            fd = os.open(tasks, os.O_WRONLY | os.O_CLOEXEC)
+            fd = posix.open(tasks, posix.O_WRONLY | posix.O_CLOEXEC)
             try:
-                os.write(fd, b"0")
+                posix.write(fd, b"0")
             finally:
-                os.close(fd)
+                posix.close(fd)
         if not early:
             _join_namespaces(spec)
             user = spec.namespace("user")
             if user is not None and not user.path:
                 _enter_new_user_namespace(chan)
             _unshare_new(spec)
-        pid = os.fork() if cfg.cgroup_fd is None else L.fork_into_cgroup(cfg.cgroup_fd)
+        pid = posix.fork() if cfg.cgroup_fd is None else L.fork_into_cgroup(cfg.cgroup_fd)
         if pid == 0:
             container_init(cfg, chan)
         chan.send("pid", str(pid))
-        os._exit(0)
+        posix._exit(0)
     except BaseException as exc:
         try:
             chan.send("error", describe(exc))
         finally:
-            os._exit(1)
+            posix._exit(1)
 
 
 def _enter_new_user_namespace(chan: Channel) -> None:
@@ -155,9 +157,9 @@ def _enter_new_user_namespace(chan: Channel) -> None:
         _deny_setgroups()
     chan.send("userns")
     if chan.recv()[0] != "mapped":
-        os._exit(1)
-    os.setresgid(0, 0, 0)
-    os.setresuid(0, 0, 0)
+        posix._exit(1)
+    posix.setresgid(0, 0, 0)
+    posix.setresuid(0, 0, 0)
     # Changing ids made us non-dumpable, which makes our /proc files
     # root's; we still write timens_offsets there.
     L.prctl(L.PR_SET_DUMPABLE, 1)
@@ -194,7 +196,7 @@ def _join_namespaces(spec: Spec) -> None:
     joins = sorted((ns for ns in spec.linux.namespaces if ns.path), key=lambda n: n.type != "user")
     for ns in joins:
         try:
-            fd = os.open(ns.path, os.O_RDONLY | os.O_CLOEXEC)
+            fd = posix.open(ns.path, posix.O_RDONLY | posix.O_CLOEXEC)
         except OSError as exc:
             raise DockyardError(
                 f"cannot open {ns.type} namespace {ns.path}: {exc.strerror}"
@@ -207,7 +209,7 @@ def _join_namespaces(spec: Spec) -> None:
                 + (" (is it a namespace of that type?)" if exc.errno == 22 else "")
             ) from exc
         finally:
-            os.close(fd)
+            posix.close(fd)
 
 
 def _write_time_offsets(offsets: dict[str, tuple[int, int]]) -> None:
@@ -232,7 +234,7 @@ def container_init(cfg: InitConfig, chan: Channel) -> NoReturn:
                 # The runtime that created us is gone; ``start`` reads the fifo.
                 _report_to_start(cfg, message)
         finally:
-            os._exit(1)
+            posix._exit(1)
 
 
 def preload(spec: Spec) -> None:
@@ -278,7 +280,7 @@ def _setup(cfg: InitConfig, chan: Channel) -> tuple[str, dict[str, str]]:
     spec = cfg.spec
     process = spec.process
     assert process is not None  # checked by create
-    os.setsid()
+    posix.setsid()
     L.prctl(L.PR_SET_DUMPABLE, 0)  # nothing in the container may ptrace or read our fds
     if spec.linux.seccomp is not None:
         from dockyard.runtime.seccomp import Program
@@ -295,7 +297,7 @@ def _setup(cfg: InitConfig, chan: Channel) -> tuple[str, dict[str, str]]:
         # (the device rules pass through a deny-all on their way).
         nonlocal in_cgroup
         if chan.recv()[0] != "cgroup":
-            os._exit(1)
+            posix._exit(1)
         if cgroup_ns is not None and not cgroup_ns.path:
             L.unshare(L.CLONE_NEWCGROUP)  # rooted at the cgroup we are now in
         in_cgroup = True
@@ -310,7 +312,7 @@ def _setup(cfg: InitConfig, chan: Channel) -> tuple[str, dict[str, str]]:
     new_mount_ns = mount_ns is not None and not mount_ns.path
     if new_mount_ns:
         rootfs.prepare_root(cfg.rootfs, spec.linux.rootfs_propagation)
-        root_fd = os.open(cfg.rootfs, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        root_fd = posix.open(cfg.rootfs, posix.O_PATH | posix.O_DIRECTORY | posix.O_CLOEXEC)
         try:
             dev_from_host = False
             for index, mount in enumerate(spec.mounts):
@@ -329,29 +331,29 @@ def _setup(cfg: InitConfig, chan: Channel) -> tuple[str, dict[str, str]]:
                 has_devpts = any(m.type == "devpts" for m in spec.mounts)
                 rootfs.make_dev_links(root_fd, has_devpts)
         finally:
-            os.close(root_fd)
+            posix.close(root_fd)
     if not in_cgroup:
         join_cgroup()
     chan.send("createRuntime")
     word, state_json = chan.recv()
     if word != "ok":
-        os._exit(1)
+        posix._exit(1)
     if cfg.seccomp is not None:
         cfg.seccomp.state_json = state_json  # for the seccomp listener
     if "createContainer" in spec.hooks:
         from dockyard.runtime.hooks import run_hooks
 
         state = jsonio.loads(state_json)
-        state["pid"] = os.getpid()  # a hook in the container's namespaces: its own view
+        state["pid"] = posix.getpid()  # a hook in the container's namespaces: its own view
         run_hooks("createContainer", spec.hooks["createContainer"], state)
     if new_mount_ns:
         rootfs.pivot_into(cfg.rootfs, cfg.no_pivot)
         if spec.linux.rootfs_propagation:
             rootfs.set_propagation(spec.linux.rootfs_propagation)
     else:
-        os.chroot(cfg.rootfs)
-        os.chdir("/")
-    root_fd = os.open("/", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        posix.chroot(cfg.rootfs)
+        posix.chdir("/")
+    root_fd = posix.open("/", posix.O_PATH | posix.O_DIRECTORY | posix.O_CLOEXEC)
     try:
         rootfs.write_sysctls(spec)
         if spec.hostname:
@@ -368,7 +370,7 @@ def _setup(cfg: InitConfig, chan: Channel) -> tuple[str, dict[str, str]]:
             setup_terminal(cfg, process)
         setup_process(cfg, process, root_fd)
     finally:
-        os.close(root_fd)
+        posix.close(root_fd)
     path, env = find_executable(process)
     chan.send("ready")
     chan.close()
@@ -380,7 +382,7 @@ def _make_cwd(root_fd: int, cwd: str) -> None:
     from dockyard.linux import inroot
 
     try:
-        os.close(inroot.mkdir_all(root_fd, cwd))
+        posix.close(inroot.mkdir_all(root_fd, cwd))
     except OSError as exc:
         raise DockyardError(f"process.cwd {cwd}: {exc.strerror or exc}") from exc
 
@@ -399,13 +401,13 @@ def setup_terminal(cfg: InitConfig, process: Process) -> None:
         raise DockyardError("process.terminal is set but no console socket was given")
     import _socket
 
-    master = os.open("/dev/ptmx", os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
+    master = posix.open("/dev/ptmx", posix.O_RDWR | posix.O_NOCTTY | posix.O_CLOEXEC)
     try:
         L.ioctl_int(master, L.TIOCSPTLCK, 0)  # unlockpt
         number = L.ioctl_get_int(master, L.TIOCGPTN)
         name = f"/dev/pts/{number}"
-        slave = os.open(name, os.O_RDWR | os.O_NOCTTY)
-        os.fchown(slave, process.user.uid, process.user.gid)
+        slave = posix.open(name, posix.O_RDWR | posix.O_NOCTTY)
+        posix.fchown(slave, process.user.uid, process.user.gid)
         if process.console_size:
             L.set_window_size(slave, *process.console_size)
         sock = _socket.socket(fileno=cfg.console_fd)
@@ -417,11 +419,11 @@ def setup_terminal(cfg: InitConfig, process: Process) -> None:
         finally:
             sock.close()
     finally:
-        os.close(master)
+        posix.close(master)
     L.ioctl_none(slave, L.TIOCSCTTY, 0)
     for fd in (0, 1, 2):
-        os.dup2(slave, fd)
-    os.close(slave)
+        posix.dup2(slave, fd)
+    posix.close(slave)
 
 
 def setup_process(cfg: InitConfig, process: Process, root_fd: int) -> None:
@@ -432,9 +434,9 @@ def setup_process(cfg: InitConfig, process: Process, root_fd: int) -> None:
     # inside it: a cwd through a leaked descriptor (/proc/self/fd/N) would not be.
     try:
         fd = inroot.mkdir_all(root_fd, process.cwd)
-        os.close(fd)
-        os.chdir(process.cwd)
-        os.getcwd()
+        posix.close(fd)
+        posix.chdir(process.cwd)
+        posix.getcwd()
     except OSError as exc:
         raise DockyardError(f"process.cwd {process.cwd}: {exc.strerror or exc}") from exc
     for index, limit in enumerate(process.rlimits):  # types checked by check()
@@ -448,7 +450,7 @@ def setup_process(cfg: InitConfig, process: Process, root_fd: int) -> None:
             ) from exc
     if spec.linux.personality:
         L.personality(L.PER_LINUX32 if spec.linux.personality == "LINUX32" else L.PER_LINUX)
-    os.umask(process.user.umask if process.user.umask is not None else 0o022)
+    posix.umask(process.user.umask if process.user.umask is not None else 0o022)
     masks = capability_masks(process)
     if masks is not None:
         capabilities.drop_bounding(masks[0])
@@ -469,7 +471,7 @@ def setup_process(cfg: InitConfig, process: Process, root_fd: int) -> None:
     L.close_range(first_closed, 0xFFFFFFFF, L.CLOSE_RANGE_CLOEXEC)
     for fd in range(3, first_closed):
         try:
-            os.set_inheritable(fd, True)
+            posix.set_inheritable(fd, True)
         except OSError:
             pass
 
@@ -489,9 +491,9 @@ def _set_ids(cfg: InitConfig, process: Process) -> None:
     user = process.user
     try:
         if _setgroups_allowed():
-            os.setgroups(user.additional_gids)
-        os.setresgid(user.gid, user.gid, user.gid)
-        os.setresuid(user.uid, user.uid, user.uid)
+            posix.setgroups(user.additional_gids)
+        posix.setresgid(user.gid, user.gid, user.gid)
+        posix.setresuid(user.uid, user.uid, user.uid)
     except OSError as exc:
         raise DockyardError(
             f"cannot become uid {user.uid} gid {user.gid}: {exc.strerror}"
@@ -521,7 +523,7 @@ def find_executable(process: Process) -> tuple[str, dict[str, str]]:
     else:
         candidates = [f"{d or '.'}/{name}" for d in env.get("PATH", DEFAULT_PATH).split(":")]
     for path in candidates:
-        if os.path.isfile(path) and os.access(path, os.X_OK):
+        if fspath.isfile(path) and posix.access(path, posix.X_OK):
             return path, env
     if "/" in name:
         raise DockyardError(f'exec: "{name}": no such file or executable')
@@ -534,8 +536,8 @@ def _wait_and_exec(cfg: InitConfig, path: str, env: dict[str, str]) -> NoReturn:
     process = cfg.spec.process
     assert process is not None
     # Blocks until ``start`` opens the other end.
-    fifo = os.open("exec.fifo", os.O_WRONLY | os.O_CLOEXEC, dir_fd=cfg.state_dir_fd)
-    os.close(cfg.state_dir_fd)
+    fifo = posix.open("exec.fifo", posix.O_WRONLY | posix.O_CLOEXEC, dir_fd=cfg.state_dir_fd)
+    posix.close(cfg.state_dir_fd)
     hooks = cfg.spec.hooks.get("startContainer")
     if hooks:
         from dockyard.runtime.hooks import run_hooks
@@ -544,35 +546,35 @@ def _wait_and_exec(cfg: InitConfig, path: str, env: dict[str, str]) -> NoReturn:
             "ociVersion": cfg.spec.oci_version,
             "id": cfg.container_id,
             "status": "created",
-            "pid": os.getpid(),
+            "pid": posix.getpid(),
             "bundle": cfg.bundle,
             "annotations": cfg.spec.annotations,
         }
         try:
             run_hooks("startContainer", hooks, state)
         except HookFailed as exc:
-            os.write(fifo, b"E" + str(exc).encode())
-            os._exit(1)
-    os.write(fifo, b"0")
+            posix.write(fifo, b"E" + str(exc).encode())
+            posix._exit(1)
+    posix.write(fifo, b"0")
     if cfg.seccomp is not None and not cfg.seccomp.installed:
         # As late as can be: only what follows runs under the container's filter.
         try:
             cfg.seccomp.install()
         except DockyardError as exc:
-            os.write(fifo, str(exc).encode())  # after "0", ``start`` reports the rest
-            os._exit(1)
+            posix.write(fifo, str(exc).encode())  # after "0", ``start`` reports the rest
+            posix._exit(1)
     try:
         # Through a sealed trampoline, so that the program can never be handed
         # the runtime's own binary as /proc/self/exe (CVE-2019-5736).
         trampoline.execve(cfg.trampoline, path, process.args, env)
     except OSError as exc:
-        os.write(fifo, f"exec {path}: {exc.strerror}".encode())
-    os._exit(127)
+        posix.write(fifo, f"exec {path}: {exc.strerror}".encode())
+    posix._exit(127)
 
 
 def _report_to_start(cfg: InitConfig, message: str) -> None:
     try:
-        fifo = os.open("exec.fifo", os.O_WRONLY | os.O_CLOEXEC, dir_fd=cfg.state_dir_fd)
-        os.write(fifo, b"E" + message.encode())
+        fifo = posix.open("exec.fifo", posix.O_WRONLY | posix.O_CLOEXEC, dir_fd=cfg.state_dir_fd)
+        posix.write(fifo, b"E" + message.encode())
     except OSError:
         pass

@@ -8,11 +8,11 @@ can land a mount outside the root.
 
 from __future__ import annotations
 
-import os
-import stat
+import _stat
+import posix
 
 from dockyard.errors import HostError, InvalidSpec
-from dockyard.linux import inroot
+from dockyard.linux import fspath, inroot
 from dockyard.linux import libc as L
 from dockyard.runtime.mountopts import PROPAGATION, MountOptions, locked_flags
 
@@ -63,7 +63,7 @@ def remount(fd: int, flags: int) -> None:
     path = inroot.fd_path(fd)
     keep = 0
     if flags & _LOCKABLE != _LOCKABLE:
-        keep = locked_flags(os.statvfs(path).f_flag) & _LOCKABLE
+        keep = locked_flags(posix.statvfs(path).f_flag) & _LOCKABLE
     L.mount(None, path, None, L.MS_BIND | L.MS_REMOUNT | flags | keep)
 
 
@@ -80,8 +80,8 @@ def mount_one(
     if opts.is_bind:
         source = mount.source if mount.source.startswith("/") else f"{bundle}/{mount.source}"
         try:
-            source_is_dir = os.path.isdir(source)
-            if not os.path.lexists(source):
+            source_is_dir = fspath.isdir(source)
+            if not fspath.lexists(source):
                 raise InvalidSpec(f"{field}.source", f"{mount.source} does not exist")
         except OSError as exc:
             raise _fail(f"{field}: source {source}", exc) from exc
@@ -91,7 +91,7 @@ def mount_one(
             extra = opts.flags & ~(L.MS_BIND | L.MS_REC | L.MS_REMOUNT)
             if extra or _unfinished(opts):
                 # ``target`` is the directory under the new mount: open the mount.
-                os.close(target)
+                posix.close(target)
                 target = inroot.open_in_root(root_fd, mount.destination)
                 if extra:
                     remount(target, extra)
@@ -99,7 +99,7 @@ def mount_one(
         except OSError as exc:
             raise _fail(f"{field}: bind mount of {source} on {mount.destination}", exc) from exc
         finally:
-            os.close(target)
+            posix.close(target)
         return
     target = _target(root_fd, mount.destination, True, fstype, field)
     try:
@@ -107,7 +107,7 @@ def mount_one(
             mount.source or fstype, inroot.fd_path(target), fstype, opts.flags, opts.data or None
         )
         if _unfinished(opts):
-            os.close(target)
+            posix.close(target)
             target = inroot.open_in_root(root_fd, mount.destination)
             _finish(target, opts)
     except OSError as exc:
@@ -117,7 +117,7 @@ def mount_one(
         else:
             raise _fail(f"{field}: mount {fstype} on {mount.destination}", exc) from exc
     finally:
-        os.close(target)
+        posix.close(target)
 
 
 def _target(root_fd: int, destination: str, is_dir: bool, fstype: str, field: str) -> int:
@@ -128,7 +128,7 @@ def _target(root_fd: int, destination: str, is_dir: bool, fstype: str, field: st
                 return L.openat2(
                     root_fd,
                     destination.lstrip("/") or ".",
-                    os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC,
+                    posix.O_PATH | posix.O_DIRECTORY | posix.O_CLOEXEC,
                     0,
                     L.RESOLVE_IN_ROOT | L.RESOLVE_NO_SYMLINKS,
                 )
@@ -191,10 +191,10 @@ def _mount_cgroup(root_fd: int, mount: Mount, opts: MountOptions, cgroup_ns: boo
             )
             return
         L.mount("tmpfs", inroot.fd_path(target), "tmpfs", flags & ~L.MS_RDONLY, "mode=755")
-        os.close(target)
+        posix.close(target)
         target = -1
         # The new tmpfs, ours alone: each hierarchy's directory is made right in it.
-        target = inroot.open_in_root(root_fd, mount.destination, os.O_PATH | os.O_DIRECTORY)
+        target = inroot.open_in_root(root_fd, mount.destination, posix.O_PATH | posix.O_DIRECTORY)
         own = _own_cgroups()
         for mountpoint, fstype, options in host:
             name = mountpoint.rsplit("/", 1)[1]
@@ -203,7 +203,7 @@ def _mount_cgroup(root_fd: int, mount: Mount, opts: MountOptions, cgroup_ns: boo
             )
             key = "" if fstype == "cgroup2" else controllers
             try:
-                os.mkdir(name, 0o755, dir_fd=target)  # nothing else is in there
+                posix.mkdir(name, 0o755, dir_fd=target)  # nothing else is in there
             except FileExistsError:
                 pass
             _mount_hierarchy(
@@ -222,7 +222,7 @@ def _mount_cgroup(root_fd: int, mount: Mount, opts: MountOptions, cgroup_ns: boo
         raise _fail(f"cgroup mount on {mount.destination}", exc) from exc
     finally:
         if target >= 0:
-            os.close(target)
+            posix.close(target)
 
 
 def _mount_hierarchy(
@@ -248,11 +248,11 @@ def _mount_hierarchy(
             )
             return
         L.mount(host_mountpoint + own_path, inroot.fd_path(target), None, L.MS_BIND | L.MS_REC)
-        os.close(target)
+        posix.close(target)
         target = inroot.open_in_root(parent_fd, destination)
         remount(target, flags)
     finally:
-        os.close(target)
+        posix.close(target)
 
 
 def _host_cgroup_mounts() -> list[tuple[str, str, str]]:
@@ -307,7 +307,7 @@ def make_devices(root_fd: int, devices: list[Device], in_userns: bool) -> None:
                 raise _fail(f"device {path}", exc) from exc
     finally:
         for fd in parents.values():
-            os.close(fd)
+            posix.close(fd)
 
 
 def _make_device(
@@ -329,21 +329,26 @@ def _make_device(
         try:
             L.mount(path, inroot.fd_path(target), None, L.MS_BIND)
         finally:
-            os.close(target)
+            posix.close(target)
         return
-    type_bits = {"c": stat.S_IFCHR, "u": stat.S_IFCHR, "b": stat.S_IFBLK, "p": stat.S_IFIFO}[kind]
+    type_bits = {
+        "c": _stat.S_IFCHR,
+        "u": _stat.S_IFCHR,
+        "b": _stat.S_IFBLK,
+        "p": _stat.S_IFIFO,
+    }[kind]
     node = type_bits | (mode & 0o7777)
     try:
-        os.mknod(name, node, os.makedev(major, minor), dir_fd=parent)
+        posix.mknod(name, node, posix.makedev(major, minor), dir_fd=parent)
     except FileExistsError:
         try:
-            os.unlink(name, dir_fd=parent)  # a file the image put there is replaced
+            posix.unlink(name, dir_fd=parent)  # a file the image put there is replaced
         except IsADirectoryError:
             raise OSError(21, "a directory is in the way", path) from None
-        os.mknod(name, node, os.makedev(major, minor), dir_fd=parent)
-    os.chmod(name, mode & 0o7777, dir_fd=parent)  # mknod honours the umask; we do not
+        posix.mknod(name, node, posix.makedev(major, minor), dir_fd=parent)
+    posix.chmod(name, mode & 0o7777, dir_fd=parent)  # mknod honours the umask; we do not
     if uid is not None or gid is not None:
-        os.chown(
+        posix.chown(
             name,
             uid if uid is not None else -1,
             gid if gid is not None else -1,
@@ -356,7 +361,7 @@ def make_dev_links(root_fd: int, has_devpts: bool) -> None:
     links = list(DEV_SYMLINKS)
     if has_devpts:
         links.append(("pts/ptmx", "/dev/ptmx"))
-    if os.path.exists("/proc/kcore"):
+    if fspath.exists("/proc/kcore"):
         links.append(("/proc/kcore", "/dev/core"))
     parent = inroot.mkdir_all(root_fd, "/dev")
     try:
@@ -365,16 +370,16 @@ def make_dev_links(root_fd: int, has_devpts: bool) -> None:
             try:
                 if link == "/dev/ptmx":
                     try:
-                        os.unlink(name, dir_fd=parent)
+                        posix.unlink(name, dir_fd=parent)
                     except FileNotFoundError:
                         pass
-                os.symlink(target, name, dir_fd=parent)
+                posix.symlink(target, name, dir_fd=parent)
             except FileExistsError:
                 pass
             except OSError as exc:
                 raise _fail(f"symlink {link}", exc) from exc
     finally:
-        os.close(parent)
+        posix.close(parent)
 
 
 # ---------------------------------------------------------------- pivot and after
@@ -383,23 +388,23 @@ def make_dev_links(root_fd: int, has_devpts: bool) -> None:
 def pivot_into(rootfs: str, no_pivot: bool) -> None:
     """Make ``rootfs`` the process's root and detach the host's mounts from view."""
     if no_pivot:
-        os.chdir(rootfs)
+        posix.chdir(rootfs)
         L.mount(rootfs, "/", None, L.MS_MOVE)
-        os.chroot(".")
-        os.chdir("/")
+        posix.chroot(".")
+        posix.chdir("/")
         return
-    old_root = os.open("/", os.O_DIRECTORY | os.O_RDONLY | os.O_CLOEXEC)
+    old_root = posix.open("/", posix.O_DIRECTORY | posix.O_RDONLY | posix.O_CLOEXEC)
     try:
-        os.chdir(rootfs)
+        posix.chdir(rootfs)
         # pivot_root(".", ".") stacks the old root on top of the new one, where
         # it can be unmounted without a directory to hold it (runc's trick).
         L.pivot_root(".", ".")
-        os.fchdir(old_root)
+        posix.fchdir(old_root)
         L.mount(None, ".", None, L.MS_SLAVE | L.MS_REC)  # the unmount must not reach the host
         L.umount2(".", L.MNT_DETACH)
     finally:
-        os.close(old_root)
-    os.chdir("/")
+        posix.close(old_root)
+    posix.chdir("/")
 
 
 def set_propagation(propagation: str) -> None:
@@ -420,7 +425,7 @@ def mask_paths(root_fd: int, paths: list[str]) -> None:
         except OSError as exc:
             raise _fail(f"masking {path}", exc) from exc
         finally:
-            os.close(fd)
+            posix.close(fd)
 
 
 def readonly_paths(root_fd: int, paths: list[str]) -> None:
@@ -431,23 +436,23 @@ def readonly_paths(root_fd: int, paths: list[str]) -> None:
             continue
         try:
             L.mount(inroot.fd_path(fd), inroot.fd_path(fd), None, L.MS_BIND | L.MS_REC)
-            os.close(fd)
+            posix.close(fd)
             fd = inroot.open_in_root(root_fd, path)
             remount(fd, L.MS_RDONLY | L.MS_REC)
         except OSError as exc:
             raise _fail(f"making {path} read-only", exc) from exc
         finally:
-            os.close(fd)
+            posix.close(fd)
 
 
 def readonly_root() -> None:
-    fd = os.open("/", os.O_PATH | os.O_CLOEXEC)
+    fd = posix.open("/", posix.O_PATH | posix.O_CLOEXEC)
     try:
         remount(fd, L.MS_RDONLY)
     except OSError as exc:
         raise _fail("making the root read-only", exc) from exc
     finally:
-        os.close(fd)
+        posix.close(fd)
 
 
 def write_sysctls(spec: Spec) -> None:

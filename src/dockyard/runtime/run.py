@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
+import posix
 
 from dockyard.linux import libc as L
 from dockyard.runtime.container import destroy, release
-from dockyard.runtime.create import CreateOptions, create
+from dockyard.runtime.create import CreateOptions, bundle_dir, create
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ def run(
     if not opts.console_socket:
         from dockyard.oci.runtime_spec import load_spec
 
-        opts.spec = load_spec(os.path.realpath(opts.bundle or "."))  # read once: create takes it
+        opts.spec = load_spec(bundle_dir(opts.bundle))  # read once: create takes it
         if opts.spec.process is not None and opts.spec.process.terminal:
             from dockyard.runtime import console
 
@@ -60,7 +60,7 @@ def forward_signals(pid: int) -> None:
 
     def forward(signum: int, frame: object) -> None:
         try:
-            os.kill(pid, signum)
+            posix.kill(pid, signum)
         except ProcessLookupError:
             pass
 
@@ -72,9 +72,9 @@ def wait_for(pid: int) -> int:
     """Reap children until ``pid`` exits; its exit status, 128+N if signal N killed it."""
     while True:
         try:
-            reaped, status = os.waitpid(-1, 0)
+            reaped, status = posix.waitpid(-1, 0)
         except ChildProcessError:
             return 255
         if reaped == pid:
-            code = os.waitstatus_to_exitcode(status)
+            code = posix.waitstatus_to_exitcode(status)
             return 128 - code if code < 0 else code

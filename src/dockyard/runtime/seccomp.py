@@ -22,7 +22,7 @@ just before it gives up its capabilities (runc does the same).
 
 from __future__ import annotations
 
-import os
+import posix
 import sys
 
 from dockyard.errors import HostError, InvalidSpec, Unsupported
@@ -272,7 +272,7 @@ def _cache_name(seccomp: Seccomp) -> tuple[str, bytes]:
 
     major, minor, micro = S.library_version()
     text = jsonio.dumps_compact(seccomp.raw).encode()
-    header = f"{_CACHE_FORMAT} {major}.{minor}.{micro} {os.uname().machine} ".encode() + text
+    header = f"{_CACHE_FORMAT} {major}.{minor}.{micro} {posix.uname().machine} ".encode() + text
     return blake2b(header, digest_size=16).hexdigest(), header + b"\n"
 
 
@@ -285,11 +285,13 @@ def cached_bpf(seccomp: Seccomp, state_dir_fd: int | None) -> bytes:
     name, header = _cache_name(seccomp)
     path = f"../{CACHE_DIR}/{name}"
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=state_dir_fd)
+        fd = posix.open(
+            path, posix.O_RDONLY | posix.O_NOFOLLOW | posix.O_CLOEXEC, dir_fd=state_dir_fd
+        )
         try:
-            data = os.read(fd, len(header) + _MAX_INSNS * 8 + 1)
+            data = posix.read(fd, len(header) + _MAX_INSNS * 8 + 1)
         finally:
-            os.close(fd)
+            posix.close(fd)
         program = data[len(header) :]
         if data.startswith(header) and 0 < len(program) <= _MAX_INSNS * 8 and not len(program) % 8:
             return program
@@ -301,23 +303,26 @@ def cached_bpf(seccomp: Seccomp, state_dir_fd: int | None) -> bytes:
 
 
 def _cache_store(state_dir_fd: int, path: str, data: bytes) -> None:
-    tmp = f"{path}.{os.getpid()}"
+    tmp = f"{path}.{posix.getpid()}"
     try:
         try:
-            os.mkdir(f"../{CACHE_DIR}", 0o700, dir_fd=state_dir_fd)
+            posix.mkdir(f"../{CACHE_DIR}", 0o700, dir_fd=state_dir_fd)
         except FileExistsError:
             pass
-        fd = os.open(
-            tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600, dir_fd=state_dir_fd
+        fd = posix.open(
+            tmp,
+            posix.O_WRONLY | posix.O_CREAT | posix.O_EXCL | posix.O_CLOEXEC,
+            0o600,
+            dir_fd=state_dir_fd,
         )
         try:
-            os.write(fd, data)
+            posix.write(fd, data)
         finally:
-            os.close(fd)
-        os.rename(tmp, path, src_dir_fd=state_dir_fd, dst_dir_fd=state_dir_fd)
+            posix.close(fd)
+        posix.rename(tmp, path, src_dir_fd=state_dir_fd, dst_dir_fd=state_dir_fd)
     except OSError:
         try:
-            os.unlink(tmp, dir_fd=state_dir_fd)
+            posix.unlink(tmp, dir_fd=state_dir_fd)
         except OSError:
             pass
 
@@ -372,8 +377,8 @@ class Program:
             try:
                 self._send_listener(notify_fd)
             finally:
-                os.close(notify_fd)
-                os.close(self.listener)
+                posix.close(notify_fd)
+                posix.close(self.listener)
                 self.listener = -1
 
     def _send_listener(self, notify_fd: int) -> None:
@@ -385,7 +390,7 @@ class Program:
         message = {
             "ociVersion": state.get("ociVersion", "1.2.0"),
             "fds": ["seccompFd"],
-            "pid": state.get("pid", os.getpid()),
+            "pid": state.get("pid", posix.getpid()),
             "metadata": self.metadata,
             "state": state,
         }

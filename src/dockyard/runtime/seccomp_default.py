@@ -26,7 +26,7 @@ The runtime does not use this module; it is not imported on the start path.
 
 from __future__ import annotations
 
-import os
+import posix
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -244,12 +244,12 @@ RULES = (
 
 def machine_arch() -> str:
     """This machine's architecture, as Docker names it."""
-    machine = os.uname().machine
+    machine = posix.uname().machine
     return MACHINES.get(machine, machine)
 
 
 def kernel_version() -> tuple[int, int]:
-    parts = os.uname().release.split("-")[0].split(".")
+    parts = posix.uname().release.split("-")[0].split(".")
     try:
         return int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
     except ValueError:

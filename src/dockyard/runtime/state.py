@@ -9,11 +9,11 @@ runtime or a container that died on its own can never leave a stale status.
 
 from __future__ import annotations
 
-import os
+import posix
 import time
 
 from dockyard.errors import Conflict, InvalidArgument, NotFound
-from dockyard.linux import proc
+from dockyard.linux import fspath, proc
 from dockyard.oci import jsonio
 
 TYPE_CHECKING = False
@@ -118,14 +118,16 @@ class ContainerState:
             "config": self.config,
         }
         tmp = f"{self.dir}/.{STATE_FILE}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+        fd = posix.open(
+            tmp, posix.O_WRONLY | posix.O_CREAT | posix.O_TRUNC | posix.O_CLOEXEC, 0o666
+        )
         try:
             data = memoryview(jsonio.dumps_compact(doc).encode())
             while data:
-                data = data[os.write(fd, data) :]
+                data = data[posix.write(fd, data) :]
         finally:
-            os.close(fd)
-        os.rename(tmp, f"{self.dir}/{STATE_FILE}")  # readers never see half a file
+            posix.close(fd)
+        posix.rename(tmp, f"{self.dir}/{STATE_FILE}")  # readers never see half a file
 
     @classmethod
     def load(cls, root: str, container_id: str) -> ContainerState:
@@ -134,7 +136,7 @@ class ContainerState:
             with open(f"{directory}/{STATE_FILE}", "rb") as f:
                 doc = jsonio.loads(f.read())
         except FileNotFoundError:
-            if os.path.isdir(directory):
+            if fspath.isdir(directory):
                 # Made by a create that has not finished (or was killed mid-way).
                 state = cls(container_id, directory, "", "", {})
                 state.status = CREATING
@@ -154,7 +156,7 @@ class ContainerState:
             return CREATING
         if not proc.is_alive(self.pid, self.init_start_time):
             return STOPPED
-        if os.path.exists(f"{self.dir}/{EXEC_FIFO}"):
+        if fspath.exists(f"{self.dir}/{EXEC_FIFO}"):
             return CREATED
         if self.cgroup_paths and _is_frozen(self.cgroup_paths):
             return PAUSED
@@ -197,22 +199,22 @@ def remove_dir(directory: str) -> None:
     Not shutil.rmtree: importing shutil costs ~18 ms here (it pulls in re).
     """
     try:
-        entries = os.listdir(directory)
+        entries = posix.listdir(directory)
     except FileNotFoundError:
         return
     for entry in entries:
         try:
-            os.unlink(f"{directory}/{entry}")
+            posix.unlink(f"{directory}/{entry}")
         except FileNotFoundError:
             pass
     try:
-        os.rmdir(directory)
+        posix.rmdir(directory)
     except FileNotFoundError:
         pass
 
 
 def list_ids(root: str) -> list[str]:
     try:
-        return sorted(e for e in os.listdir(root) if not e.startswith("."))
+        return sorted(e for e in posix.listdir(root) if not e.startswith("."))
     except FileNotFoundError:
         return []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import errno
-import os
+import posix
 
 from dockyard.cgroups import fs, values
 from dockyard.errors import HostError, InvalidSpec
@@ -78,7 +78,7 @@ def stats(cpu_dir: str, cpuacct_dir: str) -> dict[str, Any]:
             usage["percpu_user"] = [int(v) for v in per_user]
             usage["percpu_kernel"] = [int(v) for v in per_sys]
         ticks = fs.read_keyed(cpuacct_dir, "cpuacct.stat")  # in USER_HZ ticks
-        ns_per_tick = 1_000_000_000 // os.sysconf("SC_CLK_TCK")
+        ns_per_tick = 1_000_000_000 // posix.sysconf("SC_CLK_TCK")
         usage["user"] = ticks.get("user", 0) * ns_per_tick
         usage["kernel"] = ticks.get("system", 0) * ns_per_tick
     throttled = fs.read_keyed(cpu_dir, "cpu.stat") if cpu_dir else {}

@@ -6,9 +6,8 @@ join it until both are set: ``inherit`` copies them down from the parent.
 
 from __future__ import annotations
 
-import os
-
 from dockyard.cgroups import fs
+from dockyard.linux import fspath
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -30,7 +29,7 @@ def set(directory: str, cpu: dict[str, Any]) -> None:
 
 def inherit(root: str, path: str) -> None:
     """Fill empty cpuset.cpus/mems from the parent, from ``root`` down to ``path``."""
-    relative = os.path.relpath(path, root)
+    relative = fspath.relpath(path, root)
     if relative.startswith(".."):
         return
     parent = root

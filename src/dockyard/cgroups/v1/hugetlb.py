@@ -25,9 +25,9 @@ def stats(directory: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if not directory:
         return out
-    import os
+    import posix
 
-    for name in os.listdir(directory):
+    for name in posix.listdir(directory):
         if (
             name.startswith("hugetlb.")
             and name.endswith(".usage_in_bytes")

@@ -11,7 +11,7 @@ backend uses: one block per exception, then the default verdict.
 from __future__ import annotations
 
 import errno
-import os
+import posix
 import struct
 
 from dockyard.cgroups.devices import FIELD, WILDCARD, Emulator
@@ -93,7 +93,7 @@ def install(directory: str, program: bytes) -> None:
     from dockyard.linux import bpf
 
     try:
-        dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        dir_fd = posix.open(directory, posix.O_RDONLY | posix.O_DIRECTORY | posix.O_CLOEXEC)
     except OSError as exc:
         raise HostError(f"{FIELD}: cannot open cgroup {directory}: {exc.strerror}") from exc
     try:
@@ -102,13 +102,13 @@ def install(directory: str, program: bytes) -> None:
         try:
             bpf.prog_attach(dir_fd, prog_fd, bpf.BPF_CGROUP_DEVICE, bpf.BPF_F_ALLOW_MULTI)
         finally:
-            os.close(prog_fd)
+            posix.close(prog_fd)
         for prog_id in old:
             old_fd = bpf.prog_get_fd_by_id(prog_id)
             try:
                 bpf.prog_detach(dir_fd, old_fd, bpf.BPF_CGROUP_DEVICE)
             finally:
-                os.close(old_fd)
+                posix.close(old_fd)
     except OSError as exc:
         if exc.errno in (errno.ENOSYS, errno.EOPNOTSUPP):
             raise Unsupported(
@@ -118,4 +118,4 @@ def install(directory: str, program: bytes) -> None:
             f"{FIELD}: installing the eBPF device filter on {directory}: {exc.strerror}"
         ) from exc
     finally:
-        os.close(dir_fd)
+        posix.close(dir_fd)

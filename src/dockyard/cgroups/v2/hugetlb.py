@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import posix
 
 from dockyard.cgroups import fs, values
 from dockyard.errors import InvalidSpec
@@ -26,7 +26,7 @@ def set(directory: str, limits: list[dict[str, Any]]) -> None:
 def stats(directory: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     try:
-        names = os.listdir(directory)
+        names = posix.listdir(directory)
     except OSError:
         return out
     for name in names:

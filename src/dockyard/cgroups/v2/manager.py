@@ -7,11 +7,10 @@ same), so the container's directory gets the files its resources need.
 
 from __future__ import annotations
 
-import os
-
 from dockyard.cgroups import fs, values
 from dockyard.cgroups.manager import CgroupManager, hierarchy_root
 from dockyard.errors import HostError, InvalidSpec, Unsupported
+from dockyard.linux import fspath
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -37,7 +36,7 @@ class V2Manager(CgroupManager):
     def create(self) -> None:
         fs.make_dirs(self.path)
         root = self._root or hierarchy_root(self.path)
-        relative = os.path.relpath(self.path, root)
+        relative = fspath.relpath(self.path, root)
         if relative.startswith(".."):
             return
         current = root
