@@ -67,6 +67,9 @@ _CLOSE_RANGE = 436
 _OPENAT2 = 437
 _KEYCTL = {"x86_64": 250, "aarch64": 219, "riscv64": 219}.get(_MACHINE, 250)
 _MOUNT_SETATTR = 442
+_BPF = {"x86_64": 321, "aarch64": 280, "riscv64": 280, "ppc64le": 361, "s390x": 351}.get(
+    _MACHINE, 321
+)
 
 # unshare/setns/clone flags
 CLONE_NEWTIME = 0x00000080
@@ -184,6 +187,24 @@ def _check_path(result: int, path: str) -> int:
     return result
 
 
+def c_buffer(data: bytes | int) -> Array[c_char]:
+    """A writable C buffer: ``data`` copied in, or that many zero bytes."""
+    buffer = _buffer(data if isinstance(data, int) else len(data))
+    if not isinstance(data, int):
+        buffer.raw = data
+    return buffer
+
+
+def address_of(buffer: Array[c_char]) -> int:
+    """Where ``buffer`` lives, for structures that point at it."""
+    return int(_ctypes.addressof(buffer))
+
+
+def bpf(command: int, attr: Array[c_char]) -> int:
+    """bpf(2) with a ``union bpf_attr`` buffer, which the kernel may write back."""
+    return _check(_syscall(_Long(_BPF), _Long(command), attr, _ULong(len(attr))))
+
+
 def _b(value: str | None) -> bytes | None:
     return None if value is None else value.encode("utf-8", "surrogateescape")
 
@@ -292,15 +313,23 @@ _CLONE3 = 435
 _SIGCHLD = 17
 
 
-def fork_into_cgroup(cgroup_fd: int) -> int:
-    """fork(2) with the child born in the cgroup v2 directory ``cgroup_fd``.
+def clone(flags: int, cgroup_fd: int | None = None) -> int:
+    """fork(2) through clone3: ``flags`` (CLONE_NEW* namespaces the child is
+    born in), and with ``cgroup_fd`` the cgroup v2 directory it is born in.
 
-    clone3 with CLONE_INTO_CGROUP: no migration afterwards, so no wait for
-    the RCU grace period a write to cgroup.procs costs (~10 ms here). Like
-    posix.fork without its at-fork hooks: only for single-threaded callers.
+    CLONE_INTO_CGROUP means no migration afterwards, so no wait for the RCU
+    grace period a write to cgroup.procs costs (~10 ms here). Like os.fork
+    without its at-fork hooks: only for single-threaded callers.
     """
-    args = _u64s(CLONE_INTO_CGROUP, 0, 0, 0, _SIGCHLD, 0, 0, 0, 0, 0, cgroup_fd)
+    if cgroup_fd is not None:
+        flags |= CLONE_INTO_CGROUP
+    args = _u64s(flags, 0, 0, 0, _SIGCHLD, 0, 0, 0, 0, 0, cgroup_fd or 0)
     return _check(_syscall(_Long(_CLONE3), args, _ULong(len(args))))
+
+
+def fork_into_cgroup(cgroup_fd: int) -> int:
+    """fork(2) with the child born in the cgroup v2 directory ``cgroup_fd``."""
+    return clone(0, cgroup_fd)
 
 
 POLLIN = 0x1

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from dockyard.cgroups.manager import CgroupManager
     from dockyard.oci.runtime_spec import Spec
     from dockyard.runtime.container import Warn
+    from dockyard.runtime.init import InitConfig
 
 
 class CreateOptions:
@@ -127,9 +128,18 @@ def create(
 
 
 def _spawn(state: ContainerState, spec: Spec, opts: CreateOptions) -> None:
-    from dockyard.runtime.init import InitConfig, check, intermediate
+    from dockyard.cgroups.devices import container_resources
+    from dockyard.cgroups.manager import manager_for
+    from dockyard.runtime.init import InitConfig, check, clone_flags, load_modules
 
     check(spec)
+    # All the container's processes run is loaded before they are forked: an
+    # import after a fork costs about twice as much (pages copied on write).
+    load_modules(spec)
+    import dockyard.runtime.rootfs  # noqa: F401
+
+    manager = manager_for(spec.linux.cgroups_path, state.id)
+    resources = container_resources(spec.raw.get("linux") or {})
     posix.mkfifo(f"{state.dir}/{EXEC_FIFO}", 0o622)
     posix.chmod(f"{state.dir}/{EXEC_FIFO}", 0o622)  # mkfifo honours the umask
     dir_fd = posix.open(state.dir, posix.O_PATH | posix.O_DIRECTORY | posix.O_CLOEXEC)
@@ -151,18 +161,82 @@ def _spawn(state: ContainerState, spec: Spec, opts: CreateOptions) -> None:
         opts.no_pivot,
         opts.no_new_keyring,
     )
-    # Forked before the cgroup exists: the intermediate loads the init's code
-    # while we make it, and waits for "go".
+    flags = clone_flags(spec)
+    try:
+        if flags is None:
+            _spawn_through_intermediate(state, spec, cfg, ours, theirs, manager, resources)
+        else:
+            _clone_init(state, spec, cfg, flags, ours, theirs, manager, resources)
+    finally:
+        ours.close()
+    if opts.pid_file:
+        write_pid_file(opts.pid_file, state.pid)
+
+
+def _close_inherited(cfg: InitConfig, theirs: channel.Channel) -> None:
+    """Close, in the runtime, what only the container's processes keep."""
+    theirs.close()
+    for fd in (cfg.state_dir_fd, cfg.console_fd, cfg.trampoline):
+        if fd is not None:
+            posix.close(fd)
+
+
+def _clone_init(
+    state: ContainerState,
+    spec: Spec,
+    cfg: InitConfig,
+    flags: int,
+    ours: channel.Channel,
+    theirs: channel.Channel,
+    manager: CgroupManager,
+    resources: dict[str, Any],
+) -> None:
+    """The usual way: the init is cloned straight into its new namespaces (and
+    its v2 cgroup), joins its v1 cgroups itself and reports to us."""
+    from dockyard.linux import libc, trampoline
+    from dockyard.runtime.init import container_init
+
+    try:
+        _make_cgroup(state, manager)
+        cfg.cgroup_tasks, cgroup_fd = cgroup_self_join(state.cgroup_paths)
+        cfg.trampoline = trampoline.make(3 + cfg.preserve_fds)
+        cfg.lo_up = bool(flags & libc.CLONE_NEWNET)
+        try:
+            pid = libc.clone(flags, cgroup_fd)
+        finally:
+            if cgroup_fd is not None:
+                posix.close(cgroup_fd)
+        if pid == 0:
+            ours.close()
+            container_init(cfg, theirs)
+    finally:
+        _close_inherited(cfg, theirs)
+    _init_born(state, ours, pid, manager, resources, joined=True)
+    _drive(state, spec, ours, pid, manager, resources, True)
+
+
+def _spawn_through_intermediate(
+    state: ContainerState,
+    spec: Spec,
+    cfg: InitConfig,
+    ours: channel.Channel,
+    theirs: channel.Channel,
+    manager: CgroupManager,
+    resources: dict[str, Any],
+) -> None:
+    """For joined namespaces, a new user namespace or time offsets: a process
+    between us and the init orders them (see runtime/init.py)."""
+    from dockyard.runtime.init import intermediate
+
+    # Forked before the cgroup exists: the intermediate makes the trampoline
+    # (and new namespaces) while we make it, and waits for "go".
     child = posix.fork()
     if child == 0:
         ours.close()
         intermediate(cfg, theirs)
-    theirs.close()
-    posix.close(dir_fd)
-    if console_fd is not None:
-        posix.close(console_fd)
+    _close_inherited(cfg, theirs)
     try:
-        manager = _make_cgroup(state, spec)
+        _make_cgroup(state, manager)
         # The init joins by itself, without waiting for an RCU grace period;
         # in a user namespace we move it.
         joins_itself = spec.namespace("user") is None
@@ -172,26 +246,16 @@ def _spawn(state: ContainerState, spec: Spec, opts: CreateOptions) -> None:
             ours.send("go", jsonio.dumps_compact(join) if join else "")
         except channel.ChannelClosed:
             pass  # the intermediate failed; _drive reads why
-        from dockyard.cgroups.devices import container_resources
-
-        resources = container_resources(spec.raw.get("linux") or {})
         _drive(state, spec, ours, child, manager, resources, joins_itself)
     finally:
-        ours.close()
         _reap(child)
-    if opts.pid_file:
-        write_pid_file(opts.pid_file, state.pid)
 
 
-def _make_cgroup(state: ContainerState, spec: Spec) -> CgroupManager:
+def _make_cgroup(state: ContainerState, manager: CgroupManager) -> None:
     """Make the container's cgroup; its limits are set once the init exists."""
-    from dockyard.cgroups.manager import manager_for
-
-    manager = manager_for(spec.linux.cgroups_path, state.id)
     manager.create()
     state.cgroup_paths = manager.paths()
     state.save()  # from here on, a failed create still knows what to remove
-    return manager
 
 
 def _drive(
@@ -220,19 +284,7 @@ def _drive(
             _write_id_maps(child, spec)
             chan.send("mapped")
         elif word == "pid":
-            state.pid = int(arg)
-            started = proc.start_time(state.pid)
-            if started is None:
-                raise HostError("container init exited during setup")
-            state.init_start_time = started
-            if not joined:
-                _move(state, chan, manager)
-            manager.set(resources)
-            try:
-                chan.send("cgroup")
-            except channel.ChannelClosed:
-                pass  # the init failed meanwhile; its error is waiting to be read
-            state.save()  # with the pid, while the init mounts
+            _init_born(state, chan, int(arg), manager, resources, joined)
         elif word == "createRuntime":
             oci = state.oci_state()
             oci["status"] = "creating"
@@ -246,6 +298,31 @@ def _drive(
             return
         else:
             raise HostError(f"unexpected message from container init: {word}")
+
+
+def _init_born(
+    state: ContainerState,
+    chan: channel.Channel,
+    pid: int,
+    manager: CgroupManager,
+    resources: dict[str, Any],
+    joined: bool,
+) -> None:
+    """The init exists: record it, set the cgroup's limits while it mounts, and
+    tell it ("cgroup") that it may mount cgroups and make device nodes."""
+    state.pid = pid
+    started = proc.start_time(pid)
+    if started is None:
+        raise HostError("container init exited during setup")
+    state.init_start_time = started
+    if not joined:
+        _move(state, chan, manager)
+    manager.set(resources)
+    try:
+        chan.send("cgroup")
+    except channel.ChannelClosed:
+        pass  # the init failed meanwhile; its error is waiting to be read
+    state.save()  # with the pid, while the init mounts
 
 
 def _move(state: ContainerState, chan: channel.Channel, manager: CgroupManager) -> None:

@@ -1,14 +1,19 @@
-"""The container side of ``create``: two forked processes that become the container.
+"""The container side of ``create``: the processes that become the container.
 
-``intermediate`` is forked by the runtime before the container's cgroup
-exists: it loads the init's code while the runtime makes the cgroup, then
-joins it and the namespaces given by path, unshares the new ones and forks
-``container_init``, which is pid 1 of a new pid namespace. That one builds
-the root filesystem, pivots into it, sets up the process (user,
-capabilities, rlimits...) and waits on the exec fifo until ``start``; then
-it execs the user's program. Neither returns: both end
-in ``posix._exit`` or ``execve``. No threads are started here and imports stay
-few, since this is the start-up path of every container.
+Usually the runtime clones ``container_init`` directly, born in its new
+namespaces (and, with cgroup v2, in its cgroup): pid 1 of a new pid
+namespace. It joins its v1 cgroups itself, builds the root filesystem, pivots
+into it, sets up the process (user, capabilities, rlimits...) and waits on
+the exec fifo until ``start``; then it execs the user's program.
+
+A namespace joined by path, a new user namespace (mapped by the runtime
+before the others are made) or time offsets (written before anyone enters)
+need a step between: ``intermediate`` is forked first, joins and unshares
+in the right order and forks ``container_init``. Neither returns: both end
+in ``_exit`` or ``execve``. No threads are started here, and every module
+the container's processes need is imported by the runtime before it forks
+them (an import after a fork costs twice as much: its pages are copied on
+write).
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ class InitConfig:
         "cgroup_tasks",
         "console_fd",
         "container_id",
+        "lo_up",
         "no_new_keyring",
         "no_pivot",
         "preserve_fds",
@@ -77,8 +83,10 @@ class InitConfig:
         self.seccomp: Program | None = None
         #: the sealed exec trampoline (CVE-2019-5736), made before pivot_root
         self.trampoline: int | None = None
+        #: the init sets the new network namespace's loopback up (born in it)
+        self.lo_up = False
         #: the fast way into the container's cgroup: v1 "tasks" files the
-        #: intermediate writes "0" to itself, and a cgroup v2 directory the
+        #: init (or intermediate) writes "0" to itself, and a cgroup v2 directory the
         #: init is born in (clone3 CLONE_INTO_CGROUP), given open or by path
         #: (``create`` forks before the directory exists). Neither waits for
         #: the RCU grace period a migration through cgroup.procs costs. Empty
@@ -99,11 +107,10 @@ def describe(exc: BaseException) -> str:
 
 def intermediate(cfg: InitConfig, chan: Channel) -> NoReturn:
     """Forked by ``create`` before the container's cgroup exists: while the runtime
-    makes it, load what the init needs; on "go", join it and the namespaces."""
+    makes it, make the trampoline (and new namespaces); on "go", join the
+    cgroup and the namespaces and fork the init."""
     try:
         spec = cfg.spec
-        load_modules(spec)
-        import dockyard.runtime.rootfs  # noqa: F401
         from dockyard.linux import trampoline
 
         cfg.trampoline = trampoline.make(3 + cfg.preserve_fds)
@@ -124,13 +131,8 @@ def intermediate(cfg: InitConfig, chan: Channel) -> NoReturn:
             cfg.cgroup_fd = posix.open(
                 cfg.cgroup_dir, posix.O_RDONLY | posix.O_DIRECTORY | posix.O_CLOEXEC
             )
-        for tasks in cfg.cgroup_tasks:
-            # A single thread moving itself: the kernel skips the global lock.
-            fd = posix.open(tasks, posix.O_WRONLY | posix.O_CLOEXEC)
-            try:
-                posix.write(fd, b"0")
-            finally:
-                posix.close(fd)
+        join_v1_cgroups(cfg.cgroup_tasks)
+        cfg.cgroup_tasks = []  # the init is born in them
         if not early:
             _join_namespaces(spec)
             user = spec.namespace("user")
@@ -147,6 +149,32 @@ def intermediate(cfg: InitConfig, chan: Channel) -> NoReturn:
             chan.send("error", describe(exc))
         finally:
             posix._exit(1)
+
+
+def join_v1_cgroups(tasks_files: list[str]) -> None:
+    """Move this process into the cgroup of every v1 hierarchy: a single thread
+    writing "0" to "tasks" moves itself, and the kernel skips the global lock
+    (and the RCU grace period) a write to cgroup.procs takes."""
+    for tasks in tasks_files:
+        fd = posix.open(tasks, posix.O_WRONLY | posix.O_CLOEXEC)
+        try:
+            posix.write(fd, b"0")
+        finally:
+            posix.close(fd)
+
+
+def clone_flags(spec: Spec) -> int | None:
+    """The CLONE_NEW* flags the init can be born with, straight from the runtime;
+    None when it needs the intermediate (see the module's docstring)."""
+    if spec.namespace("user") is not None or any(ns.path for ns in spec.linux.namespaces):
+        return None
+    if spec.linux.time_offsets:
+        return None
+    flags = 0
+    for ns in spec.linux.namespaces:
+        if ns.type != "cgroup":  # unshared by the init once in its cgroup
+            flags |= L.NAMESPACE_FLAGS[ns.type]
+    return flags
 
 
 def _enter_new_user_namespace(chan: Channel) -> None:
@@ -261,8 +289,8 @@ def check(spec: Spec) -> None:
 
 
 def load_modules(spec: Spec) -> None:
-    """Import what only the container's processes use (``create`` does it in the
-    intermediate, while the runtime makes the cgroup).
+    """Import what only the container's processes use (``create`` and ``exec`` do,
+    before they fork them).
 
     After pivot_root the host's stdlib is out of reach, and in a user
     namespace it may be unreadable even before (/root is 0700).
@@ -280,6 +308,10 @@ def _setup(cfg: InitConfig, chan: Channel) -> tuple[str, dict[str, str]]:
     spec = cfg.spec
     process = spec.process
     assert process is not None  # checked by create
+    if cfg.cgroup_tasks:  # cloned by the runtime: we join the v1 hierarchies ourselves
+        join_v1_cgroups(cfg.cgroup_tasks)
+    if cfg.lo_up:
+        L.interface_up("lo")  # as runc and crun do: 127.0.0.1 works from the start
     posix.setsid()
     L.prctl(L.PR_SET_DUMPABLE, 0)  # nothing in the container may ptrace or read our fds
     if spec.linux.seccomp is not None:
