@@ -163,6 +163,10 @@ def run_cli(argv: list[str]) -> int:
         return 130
     except BrokenPipeError:
         return 1
+    except OSError as exc:  # a system call the command did not expect to fail: still one line
+        where = f" ({exc.filename})" if exc.filename else ""
+        ctx.error(f"{exc.strerror or exc}{where}")
+        return 1
 
 
 if __name__ == "__main__":

@@ -112,12 +112,16 @@ def create(
     spec = opts.spec or load_spec(bundle)
     check_spec(spec)
     rootfs = resolve_rootfs(spec, bundle)
-    fspath.makedirs(root, 0o711)
     directory = f"{root}/{container_id}"
     try:
+        fspath.makedirs(root, 0o711)
         posix.mkdir(directory, 0o711)
     except FileExistsError:
+        if not fspath.isdir(root):
+            raise HostError(f"state directory {root} is not a directory") from None
         raise Conflict(f"container {container_id} already exists") from None
+    except OSError as exc:
+        raise HostError(f"cannot make the state directory {directory}: {exc.strerror}") from exc
     state = ContainerState(container_id, directory, bundle, rootfs, spec.raw)
     try:
         _spawn(state, spec, opts)
@@ -194,15 +198,17 @@ def _clone_init(
     """The usual way: the init is cloned straight into its new namespaces (and
     its v2 cgroup), joins its v1 cgroups itself and reports to us."""
     from dockyard.linux import libc, trampoline
-    from dockyard.runtime.init import container_init
+    from dockyard.runtime.init import container_init, describe
 
     try:
         _make_cgroup(state, manager)
         cfg.cgroup_tasks, cgroup_fd = cgroup_self_join(state.cgroup_paths)
-        cfg.trampoline = trampoline.make(3 + cfg.preserve_fds)
         cfg.lo_up = bool(flags & libc.CLONE_NEWNET)
         try:
+            cfg.trampoline = trampoline.make(3 + cfg.preserve_fds)
             pid = libc.clone(flags, cgroup_fd)
+        except OSError as exc:  # ENOSPC: a namespace limit (user.max_*_namespaces), say
+            raise HostError(f"cannot start the container's init: {describe(exc)}") from exc
         finally:
             if cgroup_fd is not None:
                 posix.close(cgroup_fd)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -180,3 +181,17 @@ def test_pid_file_holds_the_container_pid(runtime: Runtime, bundle: Bundle, verb
     runtime(*verb.split(), "--bundle", bundle.path, "--pid-file", pid_file, container_id)
 
     assert int(pid_file.read_text()) == runtime.state(container_id)["pid"]
+
+
+def test_a_state_root_that_is_a_file_fails_clearly(
+    runtime: Runtime, bundle: Bundle, tmp_path: Path
+) -> None:
+    root = tmp_path / "not-a-directory"
+    root.write_text("")
+
+    argv = [runtime.executable, "--root", str(root), "create", "--bundle", str(bundle.path), "x1"]
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert str(root) in result.stderr, result.stderr
