@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posix
 
-from dockyard.errors import Conflict, HostError
+from dockyard.errors import Conflict, HostError, NotFound
 from dockyard.linux import proc
 from dockyard.runtime.state import (
     CREATED,
@@ -137,7 +137,12 @@ def processes_in_pid_ns(init_pid: int) -> list[int]:
 
 
 def delete(root: str, container_id: str, force: bool, warn: Warn) -> None:
-    state = ContainerState.load(root, container_id)
+    try:
+        state = ContainerState.load(root, container_id)
+    except NotFound:
+        if force:
+            return  # as runc: the goal (no such container) is reached; podman relies on it
+        raise
     if state.status == CREATING:
         if not force:
             raise Conflict(

@@ -172,6 +172,16 @@ def test_state_of_a_missing_container_fails(runtime: Runtime) -> None:
     assert result.stderr.strip()
 
 
+def test_delete_of_a_missing_container_fails_unless_forced(runtime: Runtime) -> None:
+    # Engines (podman, containerd's shim) delete -f after a failed create; runc
+    # answers success when there is nothing to delete.
+    plain = runtime("delete", "dockyard-test-missing", check=False)
+    forced = runtime("delete", "--force", "dockyard-test-missing", check=False)
+
+    assert plain.returncode != 0 and "does not exist" in plain.stderr
+    assert forced.returncode == 0, forced.stderr
+
+
 @pytest.mark.parametrize("verb", ["create", "run --detach"])
 def test_pid_file_holds_the_container_pid(runtime: Runtime, bundle: Bundle, verb: str) -> None:
     use_script(bundle, SLEEP, writable_root=False)
