@@ -226,3 +226,12 @@ def test_a_detached_task_through_exec_pause_and_kill(containerd: Containerd) -> 
         containerd.ctr("task", "delete", "--force", name, check=False)
         containerd.ctr("container", "delete", name, check=False)
     assert not list((Path("/run/containerd/runc") / containerd.namespace).glob(name))
+
+
+def test_a_failed_create_is_reported_from_the_runtime_log(containerd: Containerd) -> None:
+    # The shim reads the runtime's --log (JSON lines) to say why create failed.
+    result = run(containerd, "t-fail", "/no/such/program")
+
+    assert result.returncode != 0
+    assert "/no/such/program" in result.stderr, result.stderr
+    assert containerd.ctr("container", "ls", "--quiet").stdout.strip() == ""
