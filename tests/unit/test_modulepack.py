@@ -116,17 +116,12 @@ def test_the_launcher_runs_the_runtime_from_its_pack(tmp_path: Path) -> None:
     assert head == f"#!{sys.executable} -IS"
     result = subprocess.run([launcher, "--version"], capture_output=True, text=True, check=True)
     assert result.stdout.startswith("dockyard-runtime version")
-    # the same process, asked which loader served the CLI
-    code = (
-        Path(launcher)
-        .read_text()
-        .replace(
-            "main()\n",
-            "print(type(sys.modules['dockyard.cli.runtime_main'].__loader__).__name__)\n",
-        )
-    )
+    # the same process, asked which loader served the CLI and __future__
+    modules = ("dockyard.cli.runtime_main", "__future__")
+    ask = f"print(*(type(sys.modules[m].__loader__).__name__ for m in {modules!r}))\n"
+    code = Path(launcher).read_text().replace("main()\n", ask)
     shown = subprocess.run(
         [sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, check=True
     )
-    assert shown.stdout.strip() == "PackFinder"
+    assert shown.stdout.split() == ["PackFinder", "PackFinder"]
     assert os.access(launcher, os.X_OK)

@@ -16,6 +16,8 @@ import sys
 
 TEMPLATE = """#!{python} -IS
 # Written by `python -m dockyard.cli.launcher`: isolated mode, no site, for speed.
+import gc
+gc.set_threshold(100_000)  # no collections while ~40 modules load (see runtime_main.main)
 import sys
 sys.path.insert(0, {path!r})
 from dockyard.cli.modulepack import install
@@ -40,7 +42,8 @@ def write_launchers(bin_dir: str, python: str) -> list[str]:
     package_parent = os.path.dirname(package_dir)
     pack = pack_path(bin_dir)
     os.makedirs(os.path.dirname(pack), exist_ok=True)
-    write_pack(pack, package_dir, "dockyard")
+    # __future__: every module imports it, and it is neither frozen nor built in
+    write_pack(pack, package_dir, "dockyard", extra=("__future__",))
     written = []
     for name, module in LAUNCHERS.items():
         path = os.path.join(bin_dir, name)

@@ -18,8 +18,9 @@ source, mtime_ns, size, offset, length)}``, then each module's marshalled
 code object at its offset.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: this module is imported
+# before the pack serves anything, and __future__ is one of the pack's
+# modules. Annotations naming what only TYPE_CHECKING imports are quoted.
 import marshal
 import posix
 import sys
@@ -44,7 +45,7 @@ def _bytecode_magic() -> bytes:
 # Writing (at install time) --------------------------------------------------
 
 
-def package_sources(package_dir: str, package: str) -> Iterator[tuple[str, bool, str]]:
+def package_sources(package_dir: str, package: str) -> "Iterator[tuple[str, bool, str]]":
     """(module name, is a package, source path) of every module under ``package_dir``."""
     import os
 
@@ -65,14 +66,22 @@ def package_sources(package_dir: str, package: str) -> Iterator[tuple[str, bool,
                 yield f"{prefix}.{name[:-3]}", False, path
 
 
-def write_pack(path: str, package_dir: str, package: str) -> int:
-    """Compile every module of ``package`` into a pack at ``path``; the module count."""
+def write_pack(path: str, package_dir: str, package: str, extra: tuple[str, ...] = ()) -> int:
+    """Compile every module of ``package``, and the ``extra`` top-level modules
+    (from wherever they are found), into a pack at ``path``; the module count."""
+    import importlib.util
     import os
 
+    sources = list(package_sources(package_dir, package))
+    for name in extra:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not (spec.origin or "").endswith(".py"):
+            raise ValueError(f"{name} is not a module with Python source")
+        sources.append((name, False, str(spec.origin)))
     blobs: list[bytes] = []
     index: dict[str, Entry] = {}
     offset = 0
-    for name, is_package, source in package_sources(package_dir, package):
+    for name, is_package, source in sources:
         with open(source, "rb") as f:
             stat = os.fstat(f.fileno())
             text = f.read()
@@ -98,14 +107,17 @@ def write_pack(path: str, package_dir: str, package: str) -> int:
 class PackFinder:
     """A meta path finder and loader serving modules from one pack file."""
 
-    def __init__(self, fd: int, base: int, index: dict[str, Entry]) -> None:
+    def __init__(self, fd: int, base: int, index: "dict[str, Entry]") -> None:
         self._fd = fd
         self._base = base
         self._index = index
 
     def find_spec(
-        self, name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
-    ) -> ModuleSpec | None:
+        self,
+        name: str,
+        path: "Sequence[str] | None" = None,
+        target: "ModuleType | None" = None,
+    ) -> "ModuleSpec | None":
         entry = self._index.get(name)
         if entry is None:
             return None
@@ -125,13 +137,13 @@ class PackFinder:
             spec.submodule_search_locations = [source.rpartition("/")[0]]
         return spec
 
-    def create_module(self, spec: ModuleSpec) -> None:
+    def create_module(self, spec: "ModuleSpec") -> None:
         return None  # the default module object
 
-    def exec_module(self, module: ModuleType) -> None:
+    def exec_module(self, module: "ModuleType") -> None:
         exec(self.get_code(module.__name__), module.__dict__)
 
-    def get_code(self, name: str) -> CodeType:
+    def get_code(self, name: str) -> "CodeType":
         offset, length = self._index[name][4:]
         data = posix.pread(self._fd, length, self._base + offset)
         if len(data) != length:
@@ -139,7 +151,7 @@ class PackFinder:
         return marshal.loads(data)  # type: ignore[no-any-return]
 
 
-def install(path: str) -> PackFinder | None:
+def install(path: str) -> "PackFinder | None":
     """Put the pack at ``path`` first on ``sys.meta_path``; None if it cannot serve."""
     try:
         fd = posix.open(path, posix.O_RDONLY | posix.O_CLOEXEC)
