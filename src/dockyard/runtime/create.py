@@ -259,9 +259,9 @@ def _spawn_through_intermediate(
 
 def _make_cgroup(state: ContainerState, manager: CgroupManager) -> None:
     """Make the container's cgroup; its limits are set once the init exists."""
-    manager.create()
     state.cgroup_paths = manager.paths()
-    state.save()  # from here on, a failed create still knows what to remove
+    state.save()  # first: a create killed while making them still knows what to remove
+    manager.create()
 
 
 def _drive(

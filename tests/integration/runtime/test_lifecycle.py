@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import subprocess
 import time
 from datetime import UTC, datetime
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.runtime.containers import SLEEP, run_sleeper, use_script
+from tests.integration.runtime.inside import not_on_runc
 from tests.support import Bundle, Runtime, requires, wait_for, wait_for_path
 from tests.support.bundle import MakeBundle
 
@@ -205,3 +208,42 @@ def test_a_state_root_that_is_a_file_fails_clearly(
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert str(root) in result.stderr, result.stderr
+
+
+@not_on_runc(
+    "killed during a createRuntime hook, it has no state.json yet: state and delete -f "
+    "say the container does not exist, and its cgroups stay behind"
+)
+def test_a_create_killed_mid_way_is_cleaned_up_by_delete_force(
+    runtime: Runtime, bundle: Bundle, tmp_path: Path
+) -> None:
+    # The runtime dies (SIGKILL) while a createRuntime hook runs: the init
+    # exists, its cgroup too. The init must not outlive it waiting, and
+    # delete -f must remove what is left.
+    marker = tmp_path / "hook-ran"
+    hook = tmp_path / "hook.sh"
+    hook.write_text(f"#!/bin/sh\ntouch {marker}\nexec sleep 30\n")
+    hook.chmod(0o755)
+    bundle.config["hooks"] = {"createRuntime": [{"path": str(hook)}]}
+    use_script(bundle, SLEEP, writable_root=False)
+    container_id = runtime.new_id()
+    argv = [runtime.executable, "--root", str(runtime.root), "create", "--bundle"]
+    creating = subprocess.Popen(
+        [*argv, str(bundle.path), container_id],
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(marker.exists, "the createRuntime hook to run", 20)
+        pid = runtime.state(container_id)["pid"]
+    finally:
+        os.killpg(creating.pid, signal.SIGKILL)  # the runtime and its hook
+        creating.wait()
+
+    wait_for(lambda: gone(pid), f"the init ({pid}) to exit once its runtime is gone", 10)
+    runtime.delete(container_id, force=True)
+
+    assert runtime.list() == []
+    cgroup_dirs = [p for p in Path("/sys/fs/cgroup").glob(f"**/{container_id}") if p.is_dir()]
+    assert cgroup_dirs == []
