@@ -137,7 +137,7 @@ def _spawn(state: ContainerState, spec: Spec, opts: CreateOptions) -> None:
     from dockyard.runtime.init import InitConfig, check, clone_flags, load_modules
 
     check(spec)
-    # All the container's processes run is loaded before they are forked: an
+    # Everything the container's processes run is loaded before they are forked: an
     # import after a fork costs about twice as much (pages copied on write).
     load_modules(spec)
     import dockyard.runtime.rootfs  # noqa: F401
