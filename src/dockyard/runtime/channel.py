@@ -40,11 +40,14 @@ class Channel:
         return word, arg
 
     def close(self) -> None:
+        """Close both ends; again is a no-op (a descriptor number may be reused)."""
         for fd in (self.read_fd, self.write_fd):
-            try:
-                posix.close(fd)
-            except OSError:
-                pass
+            if fd >= 0:
+                try:
+                    posix.close(fd)
+                except OSError:
+                    pass
+        self.read_fd = self.write_fd = -1
 
 
 def pair() -> tuple[Channel, Channel]:

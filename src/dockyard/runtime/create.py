@@ -254,6 +254,7 @@ def _spawn_through_intermediate(
             pass  # the intermediate failed; _drive reads why
         _drive(state, spec, ours, child, manager, resources, joins_itself)
     finally:
+        ours.close()  # first: an intermediate still waiting for a word sees EOF and exits
         _reap(child)
 
 

@@ -178,6 +178,28 @@ def test_user_namespace_root_is_root_inside(runtime: Runtime, bundle: Bundle) ->
     assert lines[2] != os.readlink("/proc/self/ns/user")
 
 
+@requires("userns")
+def test_a_mapping_the_kernel_refuses_fails_create_clearly(
+    runtime: Runtime, bundle: Bundle
+) -> None:
+    # Overlapping ranges: the kernel refuses the uid_map write (EINVAL), while
+    # the container's side waits for it. Create must fail, not hang.
+    bundle.config["linux"]["namespaces"].append({"type": "user"})
+    overlapping = [
+        {"containerID": 0, "hostID": 100000, "size": 10},
+        {"containerID": 5, "hostID": 200000, "size": 10},
+    ]
+    bundle.config["linux"]["uidMappings"] = overlapping
+    bundle.config["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 10}]
+    bundle.write()
+
+    result = runtime("create", "--bundle", bundle.path, runtime.new_id(), check=False, timeout=20)
+
+    assert result.returncode != 0
+    assert "uid_map" in result.stderr or "mapping" in result.stderr, result.stderr
+    assert runtime("list", "-q").stdout.strip() == ""
+
+
 @requires("timens")
 @not_on_runc("no time namespace support (added in runc 1.2)")
 def test_time_namespace_offsets_the_clocks(runtime: Runtime, bundle: Bundle) -> None:
