@@ -31,12 +31,12 @@ COMMANDS = (
     "update",
 )
 GLOBAL_FLAGS = [
-    flag("--root", value=True, default="/run/dockyard-runtime"),
+    flag("--root", value=True),
     flag("--log", value=True),
     flag("--log-format", value=True, default="text"),
     flag("--debug"),
     flag("--systemd-cgroup"),
-    flag("--rootless", value=True),
+    flag("--rootless", value=True, default="auto"),
     flag("--criu", value=True),
     flag("--help", "-h"),
     flag("--version", "-v"),
@@ -57,10 +57,14 @@ commands:
   update    change a container's limits
 
 global options:
-  --root DIR              state directory (default /run/dockyard-runtime)
+  --root DIR              state directory (default /run/dockyard-runtime;
+                          rootless: $XDG_RUNTIME_DIR/dockyard-runtime)
   --log FILE              write log lines to FILE (default: stderr)
   --log-format text|json  log line format (default text)
   --debug                 log more
+  --rootless auto|true|false
+                          without real root, a cgroup the host refuses is
+                          done without (auto: when not uid 0 of the host)
   --systemd-cgroup        manage cgroups through systemd (not supported)
 """
 
@@ -68,11 +72,15 @@ global options:
 class Context:
     """What every command gets: the state root and a way to log."""
 
-    def __init__(self, root: str, log_path: str, log_format: str, debug: bool) -> None:
+    def __init__(
+        self, root: str, log_path: str, log_format: str, debug: bool, rootless: bool = False
+    ) -> None:
         self.root = root
         self.log_path = log_path
         self.log_format = log_format
         self.debug = debug
+        #: no real root (not uid 0, or in a user namespace): cgroups are optional
+        self.rootless = rootless
 
     def log(self, level: str, message: str) -> None:
         from dockyard.cli.runtime_log import format_line
@@ -123,11 +131,30 @@ def main() -> None:
     posix._exit(code)
 
 
+def rootless_mode(value: str) -> bool:
+    """--rootless auto|true|false, as runc takes it (auto: look at our ids)."""
+    if value == "auto":
+        from dockyard.linux.proc import rootless
+
+        return rootless()
+    if value in ("true", "false"):
+        return value == "true"
+    raise DockyardError(f"--rootless {value!r}: expected auto, true or false")
+
+
+def default_root(rootless: bool) -> str:
+    """/run/dockyard-runtime; rootless, $XDG_RUNTIME_DIR/dockyard-runtime (runc's rule)."""
+    xdg = posix.environ.get(b"XDG_RUNTIME_DIR", b"").decode(errors="surrogateescape")
+    return f"{xdg}/dockyard-runtime" if rootless and xdg else "/run/dockyard-runtime"
+
+
 def run_cli(argv: list[str]) -> int:
     ctx = Context("/run/dockyard-runtime", "", "text", False)
     try:
         opts = parse(argv, GLOBAL_FLAGS, stop_at_positional=True)
-        ctx = Context(str(opts.root), str(opts.log), str(opts.log_format), bool(opts.debug))
+        rootless = rootless_mode(str(opts.rootless))
+        root = str(opts.root) or default_root(rootless)
+        ctx = Context(root, str(opts.log), str(opts.log_format), bool(opts.debug), rootless)
         if opts.log_format not in ("text", "json"):
             raise DockyardError(f"unknown log format {opts.log_format!r} (text or json)")
         if opts.version:

@@ -55,3 +55,16 @@ def wait_for_exit(pid: int, started: int, timeout: float) -> bool:
         return bool(libc.poll([(pidfd, libc.POLLIN)], timeout))
     finally:
         posix.close(pidfd)
+
+
+def rootless() -> bool:
+    """True when this process has no real root: not uid 0, or root of a user
+    namespace other than the initial one (rootless podman runs runtimes so)."""
+    if posix.geteuid() != 0:
+        return True
+    try:
+        with open("/proc/self/uid_map", "rb") as f:
+            mapping = f.read().split()
+    except OSError:
+        return False
+    return mapping != [b"0", b"0", b"4294967295"]

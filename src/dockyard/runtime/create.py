@@ -30,6 +30,7 @@ class CreateOptions:
         "no_pivot",
         "pid_file",
         "preserve_fds",
+        "rootless",
         "spec",
     )
 
@@ -52,6 +53,9 @@ class CreateOptions:
         self.console_fd: int | None = None
         #: the bundle's config.json, when the caller has read it already
         self.spec: Spec | None = None
+        #: without real root a cgroup that cannot be made is done without,
+        #: unless linux.resources asks for limits (runc's rootless rule)
+        self.rootless = False
 
 
 def check_spec(spec: Spec) -> None:
@@ -166,11 +170,12 @@ def _spawn(state: ContainerState, spec: Spec, opts: CreateOptions) -> None:
         opts.no_new_keyring,
     )
     flags = clone_flags(spec)
+    cgroup = _Cgroup(manager, resources, opts.rootless)
     try:
         if flags is None:
-            _spawn_through_intermediate(state, spec, cfg, ours, theirs, manager, resources)
+            _spawn_through_intermediate(state, spec, cfg, ours, theirs, cgroup)
         else:
-            _clone_init(state, spec, cfg, flags, ours, theirs, manager, resources)
+            _clone_init(state, spec, cfg, flags, ours, theirs, cgroup)
     finally:
         ours.close()
     if opts.pid_file:
@@ -192,8 +197,7 @@ def _clone_init(
     flags: int,
     ours: channel.Channel,
     theirs: channel.Channel,
-    manager: CgroupManager,
-    resources: dict[str, Any],
+    cgroup: _Cgroup,
 ) -> None:
     """The usual way: the init is cloned straight into its new namespaces (and
     its v2 cgroup), joins its v1 cgroups itself and reports to us."""
@@ -201,7 +205,7 @@ def _clone_init(
     from dockyard.runtime.init import container_init, describe
 
     try:
-        _make_cgroup(state, manager)
+        cgroup.make(state)
         cfg.cgroup_tasks, cgroup_fd = cgroup_self_join(state.cgroup_paths)
         cfg.lo_up = bool(flags & libc.CLONE_NEWNET)
         try:
@@ -217,8 +221,8 @@ def _clone_init(
             container_init(cfg, theirs)
     finally:
         _close_inherited(cfg, theirs)
-    _init_born(state, ours, pid, manager, resources, joined=True)
-    _drive(state, spec, ours, pid, manager, resources, True)
+    _init_born(state, ours, pid, cgroup, joined=True)
+    _drive(state, spec, ours, pid, cgroup, True)
 
 
 def _spawn_through_intermediate(
@@ -227,8 +231,7 @@ def _spawn_through_intermediate(
     cfg: InitConfig,
     ours: channel.Channel,
     theirs: channel.Channel,
-    manager: CgroupManager,
-    resources: dict[str, Any],
+    cgroup: _Cgroup,
 ) -> None:
     """For joined namespaces, a new user namespace or time offsets: a process
     between us and the init orders them (see runtime/init.py)."""
@@ -242,7 +245,7 @@ def _spawn_through_intermediate(
         intermediate(cfg, theirs)
     _close_inherited(cfg, theirs)
     try:
-        _make_cgroup(state, manager)
+        cgroup.make(state)
         # The init joins by itself, without waiting for an RCU grace period;
         # in a user namespace we move it.
         joins_itself = spec.namespace("user") is None
@@ -252,17 +255,51 @@ def _spawn_through_intermediate(
             ours.send("go", jsonio.dumps_compact(join) if join else "")
         except channel.ChannelClosed:
             pass  # the intermediate failed; _drive reads why
-        _drive(state, spec, ours, child, manager, resources, joins_itself)
+        _drive(state, spec, ours, child, cgroup, joins_itself)
     finally:
         ours.close()  # first: an intermediate still waiting for a word sees EOF and exits
         _reap(child)
 
 
-def _make_cgroup(state: ContainerState, manager: CgroupManager) -> None:
-    """Make the container's cgroup; its limits are set once the init exists."""
-    state.cgroup_paths = manager.paths()
-    state.save()  # first: a create killed while making them still knows what to remove
-    manager.create()
+class _Cgroup:
+    """The container's cgroup as create makes it: possibly none, rootless."""
+
+    __slots__ = ("manager", "resources", "rootless")
+
+    def __init__(self, manager: CgroupManager, resources: dict[str, Any], rootless: bool) -> None:
+        self.manager: CgroupManager | None = manager
+        self.resources = resources
+        self.rootless = rootless
+
+    def make(self, state: ContainerState) -> None:
+        """Make the directories; limits are set once the init exists.
+
+        Without real root (rootless) a cgroup the host will not let us make
+        is done without, as runc does, unless linux.resources sets limits.
+        """
+        assert self.manager is not None
+        state.cgroup_paths = self.manager.paths()
+        state.save()  # first: a create killed while making them still knows what to remove
+        try:
+            self.manager.create()
+        except HostError as exc:
+            if not self.rootless:
+                raise
+            limits = sorted(k for k, v in self.resources.items() if v and k != "devices")
+            if limits:
+                raise HostError(
+                    f"{exc}: a rootless container gets no cgroup here, so linux.resources "
+                    f"({', '.join(limits)}) cannot be enforced; delegate a cgroup to this user "
+                    "or drop the limits"
+                ) from exc
+            self.manager.destroy()  # whatever part was made
+            self.manager = None
+            state.cgroup_paths = {}
+            state.save()
+
+    def set_limits(self) -> None:
+        if self.manager is not None:
+            self.manager.set(self.resources)
 
 
 def _drive(
@@ -270,8 +307,7 @@ def _drive(
     spec: Spec,
     chan: channel.Channel,
     child: int,
-    manager: CgroupManager,
-    resources: dict[str, Any],
+    cgroup: _Cgroup,
     joined: bool,
 ) -> None:
     """Walk the init processes through setup, answering what they ask.
@@ -291,7 +327,7 @@ def _drive(
             _write_id_maps(child, spec)
             chan.send("mapped")
         elif word == "pid":
-            _init_born(state, chan, int(arg), manager, resources, joined)
+            _init_born(state, chan, int(arg), cgroup, joined)
         elif word == "createRuntime":
             oci = state.oci_state()
             oci["status"] = "creating"
@@ -311,8 +347,7 @@ def _init_born(
     state: ContainerState,
     chan: channel.Channel,
     pid: int,
-    manager: CgroupManager,
-    resources: dict[str, Any],
+    cgroup: _Cgroup,
     joined: bool,
 ) -> None:
     """The init exists: record it, set the cgroup's limits while it mounts, and
@@ -322,9 +357,9 @@ def _init_born(
     if started is None:
         raise HostError("container init exited during setup")
     state.init_start_time = started
-    if not joined:
-        _move(state, chan, manager)
-    manager.set(resources)
+    if not joined and cgroup.manager is not None:
+        _move(state, chan, cgroup.manager)
+    cgroup.set_limits()
     try:
         chan.send("cgroup")
     except channel.ChannelClosed:

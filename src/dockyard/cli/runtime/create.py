@@ -13,5 +13,7 @@ if TYPE_CHECKING:
 
 def run(ctx: Context, argv: list[str]) -> int:
     parsed = parse(argv, create_flags(), command="create")
-    create(ctx.root, container_id(parsed, "create"), create_options(parsed), ctx.warn)
+    opts = create_options(parsed)
+    opts.rootless = ctx.rootless
+    create(ctx.root, container_id(parsed, "create"), opts, ctx.warn)
     return 0

@@ -20,10 +20,12 @@ def run(ctx: Context, argv: list[str]) -> int:
         flag("--detach-keys", value=True),
     ]
     parsed = parse(argv, flags, command="run")
+    opts = create_options(parsed)
+    opts.rootless = ctx.rootless
     return run_container(
         ctx.root,
         container_id(parsed, "run"),
-        create_options(parsed),
+        opts,
         bool(parsed.detach),
         bool(parsed.keep),
         ctx.warn,
