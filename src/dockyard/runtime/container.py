@@ -120,11 +120,13 @@ def _targets(state: ContainerState, all_processes: bool) -> list[int]:
 
 
 def processes_in_pid_ns(init_pid: int) -> list[int]:
-    """Every process whose pid namespace is that of ``init_pid``."""
+    """Every process whose pid namespace is that of ``init_pid``; at least the
+    init itself, whose death ends the others, when its namespace cannot be
+    read (a rootless runtime may not look into a non-dumpable process)."""
     try:
         target = posix.stat(f"/proc/{init_pid}/ns/pid").st_ino
     except OSError:
-        return []
+        return [init_pid]
     found = []
     for entry in posix.listdir("/proc"):
         if entry.isdigit():

@@ -155,3 +155,22 @@ def test_the_state_root_defaults_to_xdg_runtime_dir(user: AsUser, runtime: Runti
         assert (xdg / name / container_id).is_dir()
     finally:
         user("delete", "--force", container_id, env=env, root=False)
+
+
+def test_delete_force_ends_a_created_rootless_container(user: AsUser) -> None:
+    # Without a cgroup the runtime finds the container's processes through its
+    # pid namespace, which a rootless runtime may not read for the init (it is
+    # non-dumpable until it execs): the init itself must still be killed.
+    user.config(["sleep", "30"])
+    container_id = user.new_id()
+    assert user("create", "--bundle", str(user.bundle), container_id).returncode == 0
+    pid = json.loads(user("state", container_id).stdout)["pid"]
+
+    result = user("delete", "--force", container_id)
+
+    assert result.returncode == 0, result.stderr
+    assert (
+        not Path(f"/proc/{pid}").exists()
+        or "\nState:\tZ" in Path(f"/proc/{pid}/status").read_text()
+    )
+    assert user("list", "-q").stdout.strip() == ""
