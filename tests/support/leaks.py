@@ -101,6 +101,26 @@ def find_test_cgroups(root: Path = CGROUP_ROOT, max_depth: int = 8) -> set[Path]
     return found
 
 
+def cgroups_named(name: str, root: Path = CGROUP_ROOT, max_depth: int = 4) -> set[Path]:
+    """Cgroup directories called ``name``, in every hierarchy (an engine's parent
+    cgroup, say, which a test should remove if it made it)."""
+    found: set[Path] = set()
+    for dirpath, dirnames, _ in os.walk(root):
+        if len(Path(dirpath).relative_to(root).parts) >= max_depth:
+            dirnames.clear()
+        found.update(Path(dirpath, d) for d in dirnames if d == name)
+    return found
+
+
+def with_descendants(paths: set[Path]) -> set[Path]:
+    """The cgroups and every cgroup below them (remove_cgroups goes deepest first)."""
+    found = set(paths)
+    for path in paths:
+        for dirpath, dirnames, _ in os.walk(path):
+            found.update(Path(dirpath, d) for d in dirnames)
+    return found
+
+
 def remove_cgroups(paths: set[Path]) -> None:
     """Kill what runs in the cgroups, then remove them, deepest first."""
     for path in sorted(paths, key=lambda p: len(p.parts), reverse=True):

@@ -130,6 +130,8 @@ def containerd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Containerd]
         yield daemon
     finally:
         left = daemon.stop()
+        # ctr puts containers in /<namespace>/<id>: the namespace's cgroups are ours
+        leaks.remove_cgroups(leaks.with_descendants(leaks.cgroups_named(daemon.namespace)))
         for directory in reversed(made):  # what this test made, deepest first
             shutil.rmtree(directory, ignore_errors=True)
         subprocess.run(["rm", "-rf", "--one-file-system", str(base)], check=False)

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.image.builder import tar_directory
-from tests.support import requires
+from tests.support import leaks, requires
 from tests.support.podman import PODMAN, Podman
 from tests.support.rootfs import build_rootfs
 from tests.support.runtime import runtime_under_test
@@ -35,6 +35,7 @@ pytestmark = [
 ]
 
 IMAGE = "localhost/dockyard-test/busybox:1"
+PODMAN_PARENT = "libpod_parent"  # podman's parent cgroup with the cgroupfs manager
 
 
 def runtime_path() -> str:
@@ -47,6 +48,7 @@ def runtime_path() -> str:
 @pytest.fixture(scope="module")
 def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Podman]:
     podman = Podman(tmp_path_factory.mktemp("podman-engine"), runtime=runtime_path())
+    parents = leaks.cgroups_named(PODMAN_PARENT)  # podman makes it and leaves it
     try:
         tarball = podman.base / "rootfs.tar"
         tarball.write_bytes(tar_directory(build_rootfs(podman.base / "rootfs")))
@@ -55,6 +57,7 @@ def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Podman]:
     finally:
         podman.run("rm", "--all", "--force", "--time", "0", check=False)
         left = podman.clean_up()
+        leaks.remove_cgroups(leaks.with_descendants(leaks.cgroups_named(PODMAN_PARENT) - parents))
         if left:
             pytest.fail("podman left behind:\n" + "\n".join(left), pytrace=False)
 
