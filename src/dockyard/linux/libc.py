@@ -327,11 +327,6 @@ def clone(flags: int, cgroup_fd: int | None = None) -> int:
     return _check(_syscall(_Long(_CLONE3), args, _ULong(len(args))))
 
 
-def fork_into_cgroup(cgroup_fd: int) -> int:
-    """fork(2) with the child born in the cgroup v2 directory ``cgroup_fd``."""
-    return clone(0, cgroup_fd)
-
-
 POLLIN = 0x1
 POLLHUP = 0x10
 _poll = _function("poll")

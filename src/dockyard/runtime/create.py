@@ -138,12 +138,11 @@ def create(
 def _spawn(state: ContainerState, spec: Spec, opts: CreateOptions) -> None:
     from dockyard.cgroups.devices import container_resources
     from dockyard.cgroups.manager import manager_for
-    from dockyard.runtime.init import InitConfig, check, clone_flags, load_modules
+    from dockyard.runtime.init import InitConfig, clone_flags, preload
 
-    check(spec)
     # Everything the container's processes run is loaded before they are forked: an
     # import after a fork costs about twice as much (pages copied on write).
-    load_modules(spec)
+    preload(spec)
     import dockyard.runtime.rootfs  # noqa: F401
 
     manager = manager_for(spec.linux.cgroups_path, state.id)

@@ -69,7 +69,7 @@ def exec_intermediate(
         # from a cgroup outside the namespace's root.
         later = [(kind, fd) for kind, fd in namespaces if kind == "cgroup"]
         _join([(kind, fd) for kind, fd in namespaces if kind != "cgroup"])
-        pid = posix.fork() if cfg.cgroup_fd is None else L.fork_into_cgroup(cfg.cgroup_fd)
+        pid = posix.fork() if cfg.cgroup_fd is None else L.clone(0, cfg.cgroup_fd)
         if pid == 0:
             _join(later)
             _exec_child(cfg, chan)

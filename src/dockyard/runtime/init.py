@@ -107,19 +107,13 @@ def describe(exc: BaseException) -> str:
 
 def intermediate(cfg: InitConfig, chan: Channel) -> NoReturn:
     """Forked by ``create`` before the container's cgroup exists: while the runtime
-    makes it, make the trampoline (and new namespaces); on "go", join the
-    cgroup and the namespaces and fork the init."""
+    makes it, make the trampoline; on "go", join the cgroup and the namespaces
+    and fork the init."""
     try:
         spec = cfg.spec
         from dockyard.linux import trampoline
 
         cfg.trampoline = trampoline.make(3 + cfg.preserve_fds)
-        # New namespaces need no cgroup: made now, while the runtime makes it.
-        # Joined ones and a new user namespace wait: a joined mount or user
-        # namespace would change how the cgroup's paths resolve.
-        early = spec.namespace("user") is None and not any(ns.path for ns in spec.linux.namespaces)
-        if early:
-            _unshare_new(spec)
         word, join = chan.recv()
         if word != "go":
             posix._exit(1)
@@ -131,15 +125,14 @@ def intermediate(cfg: InitConfig, chan: Channel) -> NoReturn:
             cfg.cgroup_fd = posix.open(
                 cfg.cgroup_dir, posix.O_RDONLY | posix.O_DIRECTORY | posix.O_CLOEXEC
             )
-        join_v1_cgroups(cfg.cgroup_tasks)
+        join_v1_cgroups(cfg.cgroup_tasks)  # first: joined namespaces change how paths resolve
         cfg.cgroup_tasks = []  # the init is born in them
-        if not early:
-            _join_namespaces(spec)
-            user = spec.namespace("user")
-            if user is not None and not user.path:
-                _enter_new_user_namespace(chan)
-            _unshare_new(spec)
-        pid = posix.fork() if cfg.cgroup_fd is None else L.fork_into_cgroup(cfg.cgroup_fd)
+        _join_namespaces(spec)
+        user = spec.namespace("user")
+        if user is not None and not user.path:
+            _enter_new_user_namespace(chan)
+        _unshare_new(spec)
+        pid = posix.fork() if cfg.cgroup_fd is None else L.clone(0, cfg.cgroup_fd)
         if pid == 0:
             container_init(cfg, chan)
         chan.send("pid", str(pid))
@@ -170,9 +163,15 @@ def clone_flags(spec: Spec) -> int | None:
         return None
     if spec.linux.time_offsets:
         return None
+    return new_namespace_flags(spec)
+
+
+def new_namespace_flags(spec: Spec) -> int:
+    """CLONE_NEW* of the namespaces to make, but user (made first, alone) and
+    cgroup (made by the init once it is in its cgroup)."""
     flags = 0
     for ns in spec.linux.namespaces:
-        if ns.type != "cgroup":  # unshared by the init once in its cgroup
+        if not ns.path and ns.type not in ("user", "cgroup"):
             flags |= L.NAMESPACE_FLAGS[ns.type]
     return flags
 
@@ -194,11 +193,8 @@ def _enter_new_user_namespace(chan: Channel) -> None:
 
 
 def _unshare_new(spec: Spec) -> None:
-    """Unshare every new namespace but user and cgroup (the init does that one)."""
-    flags = 0
-    for ns in spec.linux.namespaces:
-        if not ns.path and ns.type not in ("user", "cgroup"):
-            flags |= L.NAMESPACE_FLAGS[ns.type]
+    """Unshare the new namespaces (``new_namespace_flags``)."""
+    flags = new_namespace_flags(spec)
     if flags:
         L.unshare(flags)
     if flags & L.CLONE_NEWNET:
@@ -303,7 +299,7 @@ def load_modules(spec: Spec) -> None:
 
 
 def _setup(cfg: InitConfig, chan: Channel) -> tuple[str, dict[str, str]]:
-    from dockyard.runtime import rootfs  # loaded by the intermediate
+    from dockyard.runtime import rootfs  # loaded by create before the fork
 
     spec = cfg.spec
     process = spec.process
