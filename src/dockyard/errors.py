@@ -21,6 +21,20 @@ class DockyardError(Exception):
     #: exit status the CLIs use for this kind of error
     exit_code = 1
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickled as what it is, whatever its __init__ takes: worker processes
+        # send errors to their parent (image/workers.py).
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+def _rebuild(
+    cls: type[DockyardError], args: tuple[object, ...], state: dict[str, object]
+) -> DockyardError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class InvalidArgument(DockyardError):
     pass

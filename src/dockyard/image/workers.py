@@ -34,7 +34,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from dockyard import errors
 from dockyard.errors import DockyardError, HostError
 from dockyard.linux import libc
 
@@ -71,18 +70,10 @@ def _portable(exc: BaseException) -> tuple[str, Any]:
     """What the parent can rebuild of ``exc``: the error itself, its kind, or a traceback."""
     import pickle
 
-    if isinstance(exc, DockyardError):
+    if isinstance(exc, DockyardError):  # pickles as itself (DockyardError.__reduce__)
         try:
-            data = pickle.dumps(exc)
-            pickle.loads(data)
-            return ("error", data)
-        except Exception:
-            for kind in type(exc).__mro__:  # the nearest kind of errors.py that takes a message
-                if getattr(errors, kind.__name__, None) is kind and kind is not DockyardError:
-                    try:
-                        return ("error", pickle.dumps(kind(str(exc))))
-                    except TypeError:
-                        continue
+            return ("error", pickle.dumps(exc))
+        except Exception:  # an attribute that cannot travel: keep the message
             return ("error", pickle.dumps(HostError(str(exc))))
     import traceback
 

@@ -32,9 +32,6 @@ class HostileLayer(InvalidArgument):
         self.entry = entry
         self.problem = problem
 
-    def __reduce__(self) -> tuple[type[HostileLayer], tuple[str, str]]:
-        return (type(self), (self.entry, self.problem))
-
 
 class LayerStream:
     """What ``tarfile.TarFile`` needs of a file (read, tell, seek), over a forward stream."""
