@@ -43,20 +43,14 @@ def make_dirs(path: str) -> None:
     """mkdir -p for a cgroup, one level at a time (usually only the last is missing)."""
     try:
         _mkdir(path)
-        return
     except FileExistsError:
-        return
+        pass
     except FileNotFoundError:
         parent = fspath.dirname(path)
         if parent == path:
             raise HostError(f"cannot create cgroup {path}: no such directory") from None
         make_dirs(parent)
-    except OSError as exc:
-        raise HostError(f"cannot create cgroup {path}: {exc.strerror}") from exc
-    try:
-        _mkdir(path)
-    except FileExistsError:
-        pass
+        make_dirs(path)
     except OSError as exc:
         raise HostError(f"cannot create cgroup {path}: {exc.strerror}") from exc
 

@@ -51,9 +51,9 @@ commands:
   run       create and start            state     print a container's state
   kill      signal a container          delete    delete a container
   list      list containers             spec      write a starter config.json
-  features  print what is supported         exec      run a process in a container
-  pause     freeze a container              resume    thaw a paused container
-  ps        list a container's processes    events    stats and OOM events
+  features  print what is supported     exec      run a process in a container
+  pause     freeze a container          resume    thaw a paused container
+  ps        list its processes          events    stats and OOM events
   update    change a container's limits
 
 global options:

@@ -42,6 +42,7 @@ class CreateOptions:
         no_pivot: bool = False,
         no_new_keyring: bool = False,
         preserve_fds: int = 0,
+        rootless: bool = False,
     ) -> None:
         self.bundle = bundle
         self.pid_file = pid_file
@@ -55,7 +56,7 @@ class CreateOptions:
         self.spec: Spec | None = None
         #: without real root a cgroup that cannot be made is done without,
         #: unless linux.resources asks for limits (runc's rootless rule)
-        self.rootless = False
+        self.rootless = rootless
 
 
 def check_spec(spec: Spec) -> None:

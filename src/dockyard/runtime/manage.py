@@ -9,7 +9,7 @@ from dockyard.runtime.state import PAUSED, RUNNING, ContainerState
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
     from typing import Any
 
     from dockyard.cgroups.manager import CgroupManager
@@ -47,14 +47,12 @@ def stats_event(state: ContainerState) -> dict[str, Any]:
     return {"type": "stats", "id": state.id, "data": _manager(state).stats()}
 
 
-def events(
-    root: str, container_id: str, interval: float, keep_going: Callable[[], bool]
-) -> Iterator[dict[str, Any]]:
+def events(root: str, container_id: str, interval: float) -> Iterator[dict[str, Any]]:
     """runc's event stream: stats every ``interval``, an "oom" event per new OOM kill."""
     state = ContainerState.load(root, container_id)
     manager = _manager(state)
     ooms = manager.oom_kill_count()
-    while keep_going():
+    while True:
         state.status = state.current_status()
         if state.status == "stopped":
             return

@@ -6,19 +6,17 @@ join it until both are set: ``inherit`` copies them down from the parent.
 
 from __future__ import annotations
 
-from dockyard.cgroups import fs
+from dockyard.cgroups import fs, values
 from dockyard.linux import fspath
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-FIELD = "linux.resources.cpu"  # values.PREFIX; values is loaded by set alone
+FIELD = f"{values.PREFIX}.cpu"
 
 
 def set(directory: str, cpu: dict[str, Any]) -> None:
-    from dockyard.cgroups import values  # create (inherit) does without it
-
     cpus = values.cpu_list(cpu, "cpus", FIELD)
     mems = values.cpu_list(cpu, "mems", FIELD)
     if cpus:

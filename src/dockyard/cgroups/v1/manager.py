@@ -7,7 +7,7 @@ directory and the process, so that /proc/<pid>/cgroup is consistent.
 
 from __future__ import annotations
 
-from dockyard.cgroups import fs
+from dockyard.cgroups import fs, values
 from dockyard.cgroups.manager import CgroupManager, hierarchy_root
 from dockyard.cgroups.v1.cpuset import inherit
 from dockyard.errors import HostError, InvalidSpec, Unsupported
@@ -51,8 +51,6 @@ class V1Manager(CgroupManager):
             fs.move(path, pid)
 
     def set(self, resources: dict[str, Any]) -> None:
-        from dockyard.cgroups import values  # create needs none of it
-
         if not resources:
             return
         if not isinstance(resources, dict):

@@ -31,7 +31,7 @@ def create_flags() -> list:  # type: ignore[type-arg]
     ]
 
 
-def create_options(parsed: Parsed):  # type: ignore[no-untyped-def]
+def create_options(parsed: Parsed, rootless: bool):  # type: ignore[no-untyped-def]
     from dockyard.runtime.create import CreateOptions
 
     preserve = str(parsed.preserve_fds)
@@ -44,4 +44,5 @@ def create_options(parsed: Parsed):  # type: ignore[no-untyped-def]
         no_pivot=bool(parsed.no_pivot),
         no_new_keyring=bool(parsed.no_new_keyring),
         preserve_fds=int(preserve),
+        rootless=rootless,
     )

@@ -13,7 +13,6 @@ if TYPE_CHECKING:
 
 def run(ctx: Context, argv: list[str]) -> int:
     parsed = parse(argv, create_flags(), command="create")
-    opts = create_options(parsed)
-    opts.rootless = ctx.rootless
+    opts = create_options(parsed, ctx.rootless)
     create(ctx.root, container_id(parsed, "create"), opts, ctx.warn)
     return 0

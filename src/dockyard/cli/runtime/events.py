@@ -25,7 +25,7 @@ def run(ctx: Context, argv: list[str]) -> int:
         state.require("exec")  # created or running: there is a cgroup to read
         print(dumps(stats_event(state)))
         return 0
-    for event in events(ctx.root, cid, wait_interval(str(parsed.interval)), lambda: True):
+    for event in events(ctx.root, cid, wait_interval(str(parsed.interval))):
         sys.stdout.write(dumps(event) + "\n")
         sys.stdout.flush()
     return 0

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 from dockyard import OCI_VERSION
 from dockyard.cli.runtime_args import parse
 from dockyard.oci.jsonio import dumps
 from dockyard.oci.runtime_spec import HOOK_NAMES, NAMESPACE_TYPES
+from dockyard.runtime.seccomp_default import kernel_version
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -50,7 +49,7 @@ def _seccomp_features() -> dict[str, object]:
         return {"enabled": False}
     # WAIT_KILLABLE_RECV came with Linux 5.19; the others are older than 4.17
     supported = [flag for flag in FLAGS if flag != "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"]
-    if _kernel() >= (5, 19):
+    if kernel_version() >= (5, 19):
         supported.append("SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV")
     return {
         "enabled": True,
@@ -60,11 +59,3 @@ def _seccomp_features() -> dict[str, object]:
         "knownFlags": list(FLAGS),
         "supportedFlags": supported,
     }
-
-
-def _kernel() -> tuple[int, int]:
-    parts = os.uname().release.split("-")[0].split(".")
-    try:
-        return int(parts[0]), int(parts[1])
-    except (IndexError, ValueError):
-        return (0, 0)

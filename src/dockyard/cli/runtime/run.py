@@ -20,8 +20,7 @@ def run(ctx: Context, argv: list[str]) -> int:
         flag("--detach-keys", value=True),
     ]
     parsed = parse(argv, flags, command="run")
-    opts = create_options(parsed)
-    opts.rootless = ctx.rootless
+    opts = create_options(parsed, ctx.rootless)
     return run_container(
         ctx.root,
         container_id(parsed, "run"),
