@@ -21,7 +21,6 @@ from dockyard.linux.libc import _buffer, _check, _Function, _Int, _Long, _syscal
 
 # Kernel values, from linux/seccomp.h.
 SECCOMP_SET_MODE_FILTER = 1
-SECCOMP_GET_ACTION_AVAIL = 2
 FILTER_FLAG_TSYNC = 1 << 0
 FILTER_FLAG_LOG = 1 << 1
 FILTER_FLAG_SPEC_ALLOW = 1 << 2
@@ -38,7 +37,6 @@ RET_LOG = 0x7FFC0000
 RET_ALLOW = 0x7FFF0000
 
 # libseccomp's filter attributes (enum scmp_filter_attr)
-ATTR_CTL_NNP = 3
 ATTR_CTL_OPTIMIZE = 8
 
 #: libseccomp's x32 token is not an AUDIT_ARCH value: x32 runs as x86_64
@@ -208,9 +206,3 @@ def set_filter(program: bytes, flags: int) -> int:
         + _ctypes.addressof(insns).to_bytes(_POINTER_SIZE, _ORDER)
     )
     return _check(_syscall(_Long(_SECCOMP), _UInt(SECCOMP_SET_MODE_FILTER), _UInt(flags), fprog))
-
-
-def action_available(action: int) -> bool:
-    """SECCOMP_GET_ACTION_AVAIL: does this kernel know ``action``?"""
-    value = action.to_bytes(4, _ORDER)
-    return int(_syscall(_Long(_SECCOMP), _UInt(SECCOMP_GET_ACTION_AVAIL), _UInt(0), value)) == 0

@@ -10,6 +10,7 @@ of newer kernels and of other architectures.
 from __future__ import annotations
 
 from dockyard.errors import InvalidSpec
+from dockyard.oci.runtime_spec import _list  # runtime_spec loads this module lazily
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -100,15 +101,6 @@ def _errno(d: dict[str, Any], key: str, field: str, action: str) -> int | None:
         raise InvalidSpec(
             f"{field}.{key}", f"{action} returns no errno; only {' and '.join(ERRNO_ACTIONS)} do"
         )
-    return value
-
-
-def _list(d: dict[str, Any], key: str, field: str) -> list[Any]:
-    value = d.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise InvalidSpec(f"{field}.{key}", "must be an array")
     return value
 
 

@@ -202,12 +202,11 @@ def _clone_init(
     """The usual way: the init is cloned straight into its new namespaces (and
     its v2 cgroup), joins its v1 cgroups itself and reports to us."""
     from dockyard.linux import libc, trampoline
-    from dockyard.runtime.init import container_init, describe
+    from dockyard.runtime.init import cgroup_self_join, container_init, describe
 
     try:
         cgroup.make(state)
         cfg.cgroup_tasks, cgroup_fd = cgroup_self_join(state.cgroup_paths)
-        cfg.lo_up = bool(flags & libc.CLONE_NEWNET)
         try:
             cfg.trampoline = trampoline.make(3 + cfg.preserve_fds)
             pid = libc.clone(flags, cgroup_fd)
@@ -249,10 +248,8 @@ def _spawn_through_intermediate(
         # The init joins by itself, without waiting for an RCU grace period;
         # in a user namespace we move it.
         joins_itself = spec.namespace("user") is None
-        paths = state.cgroup_paths
-        join = {"tasks": _tasks_files(paths), "dir": paths.get("", "")} if joins_itself else None
         try:
-            ours.send("go", jsonio.dumps_compact(join) if join else "")
+            ours.send("go", jsonio.dumps_compact(state.cgroup_paths) if joins_itself else "")
         except channel.ChannelClosed:
             pass  # the intermediate failed; _drive reads why
         _drive(state, spec, ours, child, cgroup, joins_itself)
@@ -377,21 +374,6 @@ def _move(state: ContainerState, chan: channel.Channel, manager: CgroupManager) 
         # The init died first (a failed mount, say): its reason is the one to tell.
         word, arg = chan.recv()
         raise HostError(arg if word == "error" else "container init exited") from None
-
-
-def _tasks_files(paths: dict[str, str]) -> list[str]:
-    return sorted({f"{d}/tasks" for key, d in paths.items() if key})
-
-
-def cgroup_self_join(paths: dict[str, str]) -> tuple[list[str], int | None]:
-    """How a process enters a cgroup by itself: the v1 "tasks" files it writes
-    "0" to, and a descriptor of the v2 directory to fork into (CLONE_INTO_CGROUP)."""
-    v2 = (
-        posix.open(paths[""], posix.O_RDONLY | posix.O_DIRECTORY | posix.O_CLOEXEC)
-        if "" in paths
-        else None
-    )
-    return _tasks_files(paths), v2
 
 
 def _write_id_maps(pid: int, spec: Spec) -> None:

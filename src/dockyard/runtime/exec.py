@@ -123,13 +123,23 @@ def exec_process(root: str, container_id: str, opts: ExecOptions) -> int:
     if not opts.detach:
         L.prctl(L.PR_SET_CHILD_SUBREAPER, 1)
     ours, theirs = channel.pair()
+    # The state directory: the seccomp cache is reached through it (runtime/seccomp.py).
+    state_dir_fd = posix.open(state.dir, posix.O_PATH | posix.O_DIRECTORY | posix.O_CLOEXEC)
     cfg = InitConfig(
-        state.id, spec, state.bundle, state.rootfs, -1, console_fd, opts.preserve_fds, False, True
+        state.id,
+        spec,
+        state.bundle,
+        state.rootfs,
+        state_dir_fd,
+        console_fd,
+        opts.preserve_fds,
+        False,
+        True,
     )
     joins_itself = bool(state.cgroup_paths) and spec.namespace("user") is None
     if joins_itself:
         # As at create: the process joins by itself, without an RCU grace period.
-        from dockyard.runtime.create import cgroup_self_join
+        from dockyard.runtime.init import cgroup_self_join
 
         cfg.cgroup_tasks, cfg.cgroup_fd = cgroup_self_join(state.cgroup_paths)
     child = posix.fork()
@@ -137,6 +147,7 @@ def exec_process(root: str, container_id: str, opts: ExecOptions) -> int:
         ours.close()
         exec_intermediate(cfg, theirs, namespaces)
     theirs.close()
+    posix.close(state_dir_fd)
     for _, fd in namespaces:
         posix.close(fd)
     if console_fd is not None:

@@ -55,15 +55,13 @@ def exec_intermediate(
         if spec.linux.seccomp is not None and spec.process is not None:
             from dockyard.runtime.seccomp import Program
 
-            cfg.seccomp = Program(spec.linux.seccomp, spec.process, None)
+            cfg.seccomp = Program(spec.linux.seccomp, spec.process, cfg.state_dir_fd)
         # Made on the host side: after joining the mount namespace memfds still
         # work, but the host's stdlib (and our cache) would be out of reach.
         cfg.trampoline = trampoline.make(3 + cfg.preserve_fds)
         if chan.recv()[0] != "go":
             posix._exit(1)
-        for tasks in cfg.cgroup_tasks:  # still the host's root: before joining anything
-            with open(tasks, "w") as f:
-                f.write("0")
+        init.join_v1_cgroups(cfg.cgroup_tasks)  # still the host's root: before joining anything
         # The cgroup namespace is joined by the child, once it is in the
         # container's cgroup: the kernel refuses CLONE_INTO_CGROUP (ENOENT)
         # from a cgroup outside the namespace's root.

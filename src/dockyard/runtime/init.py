@@ -42,12 +42,10 @@ class InitConfig:
 
     __slots__ = (
         "bundle",
-        "cgroup_dir",
         "cgroup_fd",
         "cgroup_tasks",
         "console_fd",
         "container_id",
-        "lo_up",
         "no_new_keyring",
         "no_pivot",
         "preserve_fds",
@@ -83,17 +81,14 @@ class InitConfig:
         self.seccomp: Program | None = None
         #: the sealed exec trampoline (CVE-2019-5736), made before pivot_root
         self.trampoline: int | None = None
-        #: the init sets the new network namespace's loopback up (born in it)
-        self.lo_up = False
-        #: the fast way into the container's cgroup: v1 "tasks" files the
-        #: init (or intermediate) writes "0" to itself, and a cgroup v2 directory the
-        #: init is born in (clone3 CLONE_INTO_CGROUP), given open or by path
-        #: (``create`` forks before the directory exists). Neither waits for
-        #: the RCU grace period a migration through cgroup.procs costs. Empty
-        #: when the runtime moves the init itself (user namespaces).
+        #: the fast way into the container's cgroup (``cgroup_self_join``): v1
+        #: "tasks" files the init (or intermediate) writes "0" to itself, and
+        #: a cgroup v2 directory the init is born in (clone3 CLONE_INTO_CGROUP).
+        #: Neither waits for the RCU grace period a migration through
+        #: cgroup.procs costs. Empty when the runtime moves the init itself
+        #: (user namespaces).
         self.cgroup_tasks: list[str] = []
         self.cgroup_fd: int | None = None
-        self.cgroup_dir = ""
 
 
 def describe(exc: BaseException) -> str:
@@ -117,14 +112,8 @@ def intermediate(cfg: InitConfig, chan: Channel) -> NoReturn:
         word, join = chan.recv()
         if word != "go":
             posix._exit(1)
-        if join:  # how to join the cgroup now made (none: the runtime moves the init)
-            paths = jsonio.loads(join)
-            cfg.cgroup_tasks = paths["tasks"]
-            cfg.cgroup_dir = paths["dir"]
-        if cfg.cgroup_dir:
-            cfg.cgroup_fd = posix.open(
-                cfg.cgroup_dir, posix.O_RDONLY | posix.O_DIRECTORY | posix.O_CLOEXEC
-            )
+        if join:  # the cgroup now made, to join (none: the runtime moves the init)
+            cfg.cgroup_tasks, cfg.cgroup_fd = cgroup_self_join(jsonio.loads(join))
         join_v1_cgroups(cfg.cgroup_tasks)  # first: joined namespaces change how paths resolve
         cfg.cgroup_tasks = []  # the init is born in them
         _join_namespaces(spec)
@@ -154,6 +143,21 @@ def join_v1_cgroups(tasks_files: list[str]) -> None:
             posix.write(fd, b"0")
         finally:
             posix.close(fd)
+
+
+def tasks_files(paths: dict[str, str]) -> list[str]:
+    return sorted({f"{d}/tasks" for key, d in paths.items() if key})
+
+
+def cgroup_self_join(paths: dict[str, str]) -> tuple[list[str], int | None]:
+    """How a process enters a cgroup by itself: the v1 "tasks" files it writes
+    "0" to, and a descriptor of the v2 directory to fork into (CLONE_INTO_CGROUP)."""
+    v2 = (
+        posix.open(paths[""], posix.O_RDONLY | posix.O_DIRECTORY | posix.O_CLOEXEC)
+        if "" in paths
+        else None
+    )
+    return tasks_files(paths), v2
 
 
 def clone_flags(spec: Spec) -> int | None:
@@ -197,8 +201,6 @@ def _unshare_new(spec: Spec) -> None:
     flags = new_namespace_flags(spec)
     if flags:
         L.unshare(flags)
-    if flags & L.CLONE_NEWNET:
-        L.interface_up("lo")  # as runc and crun do: 127.0.0.1 works from the start
     if flags & L.CLONE_NEWTIME and spec.linux.time_offsets:
         _write_time_offsets(spec.linux.time_offsets)
 
@@ -306,7 +308,8 @@ def _setup(cfg: InitConfig, chan: Channel) -> tuple[str, dict[str, str]]:
     assert process is not None  # checked by create
     if cfg.cgroup_tasks:  # cloned by the runtime: we join the v1 hierarchies ourselves
         join_v1_cgroups(cfg.cgroup_tasks)
-    if cfg.lo_up:
+    net = spec.namespace("network")
+    if net is not None and not net.path:
         L.interface_up("lo")  # as runc and crun do: 127.0.0.1 works from the start
     posix.setsid()
     L.prctl(L.PR_SET_DUMPABLE, 0)  # nothing in the container may ptrace or read our fds
