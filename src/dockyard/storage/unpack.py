@@ -19,13 +19,17 @@ import errno
 import os
 import stat
 import tarfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from dockyard.errors import InvalidArgument
 from dockyard.linux import libc
 
 from .compression import Readable
 from .tarstream import HostileLayer, LayerStream
+
+T = TypeVar("T")
 
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
@@ -186,15 +190,11 @@ class _Applier:
             self.write_file(tar, member, dfd, name, path)
             return
         if member.issym():
-            try:
-                os.symlink(member.linkname, name, dir_fd=dfd)
-            except FileExistsError:
-                self.clear(dfd, name, path, keep_dir=False)
-                os.symlink(member.linkname, name, dir_fd=dfd)
+            self.fresh(lambda: os.symlink(member.linkname, name, dir_fd=dfd), dfd, name, path)
             self.set_attrs(dfd, name, member, is_dir=False)
             return
-        self.clear(dfd, name, path, keep_dir=False)
         if member.islnk():
+            self.clear(dfd, name, path, keep_dir=False)  # first: the target is checked
             self.hardlink(member, dfd, name, path)
             return  # a hardlink shares its target's attributes
         elif member.ischr() or member.isblk() or member.isfifo():
@@ -202,20 +202,26 @@ class _Applier:
                 stat.S_IFCHR if member.ischr() else stat.S_IFBLK if member.isblk() else stat.S_IFIFO
             )
             device = os.makedev(member.devmajor, member.devminor) if not member.isfifo() else 0
-            os.mknod(name, kind | (member.mode & 0o7777), device, dir_fd=dfd)
+            mode = kind | (member.mode & 0o7777)
+            self.fresh(lambda: os.mknod(name, mode, device, dir_fd=dfd), dfd, name, path)
         else:
             raise HostileLayer(path, f"unsupported entry type {member.type!r}")
         self.set_attrs(dfd, name, member, is_dir=False)
+
+    def fresh(self, create: Callable[[], T], dfd: int, name: str, path: str) -> T:
+        """Make a non-directory entry at once; if something is in the way (a
+        later entry replaces an earlier one), clear it and make it again."""
+        try:
+            return create()
+        except FileExistsError:
+            self.clear(dfd, name, path, keep_dir=False)
+            return create()
 
     def write_file(
         self, tar: tarfile.TarFile, member: tarfile.TarInfo, dfd: int, name: str, path: str
     ) -> None:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-        try:
-            fd = os.open(name, flags, 0o600, dir_fd=dfd)
-        except FileExistsError:
-            self.clear(dfd, name, path, keep_dir=False)
-            fd = os.open(name, flags, 0o600, dir_fd=dfd)
+        fd = self.fresh(lambda: os.open(name, flags, 0o600, dir_fd=dfd), dfd, name, path)
         try:
             if member.sparse is None:
                 self.stream.copy_to(fd, member.size, member.name)
