@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from dockyard.cgroups.manager import CgroupManager
     from dockyard.oci.runtime_spec import Spec
-    from dockyard.runtime.container import Warn
+    from dockyard.runtime.hooks import Warn
     from dockyard.runtime.init import InitConfig
 
 
@@ -420,6 +420,6 @@ def _abandon(state: ContainerState, warn: Warn | None) -> None:
     if not state.pid and not state.cgroup_paths:
         remove_dir(state.dir)
         return
-    from dockyard.runtime.container import destroy
+    from dockyard.runtime.delete import destroy
 
     destroy(state, warn)

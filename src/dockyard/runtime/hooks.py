@@ -7,14 +7,28 @@ from dockyard.oci import jsonio
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from dockyard.oci.runtime_spec import Hook
+
+    #: where the verbs send warnings (the CLI logs them)
+    Warn = Callable[[str], None]
 
 
 def preload() -> None:
     """Import what running a hook needs, for callers about to leave the host's root."""
     import subprocess  # noqa: F401
+
+
+def spec_hooks(config: dict[str, Any], kind: str) -> list[Hook]:
+    """The hooks of one kind that a container's config.json lists."""
+    raw = (config.get("hooks") or {}).get(kind)
+    if not raw:
+        return []
+    from dockyard.oci.runtime_spec import Hook
+
+    return [Hook(h, f"hooks.{kind}[{i}]") for i, h in enumerate(raw)]
 
 
 def run_hooks(kind: str, hooks: list[Hook], state: dict[str, Any]) -> None:
@@ -48,7 +62,7 @@ def run_hooks(kind: str, hooks: list[Hook], state: dict[str, Any]) -> None:
             )
 
 
-def run_hooks_warn(kind: str, hooks: list[Hook], state: dict[str, Any], warn: Any) -> None:
+def run_hooks_warn(kind: str, hooks: list[Hook], state: dict[str, Any], warn: Warn) -> None:
     """poststart and poststop: a failing hook is a warning, and the rest still run."""
     for hook in hooks:
         try:

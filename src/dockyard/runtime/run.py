@@ -5,12 +5,13 @@ from __future__ import annotations
 import posix
 
 from dockyard.linux import libc as L
-from dockyard.runtime.container import destroy, release
 from dockyard.runtime.create import CreateOptions, bundle_dir, create
+from dockyard.runtime.delete import destroy
+from dockyard.runtime.start import release
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from dockyard.runtime.container import Warn
+    from dockyard.runtime.hooks import Warn
 
 # Signals a foreground ``run`` passes on to the container (runc forwards all it can catch).
 _FORWARDED = (1, 2, 3, 10, 12, 14, 15, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30)

@@ -20,6 +20,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from dockyard.cgroups.manager import CgroupManager
+
 CREATING = "creating"
 CREATED = "created"
 RUNNING = "running"
@@ -169,6 +171,14 @@ class ContainerState:
                 f"container {self.id} is {self.status}: cannot {verb} it ({_HINTS[verb]})"
             )
 
+    def cgroup(self) -> CgroupManager:
+        """The manager of the container's cgroup, for the verbs that work through it."""
+        from dockyard.cgroups.manager import manager_from_paths
+
+        if not self.cgroup_paths:
+            raise Conflict(f"container {self.id} has no cgroup (it was created without one)")
+        return manager_from_paths(self.cgroup_paths)
+
     def oci_state(self) -> dict[str, Any]:
         """The runtime spec's state object, as ``state`` prints it and hooks receive it."""
         return {
@@ -218,3 +228,13 @@ def list_ids(root: str) -> list[str]:
         return sorted(e for e in posix.listdir(root) if not e.startswith("."))
     except FileNotFoundError:
         return []
+
+
+def list_states(root: str) -> list[ContainerState]:
+    states = []
+    for container_id in list_ids(root):
+        try:
+            states.append(ContainerState.load(root, container_id))
+        except Exception:  # a directory that is not a container, or one half-deleted
+            continue
+    return states

@@ -7,7 +7,7 @@ import sys
 from dockyard.cli.runtime._common import container_id
 from dockyard.cli.runtime_args import flag, parse
 from dockyard.oci.jsonio import dumps
-from dockyard.runtime.manage import events, stats_event, wait_interval
+from dockyard.runtime.events import events, stats_event, wait_interval
 from dockyard.runtime.state import ContainerState
 
 TYPE_CHECKING = False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dockyard.cli.runtime._common import container_id
 from dockyard.cli.runtime_args import flag, parse
-from dockyard.runtime.container import kill
+from dockyard.runtime.kill import kill
 from dockyard.runtime.signals import parse_signal
 
 TYPE_CHECKING = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dockyard.cli.runtime_args import flag, parse
 from dockyard.errors import InvalidArgument
 from dockyard.oci.jsonio import dumps
-from dockyard.runtime.container import list_states
+from dockyard.runtime.state import list_states
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ import sys
 from dockyard.cli.runtime_args import flag, parse
 from dockyard.errors import InvalidArgument
 from dockyard.oci.jsonio import dumps
-from dockyard.runtime.manage import host_ps, pids
+from dockyard.runtime.ps import host_ps, pids
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dockyard.cli.runtime._common import container_id
 from dockyard.cli.runtime_args import parse
-from dockyard.runtime.container import start
+from dockyard.runtime.start import start
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dockyard.cli.runtime._common import container_id
 from dockyard.cli.runtime_args import parse
 from dockyard.oci.jsonio import dumps
-from dockyard.runtime.container import get_state
+from dockyard.runtime.state import ContainerState
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -14,6 +14,6 @@ if TYPE_CHECKING:
 
 def run(ctx: Context, argv: list[str]) -> int:
     parsed = parse(argv, [], command="state")
-    state = get_state(ctx.root, container_id(parsed, "state"))
+    state = ContainerState.load(ctx.root, container_id(parsed, "state"))
     print(dumps(state.oci_state(), indent=2))
     return 0

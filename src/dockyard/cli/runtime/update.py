@@ -8,7 +8,7 @@ from dockyard.cli.runtime._common import container_id
 from dockyard.cli.runtime_args import flag, parse
 from dockyard.errors import InvalidArgument
 from dockyard.oci import jsonio
-from dockyard.runtime.manage import parse_size, update
+from dockyard.runtime.update import parse_size, update
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
