@@ -48,3 +48,9 @@ def test_loads_rejects_with_position(text: str, pos: int) -> None:
 def test_unencodable_object_is_a_type_error() -> None:
     with pytest.raises(TypeError, match="set"):
         jsonio.dumps({"a": {1, 2}})
+
+
+@pytest.mark.parametrize("opener", ["[", '{"a":'])
+def test_hostile_nesting_is_a_json_error_not_a_recursion_error(opener: str) -> None:
+    with pytest.raises(jsonio.JSONError, match="nested too deeply"):
+        jsonio.loads(opener * 100_000)

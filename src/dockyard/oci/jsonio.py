@@ -59,6 +59,8 @@ def loads(text: str | bytes) -> Any:
         raise JSONError("expecting a value", exc.value) from None
     except ValueError as exc:  # _json raises json.JSONDecodeError only if json is loaded
         raise JSONError(str(exc), getattr(exc, "pos", start)) from None
+    except RecursionError:  # the C scanner recurses per [ or {: hostile input runs it out
+        raise JSONError("arrays or objects nested too deeply", start) from None
     while end < end_of_text and text[end] in _WHITESPACE:
         end += 1
     if end != end_of_text:
