@@ -237,10 +237,12 @@ class _Applier:
                     view = memoryview(chunk)
                     while view:
                         view = view[os.write(fd, view) :]
-            self._xattrs(fd, member)
+            # chown, then chmod, then xattrs: a chown clears the setuid bits and the
+            # file capabilities (security.capability), so both must come after it.
             if self.same_owner:
                 os.fchown(fd, member.uid, member.gid)
             os.fchmod(fd, member.mode & 0o7777)
+            self._xattrs(fd, member)
             os.utime(fd, ns=(int(member.mtime * 1e9),) * 2)
         finally:
             os.close(fd)
@@ -287,11 +289,11 @@ class _Applier:
                 dir_fd=dfd,
             )
             try:
-                if is_dir:
-                    self._xattrs(fd, member)
-                if self.same_owner:
+                if self.same_owner:  # chown, chmod, xattrs: see write_file
                     os.chown(name, member.uid, member.gid, dir_fd=dfd, follow_symlinks=False)
                 os.chmod(f"/proc/self/fd/{fd}", member.mode & 0o7777)
+                # an O_PATH fd takes no xattr calls; its /proc link does
+                self._xattrs(fd if is_dir else f"/proc/self/fd/{fd}", member)
             finally:
                 os.close(fd)
         elif self.same_owner:
@@ -299,7 +301,7 @@ class _Applier:
         if not is_dir:
             os.utime(name, ns=(int(member.mtime * 1e9),) * 2, dir_fd=dfd, follow_symlinks=False)
 
-    def _xattrs(self, fd: int, member: tarfile.TarInfo) -> None:
+    def _xattrs(self, fd: int | str, member: tarfile.TarInfo) -> None:
         for key, value in member.pax_headers.items():
             prefix = next((p for p in _XATTR_PREFIXES if key.startswith(p)), None)
             if prefix is None:
