@@ -9,6 +9,7 @@ can land a mount outside the root.
 from __future__ import annotations
 
 import _stat
+import errno
 import posix
 
 from dockyard.errors import HostError, InvalidSpec
@@ -43,16 +44,34 @@ def _fail(what: str, exc: OSError) -> HostError:
 
 
 def prepare_root(rootfs: str, propagation: str) -> None:
-    """Make the root a private-enough mount point of its own, ready for pivot_root.
+    """Give the mount namespace its propagation and the rootfs a mount of its own.
 
-    Every mount becomes a slave first, whatever ``propagation`` asks: host
-    mounts still reach us, ours never leak. A non-recursive or shared
-    propagation here would leave the rootfs's own mount shared with the host,
-    so our bind would appear there and pivot_root would fail (EINVAL).
-    ``propagation`` is applied to the new root after the pivot (set_propagation).
+    ``/`` gets linux.rootfsPropagation (rslave when unset), as runc does. With
+    rshared, the copies of the host's shared mounts stay in the host's peer
+    groups, so a shared bind made later joins the host's group and mounts made
+    in it reach the host (Kubernetes' Bidirectional mounts, for which CRI sets
+    rshared). The mount that holds the rootfs is then made private (a slave,
+    when a slave propagation was asked for), so that the rootfs bind below
+    never appears on the host and pivot_root, which refuses a shared parent,
+    accepts it.
     """
-    L.mount(None, "/", None, L.MS_SLAVE | L.MS_REC)
+    flags = PROPAGATION[propagation] if propagation else L.MS_SLAVE | L.MS_REC
+    L.mount(None, "/", None, flags)
+    _unshare_mount_of(rootfs, L.MS_SLAVE if flags & L.MS_SLAVE else L.MS_PRIVATE)
     L.mount(rootfs, rootfs, None, L.MS_BIND | L.MS_REC)
+
+
+def _unshare_mount_of(path: str, flag: int) -> None:
+    """Set ``flag`` on the mount ``path`` is on: ``path`` or its nearest ancestor
+    that is a mount point (mount(2) says EINVAL for one that is not)."""
+    while True:
+        try:
+            L.mount(None, path, None, flag)
+            return
+        except OSError as exc:
+            if exc.errno != errno.EINVAL or path == "/":
+                raise
+        path = path.rpartition("/")[0] or "/"
 
 
 _LOCKABLE = L.MS_NOSUID | L.MS_NODEV | L.MS_NOEXEC
@@ -408,7 +427,12 @@ def pivot_into(rootfs: str, no_pivot: bool) -> None:
 
 
 def set_propagation(propagation: str) -> None:
-    L.mount(None, "/", None, PROPAGATION[propagation])
+    """linux.rootfsPropagation on the new root, after the pivot (before it, a shared
+    root would be the host's). private and slave were applied in prepare_root:
+    applying them again would undo the propagation of shared bind mounts."""
+    flags = PROPAGATION[propagation]
+    if not flags & (L.MS_PRIVATE | L.MS_SLAVE):
+        L.mount(None, "/", None, flags)
 
 
 def mask_paths(root_fd: int, paths: list[str]) -> None:

@@ -10,8 +10,15 @@ from typing import Any
 import pytest
 
 from tests.integration.runtime.conftest import HostMount
-from tests.integration.runtime.inside import mount_at, mounts_in, probe, run_probe
-from tests.support import Bundle, Runtime, requires
+from tests.integration.runtime.inside import (
+    MountEntry,
+    mount_at,
+    mounts_in,
+    parse_mountinfo,
+    probe,
+    run_probe,
+)
+from tests.support import Bundle, Runtime, leaks, requires
 
 pytestmark = [pytest.mark.integration, pytest.mark.runtime, requires("root")]
 
@@ -121,10 +128,21 @@ def shared_source(source_dir: Path, host_mount: HostMount) -> Path:
     return source_dir
 
 
+def host_mounts() -> list[MountEntry]:
+    return parse_mountinfo(Path("/proc/self/mountinfo").read_text())
+
+
+def peer_group(path: Path) -> str:
+    """The number of the host's peer group that the mount at ``path`` is in."""
+    tags = mount_at(host_mounts(), str(path)).optional
+    shared = [tag for tag in tags if tag.startswith("shared:")]
+    assert shared, f"{path} is not a shared mount on the host: {tags}"
+    return shared[0].partition(":")[2]
+
+
 @pytest.mark.parametrize(
     ("option", "has", "lacks"),
     [
-        ("shared", {"shared"}, set()),
         ("slave", {"master"}, {"shared"}),
         ("private", set(), {"shared", "master", "unbindable"}),
         ("unbindable", {"unbindable"}, {"shared", "master"}),
@@ -144,6 +162,57 @@ def test_bind_mount_propagation(
 
     assert has <= bound.propagation, bound.optional
     assert not lacks & bound.propagation, bound.optional
+    if option == "slave":  # a slave of the host's group: host mounts reach it
+        assert f"master:{peer_group(shared_source)}" in bound.optional
+
+
+def bidirectional(bundle: Bundle, source: Path) -> None:
+    """A mount as containerd's CRI plugin makes a Kubernetes Bidirectional one:
+    rbind with rshared, and the whole root rshared."""
+    bundle.config["linux"]["rootfsPropagation"] = "rshared"
+    add_mount(bundle, "/mnt/bound", "bind", source, "rbind", "rshared")
+
+
+def test_a_shared_bind_joins_the_host_peer_group(
+    runtime: Runtime, bundle: Bundle, shared_source: Path
+) -> None:
+    bidirectional(bundle, shared_source)
+
+    bound = mount_at(mounts_in(runtime, bundle), "/mnt/bound")
+
+    assert f"shared:{peer_group(shared_source)}" in bound.optional
+
+
+def test_a_mount_made_in_a_shared_bind_appears_on_the_host(
+    runtime: Runtime, bundle: Bundle, shared_source: Path
+) -> None:
+    (shared_source / "sub").mkdir()
+    bidirectional(bundle, shared_source)
+    for kind in ("bounding", "effective", "permitted"):
+        bundle.process["capabilities"][kind].append("CAP_SYS_ADMIN")
+
+    try:
+        probe(runtime, bundle, "mount -t tmpfs -o size=1m made-inside /mnt/bound/sub")
+
+        made = mount_at(host_mounts(), str(shared_source / "sub"))
+    finally:
+        leaks.unmount([str(shared_source / "sub")])
+    assert (made.fstype, made.source) == ("tmpfs", "made-inside")
+
+
+def test_a_shared_root_puts_no_mount_on_the_host(
+    runtime: Runtime, bundle: Bundle, host_mount: HostMount
+) -> None:
+    # The bundle on a shared host mount: the rootfs's own bind and the
+    # container's mounts on it must stay in the container.
+    host_mount("--bind", bundle.path, bundle.path)
+    host_mount("--make-shared", bundle.path)
+    bundle.config["linux"]["rootfsPropagation"] = "rshared"
+    before = [entry.mount_point for entry in host_mounts()]
+
+    probe(runtime, bundle, "true")
+
+    assert [entry.mount_point for entry in host_mounts()] == before
 
 
 @pytest.fixture
