@@ -8,7 +8,8 @@
      ├── Unauthorized        a registry or a user refused the credentials
      ├── Unsupported         valid, but not implemented or not possible on this host
      └── HostError           the kernel or a helper program failed us
-          └── HookFailed     an OCI hook exited non-zero or timed out
+          ├── HookFailed     an OCI hook exited non-zero or timed out
+          └── NoSpace        a filesystem is full (ENOSPC, EDQUOT): retrying cannot help
 
 Callers wrap the cause with ``raise ... from exc``; messages name the object
 and, where there is one, the way out.
@@ -70,4 +71,8 @@ class HostError(DockyardError):
 
 
 class HookFailed(HostError):
+    pass
+
+
+class NoSpace(HostError):
     pass

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 
-from dockyard.errors import HostError, InvalidArgument, NotFound
+from dockyard.errors import HostError, InvalidArgument, NoSpace, NotFound
 from dockyard.oci.image_spec import Descriptor, ImageConfig, Index, Platform, parse_manifest
 
 from . import platform as platforms
@@ -111,7 +111,7 @@ def pull(
                         on_extract=lambda: progress.status(key, "Extracting"),
                     )
                     break
-                except DigestMismatch:
+                except (DigestMismatch, NoSpace):
                     raise
                 except HostError:
                     if attempt == RETRIES:

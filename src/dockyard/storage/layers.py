@@ -20,7 +20,7 @@ from dockyard.oci.image_spec import Descriptor
 
 from .compression import HashingReader, Readable, decompressed
 from .store import Operation, Store, hex_of, read_json, remove_tree, write_json
-from .unpack import HostileLayer, Limits, apply_layer
+from .unpack import RATIO_VARIABLE, HostileLayer, Limits, apply_layer
 
 #: what ingest_layer did: nothing, fetched the blob only, unpacked a local blob, or both
 EXISTS, FETCHED_BLOB, UNPACKED, DOWNLOADED = "exists", "fetched-blob", "unpacked", "downloaded"
@@ -28,6 +28,32 @@ EXISTS, FETCHED_BLOB, UNPACKED, DOWNLOADED = "exists", "fetched-blob", "unpacked
 
 class LayerDigestMismatch(HostError):
     pass
+
+
+class LayerTooLarge(InvalidArgument):
+    """The layer unpacks to more than its compressed size allows (`Limits.max_ratio`)."""
+
+
+class _Bounded:
+    """Counts what the decompressor gives and stops it past ``limit`` bytes."""
+
+    def __init__(self, source: Readable, limit: int, desc: Descriptor, ratio: float) -> None:
+        self.source = source
+        self.limit = limit
+        self.count = 0
+        self.desc = desc
+        self.ratio = ratio
+
+    def read(self, amount: int = -1) -> bytes:
+        data = self.source.read(amount)
+        self.count += len(data)
+        if self.count > self.limit:
+            raise LayerTooLarge(
+                f"layer {self.desc.digest} unpacks to more than {self.limit >> 20} MiB, "
+                f"{self.ratio:g} times its {self.desc.size} bytes (a decompression bomb?); "
+                f"if you trust the image, raise {RATIO_VARIABLE} (now {self.ratio:g}; 0: no limit)"
+            )
+        return data
 
 
 def chain_ids(diff_ids: list[str]) -> list[str]:
@@ -95,7 +121,7 @@ class _TeeReader:
 class Layers:
     def __init__(self, store: Store, limits: Limits | None = None) -> None:
         self.store = store
-        self.limits = limits or Limits()
+        self.limits = limits or Limits.from_env()
 
     def path(self, chain_id: str) -> Path:
         return self.store.layers_dir / hex_of(chain_id)
@@ -168,6 +194,9 @@ class Layers:
         if on_extract is not None:
             on_extract()
         stream, _ = decompressed(source)
+        limit = self.limits.unpacked_limit(desc.size)
+        if limit is not None:
+            stream = _Bounded(stream, limit, desc, self.limits.max_ratio)
         hashing = HashingReader(stream)
         try:
             stats = apply_layer(hashing, str(work / "diff"), self.limits)
@@ -175,7 +204,7 @@ class Layers:
         except InvalidArgument as exc:
             # Corrupt data may be the transfer's fault: a blob that is not the one
             # asked for says so (and is fetched again); a hostile one is refused at once.
-            if tee is not None and not isinstance(exc, HostileLayer):
+            if tee is not None and not isinstance(exc, (HostileLayer, LayerTooLarge)):
                 tee.verify()
             raise
         if tee is not None:

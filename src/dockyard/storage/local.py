@@ -6,6 +6,7 @@ view of a store) without importing it: L2 packages do not import each other.
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Protocol
 
-from dockyard.errors import Conflict
+from dockyard.errors import Conflict, NoSpace
 from dockyard.oci.image_spec import Descriptor, ImageConfig, Manifest
 
 from .compression import Readable
@@ -38,6 +39,20 @@ class ResolvedLike(Protocol):
     def index_digest(self) -> str: ...
 
 
+@contextmanager
+def disk_errors(root: Path, doing: str) -> Iterator[None]:
+    """A full filesystem as one `NoSpace` line (retrying cannot help), as Podman says it."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise NoSpace(
+            f"{doing}: no space left on device (the store at {root}); "
+            "free some space, e.g. with 'dockyard image prune -a', and try again"
+        ) from exc
+
+
 class Ingest:
     """One store operation that adds blobs, layers and finally an image."""
 
@@ -58,9 +73,10 @@ class Ingest:
         on_read: Callable[[int], None] | None = None,
         on_extract: Callable[[], None] | None = None,
     ) -> str:
-        return self.local.layers.ingest(
-            self.op, desc, diff_id, chain_id, parent, fetch, on_read, on_extract
-        )
+        with disk_errors(self.local.root, f"writing layer {desc.digest}"):
+            return self.local.layers.ingest(
+                self.op, desc, diff_id, chain_id, parent, fetch, on_read, on_extract
+            )
 
     def commit(
         self, image: ResolvedLike, config_raw: bytes, tags: list[str], repo_digests: list[str]
@@ -129,7 +145,7 @@ class LocalStore:
 
     @contextmanager
     def ingest(self) -> Iterator[Ingest]:
-        with self.store.operation() as op:
+        with disk_errors(self.root, "writing to the store"), self.store.operation() as op:
             yield Ingest(self, op)
 
     def layer_dirs(self, record: ImageRecord) -> list[Path]:

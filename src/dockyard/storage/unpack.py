@@ -19,7 +19,8 @@ import errno
 import os
 import stat
 import tarfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -38,16 +39,54 @@ OPAQUE_XATTR = "trusted.overlay.opaque"
 _RESOLVE = libc.RESOLVE_BENEATH | libc.RESOLVE_NO_SYMLINKS | libc.RESOLVE_NO_MAGICLINKS
 _DIR_FLAGS = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
 _XATTR_PREFIXES = ("SCHILY.xattr.", "LIBARCHIVE.xattr.")
-_COPY_BUFFER = 1 << 20
-__all__ = ["HostileLayer", "Limits", "UnpackStats", "apply_layer", "clean_name", "whiteout_target"]
+__all__ = [
+    "RATIO_VARIABLE",
+    "HostileLayer",
+    "Limits",
+    "UnpackStats",
+    "apply_layer",
+    "clean_name",
+    "whiteout_target",
+]
+
+
+RATIO_VARIABLE = "DOCKYARD_MAX_LAYER_RATIO"
 
 
 @dataclass
 class Limits:
+    """What one layer may hold. ``max_ratio``: a layer may unpack to at most this many
+    times its compressed size (or ``ratio_floor`` bytes, if more); 0 for no limit. Real
+    layers unpack to 2 to 10 times their size; a gzip bomb to 1000 times."""
+
     max_entries: int = 2_000_000
     max_bytes: int = 256 << 30  # unpacked, in total
     max_entry_bytes: int = 64 << 30
     max_path: int = 4096
+    max_ratio: float = 100.0
+    ratio_floor: int = 64 << 20
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Limits:
+        """The defaults, with the ratio from $DOCKYARD_MAX_LAYER_RATIO when it is set."""
+        text = (os.environ if environ is None else environ).get(RATIO_VARIABLE, "").strip()
+        if not text:
+            return cls()
+        try:
+            ratio = float(text)
+        except ValueError:
+            ratio = -1.0
+        if not ratio >= 0 or ratio == float("inf"):  # also refuses NaN
+            raise InvalidArgument(
+                f"{RATIO_VARIABLE}={text!r}: give a number of times (0: no limit)"
+            )
+        return cls(max_ratio=ratio)
+
+    def unpacked_limit(self, compressed_size: int) -> int | None:
+        """How many bytes a layer of ``compressed_size`` may unpack to; None: no limit."""
+        if self.max_ratio == 0:
+            return None
+        return max(int(compressed_size * self.max_ratio), self.ratio_floor)
 
 
 @dataclass
@@ -149,7 +188,7 @@ class _Applier:
 
     # ------------------------------------------------------------ entries
 
-    def apply(self, tar: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+    def apply(self, member: tarfile.TarInfo) -> None:
         limits = self.limits
         self.stats.entries += 1
         if self.stats.entries > limits.max_entries:
@@ -163,6 +202,14 @@ class _Applier:
         self.stats.bytes += member.size if member.isreg() else 0
         if self.stats.bytes > limits.max_bytes:
             raise HostileLayer(member.name, f"the layer unpacks to more than {limits.max_bytes}")
+        if member.sparse is not None or member.type == tarfile.GNUTYPE_SPARSE:
+            # Docker and Podman refuse GNU's sparse type too ("unhandled tar header
+            # type"); written out, its holes would be zeros: 10 GB from a 10 KB layer.
+            raise HostileLayer(
+                member.name,
+                f"a sparse file of {member.size} bytes; layers cannot hold sparse files "
+                "(make the archive without tar's --sparse)",
+            )
         path = clean_name(member.name)
         if not path:
             if member.isdir():
@@ -187,7 +234,7 @@ class _Applier:
             self.dir_times.append((path, int(member.mtime)))
             return
         if member.isreg():
-            self.write_file(tar, member, dfd, name, path)
+            self.write_file(member, dfd, name, path)
             return
         if member.issym():
             self.fresh(lambda: os.symlink(member.linkname, name, dir_fd=dfd), dfd, name, path)
@@ -217,26 +264,11 @@ class _Applier:
             self.clear(dfd, name, path, keep_dir=False)
             return create()
 
-    def write_file(
-        self, tar: tarfile.TarFile, member: tarfile.TarInfo, dfd: int, name: str, path: str
-    ) -> None:
+    def write_file(self, member: tarfile.TarInfo, dfd: int, name: str, path: str) -> None:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         fd = self.fresh(lambda: os.open(name, flags, 0o600, dir_fd=dfd), dfd, name, path)
         try:
-            if member.sparse is None:
-                self.stream.copy_to(fd, member.size, member.name)
-            else:  # GNU or pax sparse: tarfile fills the holes
-                source = tar.extractfile(member)
-                assert source is not None
-                remaining = member.size
-                while remaining > 0:
-                    chunk = source.read(min(_COPY_BUFFER, remaining))
-                    if not chunk:
-                        raise HostileLayer(member.name, "the archive ends inside the file")
-                    remaining -= len(chunk)
-                    view = memoryview(chunk)
-                    while view:
-                        view = view[os.write(fd, view) :]
+            self.stream.copy_to(fd, member.size, member.name)
             # chown, then chmod, then xattrs: a chown clears the setuid bits and the
             # file capabilities (security.capability), so both must come after it.
             if self.same_owner:
@@ -341,6 +373,16 @@ def _remove_tree(dfd: int, name: str) -> None:
     os.rmdir(name, dir_fd=dfd)
 
 
+@contextmanager
+def _bad_tar() -> Iterator[None]:
+    """tarfile's complaints about a header as one error. Some malformed headers (a
+    sparse map cut short, a bad number) raise ValueError deep inside it."""
+    try:
+        yield
+    except (tarfile.TarError, ValueError) as exc:
+        raise InvalidArgument(f"the layer is not a valid tar archive: {exc}") from exc
+
+
 def apply_layer(
     stream: Readable, dest: str, limits: Limits | None = None, same_owner: bool | None = None
 ) -> UnpackStats:
@@ -350,13 +392,14 @@ def apply_layer(
         layer, dest, limits or Limits(), os.geteuid() == 0 if same_owner is None else same_owner
     )
     try:
-        try:
-            with tarfile.TarFile(fileobj=layer) as tar:  # type: ignore[arg-type]
-                while (member := tar.next()) is not None:
-                    tar.members.clear()  # type: ignore[attr-defined]  # else it keeps them all
-                    applier.apply(tar, member)
-        except tarfile.TarError as exc:
-            raise InvalidArgument(f"the layer is not a valid tar archive: {exc}") from exc
+        with _bad_tar(), tarfile.TarFile(fileobj=layer) as tar:  # type: ignore[arg-type]
+            while True:
+                with _bad_tar():
+                    member = tar.next()
+                if member is None:
+                    break
+                tar.members.clear()  # type: ignore[attr-defined]  # else it keeps them all
+                applier.apply(member)
         applier.finish()
     finally:
         applier.close()

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import struct
 import subprocess
+import tarfile
+import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +20,7 @@ from tests.integration.image.builder import (
     tar_entries,
     write_layout,
 )
-from tests.integration.image.conftest import Dockyard, Registry
+from tests.integration.image.conftest import Dockyard, Registry, Result
 
 pytestmark = pytest.mark.integration
 
@@ -56,3 +59,141 @@ def test_file_capabilities_survive_a_pull(
         assert (st.st_uid, st.st_mode & 0o7777) == (uid, mode), path
         shown = subprocess.run(["getcap", str(target)], capture_output=True, text=True).stdout
         assert "cap_net_raw=ep" in shown, shown
+
+
+# ---------------------------------------------------------------- layers that fill the disk
+
+
+@pytest.fixture
+def small_store(dockyard: Dockyard) -> Iterator[Dockyard]:
+    """The store on a 128 MiB tmpfs: what should be refused fails fast, never fills the host."""
+    dockyard.root.mkdir(parents=True)
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=128m", "tmpfs", str(dockyard.root)], check=True
+    )
+    try:
+        yield dockyard
+    finally:
+        subprocess.run(["umount", "-l", str(dockyard.root)], check=True)
+
+
+def load_layer(dockyard: Dockyard, tmp_path: Path, tar: bytes, **env: str) -> Result:
+    """``dockyard load`` of a one-layer image holding ``tar`` (gzipped)."""
+    layout = write_layout(
+        tmp_path / "layout", {"docker.io/library/odd:1": [Image([make_layer(tar)])]}
+    )
+    saved = dict(dockyard.env)
+    dockyard.env.update(env)
+    try:
+        return dockyard.run("load", "-i", str(layout), check=False)
+    finally:
+        dockyard.env = saved
+
+
+def nothing_stored(dockyard: Dockyard) -> None:
+    root = dockyard.root
+    assert os.listdir(root / "tmp") == [], os.listdir(root / "tmp")
+    assert os.listdir(root / "layers") == []
+    assert os.listdir(root / "images") == []
+
+
+@pytest.mark.parametrize("fmt", ["gnu", "posix"])
+def test_a_sparse_file_is_refused_without_writing_it(
+    small_store: Dockyard, tmp_path: Path, fmt: str
+) -> None:
+    work = tmp_path / "sparse"
+    work.mkdir()
+    with open(work / "hole", "wb") as f:
+        f.truncate(10 << 30)  # 10 GiB, all hole
+        f.seek(5 << 30)
+        f.write(b"data in the middle")
+    tar = subprocess.run(
+        ["tar", "--sparse", f"--format={fmt}", "-C", str(work), "-cf", "-", "hole"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    assert len(tar) < 64 << 10
+
+    result = load_layer(small_store, tmp_path, tar)
+
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "'hole'" in result.stderr and "sparse" in result.stderr, result.stderr
+    nothing_stored(small_store)
+
+
+def gzip_bomb(size: int) -> bytes:
+    """A gzipped tar of one file of ``size`` zero bytes, made without holding it."""
+    header = tarfile.TarInfo("bomb")
+    header.size = size
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    out = [packer.compress(header.tobuf(format=tarfile.PAX_FORMAT))]
+    zeros = bytes(1 << 20)
+    for _ in range(size >> 20):
+        out.append(packer.compress(zeros))
+    out.append(packer.compress(bytes(1024)))  # the end-of-archive blocks
+    out.append(packer.flush())
+    return b"".join(out)
+
+
+def test_a_gzip_bomb_is_refused_and_the_limit_can_be_raised(
+    small_store: Dockyard, tmp_path: Path
+) -> None:
+    bomb = gzip_bomb(512 << 20)  # about 500 KiB of gzip, 512 MiB unpacked
+    assert len(bomb) < 1 << 20
+    layer = tmp_path / "bomb.tar.gz"
+    layer.write_bytes(bomb)
+
+    refused = small_store.run("import", str(layer), "bomb:1", check=False)
+
+    assert refused.returncode == 1
+    assert refused.stderr.count("\n") == 1 and "Traceback" not in refused.stderr
+    assert "DOCKYARD_MAX_LAYER_RATIO" in refused.stderr, refused.stderr
+    nothing_stored(small_store)
+    # The limit is the user's to change: at 2000x the bomb fits the ratio, and
+    # the 128 MiB store then stops it with one line of its own.
+    small_store.env["DOCKYARD_MAX_LAYER_RATIO"] = "2000"
+    full = small_store.run("import", str(layer), "bomb:1", check=False)
+    assert full.returncode == 1 and "DOCKYARD_MAX_LAYER_RATIO" not in full.stderr
+    assert "no space left on device" in full.stderr.lower(), full.stderr
+    assert full.stderr.count("\n") == 1
+    nothing_stored(small_store)
+
+
+def test_a_highly_compressible_layer_within_the_limit_loads(
+    dockyard: Dockyard, tmp_path: Path
+) -> None:
+    """The floor: a small layer may unpack well past the ratio (tar's padding alone does)."""
+    tar = tar_entries([file_entry("zeros", bytes(8 << 20))])
+    assert len(make_layer(tar).blob) * 100 < len(tar)
+    result = load_layer(dockyard, tmp_path, tar)
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_full_disk_mid_pull_is_one_line_and_leaves_nothing_half_written(
+    small_store: Dockyard, registry: Registry, tmp_path: Path
+) -> None:
+    # four layers of 40 MB that do not compress: the 128 MiB store fills up mid-pull,
+    # in the forked workers that unpack them
+    layers = [
+        make_layer(tar_entries([file_entry(f"data{i}", os.urandom(40 << 20))])) for i in range(4)
+    ]
+    source = Dockyard(tmp_path / "source", tmp_path / "source-config")
+    name = f"{registry.host}/test/big:1"
+    write_layout(tmp_path / "layout", {"docker.io/library/big:1": [Image(layers)]})
+    source.run("load", "-i", str(tmp_path / "layout"))
+    source.run("tag", "big:1", name)
+    source.run("push", name)
+
+    result = small_store.run("pull", name, check=False)
+
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if "Error" in line or "Trace" in line]
+    assert len(errors) == 1 and "no space left on device" in errors[0], result.stderr
+    root = small_store.root
+    assert os.listdir(root / "tmp") == []
+    for layer in (root / "layers").iterdir():  # whatever was stored is whole
+        assert (layer / "layer.json").is_file()
+    assert not [p for p in root.rglob("*") if p.name.endswith(".tmp")]
+    check = small_store.run("system", "check")
+    assert "consistent" in check.stdout, check.stdout

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from dockyard.errors import InvalidArgument
 from dockyard.storage.compression import decompressed
 from dockyard.storage.layers import chain_ids
 from dockyard.storage.unpack import HostileLayer, apply_layer, clean_name, whiteout_target
@@ -128,3 +129,34 @@ def test_a_corrupt_stream_is_a_clear_error(kind: str) -> None:
     with pytest.raises(CorruptStream, match=f"not valid {kind[:4]}|ends early"):
         while reader.read(1 << 16):
             pass
+
+
+def test_the_expansion_limit_comes_from_the_environment() -> None:
+    from dockyard.storage.unpack import RATIO_VARIABLE, Limits
+
+    assert Limits.from_env({}).unpacked_limit(1 << 20) == 100 << 20
+    assert Limits.from_env({}).unpacked_limit(10) == 64 << 20  # the floor
+    assert Limits.from_env({RATIO_VARIABLE: "2000"}).unpacked_limit(1 << 20) == 2000 << 20
+    assert Limits.from_env({RATIO_VARIABLE: "0"}).unpacked_limit(1 << 20) is None
+    for bad in ("many", "-1", "nan", "inf"):
+        with pytest.raises(InvalidArgument, match=RATIO_VARIABLE):
+            Limits.from_env({RATIO_VARIABLE: bad})
+
+
+def test_a_malformed_sparse_map_is_a_clear_error(tmp_path: Path) -> None:
+    """tarfile itself raises ValueError on it: that is bad input too, not a crash."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        info = tarfile.TarInfo("hole")
+        info.size = 4
+        info.pax_headers = {  # GNU tar's PAX sparse 1.0, with a map that ends early
+            "GNU.sparse.major": "1",
+            "GNU.sparse.minor": "0",
+            "GNU.sparse.name": "hole",
+            "GNU.sparse.realsize": str(1 << 30),
+        }
+        tar.addfile(info, io.BytesIO(b"1\n0\n"))
+    buf.seek(0)
+    with pytest.raises(InvalidArgument, match="not a valid tar archive"):
+        apply_layer(buf, str(tmp_path), same_owner=False)
+    assert os.listdir(tmp_path) == []
