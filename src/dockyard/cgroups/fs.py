@@ -175,22 +175,21 @@ def procs_recursive(directory: str, found: set[int]) -> None:
             procs_recursive(entry.path, found)
 
 
-def signal_all(pids: list[int], signal: int) -> None:
-    for pid in pids:
-        try:
-            posix.kill(pid, signal)
-        except ProcessLookupError:
-            pass
+def signal_all(list_pids: Callable[[], list[int]], signal: int) -> list[int]:
+    """Signal every process ``list_pids`` names, through pidfds (no pid-reuse
+    window); the pids signalled."""
+    from dockyard.linux.proc import signal_listed
+
+    return signal_listed(list_pids, signal)
 
 
 def signal_until_gone(list_pids: Callable[[], list[int]], signal: int) -> None:
     """Without a freezer, signal again whatever appeared meanwhile (a few rounds)."""
     seen: set[int] = set()
     for _ in range(10):
-        fresh = [pid for pid in list_pids() if pid not in seen]
+        fresh = signal_all(lambda: [pid for pid in list_pids() if pid not in seen], signal)
         if not fresh:
             return
-        signal_all(fresh, signal)
         seen.update(fresh)
 
 

@@ -7,6 +7,7 @@ callers translate into Dockyard errors at their own boundary.
 from __future__ import annotations
 
 import _ctypes
+import errno
 import posix
 
 TYPE_CHECKING = False
@@ -350,7 +351,7 @@ def poll(fds: list[tuple[int, int]], timeout: float | None = None) -> list[tuple
         if _poll(pollfds, _ULong(len(fds)), _Int(wait)) >= 0:
             break
         err = _ctypes.get_errno()
-        if err != 4:  # EINTR: a signal handler ran; go on waiting
+        if err != errno.EINTR:  # a signal handler ran; go on waiting
             raise OSError(err, posix.strerror(err))
     raw = pollfds.raw
     ready = []
@@ -363,6 +364,19 @@ def poll(fds: list[tuple[int, int]], timeout: float | None = None) -> list[tuple
 
 def pidfd_send_signal(pidfd: int, sig: int) -> None:
     _check(_syscall(_Long(_PIDFD_SEND_SIGNAL), _Int(pidfd), _Int(sig), None, _UInt(0)))
+
+
+_flock = _function("flock")
+LOCK_EX = 2
+
+
+def flock(fd: int, operation: int) -> None:
+    """flock(2); a wait a signal handler interrupts goes on (``fcntl`` is a module
+    load for one call)."""
+    while _flock(_Int(fd), _Int(operation)) < 0:
+        err = _ctypes.get_errno()
+        if err != errno.EINTR:
+            raise OSError(err, posix.strerror(err))
 
 
 # ---------------------------------------------------------------- capabilities

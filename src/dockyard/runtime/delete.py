@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import posix
-
 from dockyard.errors import Conflict, HostError, NotFound
 from dockyard.linux import proc
 from dockyard.runtime.hooks import spec_hooks
-from dockyard.runtime.kill import targets
-from dockyard.runtime.state import CREATING, STOPPED, ContainerState, remove_dir
+from dockyard.runtime.kill import signal_all
+from dockyard.runtime.signals import SIGKILL
+from dockyard.runtime.state import CREATING, STOPPED, ContainerState, Lock, remove_dir
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -17,11 +16,16 @@ if TYPE_CHECKING:
 
 def delete(root: str, container_id: str, force: bool, warn: Warn) -> None:
     try:
-        state = ContainerState.load(root, container_id)
+        with Lock(root, container_id):
+            _delete(root, container_id, force, warn)
     except NotFound:
         if force:
             return  # as runc: the goal (no such container) is reached; podman relies on it
         raise
+
+
+def _delete(root: str, container_id: str, force: bool, warn: Warn) -> None:
+    state = ContainerState.load(root, container_id)
     if state.status == CREATING:
         if not force:
             raise Conflict(
@@ -39,23 +43,15 @@ def destroy(state: ContainerState, warn: Warn | None) -> None:
     Used by ``delete`` and by a ``create`` that failed part-way (the spec's
     lifecycle continues at "destroy" when a create-time hook fails).
     """
-    manager = None
+    signal_all(state, SIGKILL)  # the cgroup's, outside the init's pid namespace too
+    if state.pid:
+        proc.send_signal(state.pid, state.init_start_time, SIGKILL)  # even outside its cgroup
+        if not proc.wait_for_exit(state.pid, state.init_start_time, 10):
+            raise HostError(f"container {state.id}: init did not exit after SIGKILL")
     if state.cgroup_paths:
         from dockyard.cgroups.manager import manager_from_paths
 
-        manager = manager_from_paths(state.cgroup_paths)
-    if manager is not None:
-        manager.kill_all(9)  # processes outside the init's pid namespace too
-    if state.pid and proc.is_alive(state.pid, state.init_start_time):
-        for pid in targets(state, True):
-            try:
-                posix.kill(pid, 9)
-            except ProcessLookupError:
-                pass
-        if not proc.wait_for_exit(state.pid, state.init_start_time, 10):
-            raise HostError(f"container {state.id}: init did not exit after SIGKILL")
-    if manager is not None:
-        manager.destroy()
+        manager_from_paths(state.cgroup_paths).destroy()
     state.status = STOPPED
     poststop = spec_hooks(state.config, "poststop") if state.pid else []
     if poststop:

@@ -8,6 +8,7 @@ from dockyard.linux import libc as L
 from dockyard.runtime.create import CreateOptions, bundle_dir, create
 from dockyard.runtime.delete import destroy
 from dockyard.runtime.start import release
+from dockyard.runtime.state import Lock
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -25,7 +26,8 @@ def run(
     if detach:
         state = create(root, container_id, opts, warn)
         try:
-            release(state, warn)
+            with Lock(root, container_id):
+                release(state, warn)
         except BaseException:
             destroy(state, warn)
             raise
@@ -46,7 +48,8 @@ def run(
     try:
         forward_signals(state.pid)
         master = console.receive_master(relay_socket) if relay_socket is not None else None
-        release(state, warn)
+        with Lock(root, container_id):
+            release(state, warn)
         if master is not None:
             console.relay(master)
         status = wait_for(state.pid)

@@ -40,6 +40,7 @@ SIGNALS = {
     "PWR": 30,
     "SYS": 31,
 }
+SIGKILL = SIGNALS["KILL"]
 SIGRTMIN = 34
 SIGRTMAX = 64
 
@@ -48,7 +49,7 @@ def parse_signal(text: str) -> int:
     """``9``, ``KILL``, ``SIGKILL``, ``sigkill``, ``RTMIN+3`` → a signal number."""
     if text.isdigit():
         number = int(text)
-        if 0 < number <= SIGRTMAX:
+        if number <= SIGRTMAX:  # 0 too: it checks the process is there (a liveness probe)
             return number
         raise InvalidArgument(f"invalid signal number {text}")
     name = text.upper()

@@ -6,7 +6,7 @@ import posix
 
 from dockyard.errors import Conflict, HostError
 from dockyard.runtime.hooks import spec_hooks
-from dockyard.runtime.state import CREATED, EXEC_FIFO, ContainerState
+from dockyard.runtime.state import CREATED, EXEC_FIFO, ContainerState, Lock
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -14,9 +14,10 @@ if TYPE_CHECKING:
 
 
 def start(root: str, container_id: str, warn: Warn) -> ContainerState:
-    state = ContainerState.load(root, container_id)
-    state.require("start")
-    release(state, warn)
+    with Lock(root, container_id):
+        state = ContainerState.load(root, container_id)
+        state.require("start")
+        release(state, warn)
     if state.status == CREATED:  # not refreshed for poststart hooks
         state.status = state.current_status()
     return state
@@ -24,7 +25,8 @@ def start(root: str, container_id: str, warn: Warn) -> ContainerState:
 
 def release(state: ContainerState, warn: Warn) -> None:
     """Let a created container's init exec its program: ``start`` once the state
-    is loaded and checked (``run`` has it at hand from create)."""
+    is loaded and checked (``run`` has it at hand from create); the caller holds
+    the container's Lock."""
     from dockyard.linux import libc
 
     fifo_path = f"{state.dir}/{EXEC_FIFO}"

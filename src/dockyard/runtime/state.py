@@ -119,7 +119,8 @@ class ContainerState:
             "cgroup_paths": self.cgroup_paths,
             "config": self.config,
         }
-        tmp = f"{self.dir}/.{STATE_FILE}.tmp"
+        # A name of this process's own: two writers never share (and truncate) one file.
+        tmp = f"{self.dir}/.{STATE_FILE}.{posix.getpid()}.tmp"
         fd = posix.open(
             tmp, posix.O_WRONLY | posix.O_CREAT | posix.O_TRUNC | posix.O_CLOEXEC, 0o666
         )
@@ -192,6 +193,49 @@ class ContainerState:
             "owner": self.owner,
             "annotations": self.annotations,
         }
+
+
+class Lock:
+    """Exclusive hold on one container for the verbs that change it (start,
+    update, pause, resume, delete), from loading its state to saving it: two
+    ``update`` commands would otherwise each save what they loaded and lose
+    the other's change, and a delete could remove the directory under one.
+
+    flock(2) on the state directory itself: the kernel drops it when the
+    holder exits, however it exits, and there is no lock file to leave behind.
+    Readers (``state``, ``list``, ``kill``) take none: state.json is only ever
+    replaced whole, by rename. ``create`` takes none either: it owns the new
+    directory (mkdir is its lock), and its init, which would inherit the
+    lock, lives on until ``start``.
+    """
+
+    __slots__ = ("container_id", "directory", "fd")
+
+    def __init__(self, root: str, container_id: str) -> None:
+        self.container_id = valid_id(container_id)
+        self.directory = f"{root}/{container_id}"
+        self.fd = -1
+
+    def __enter__(self) -> Lock:
+        from dockyard.linux import libc
+
+        try:
+            self.fd = posix.open(
+                self.directory, posix.O_RDONLY | posix.O_DIRECTORY | posix.O_CLOEXEC
+            )
+        except FileNotFoundError:
+            raise NotFound(f"container {self.container_id} does not exist") from None
+        try:
+            libc.flock(self.fd, libc.LOCK_EX)
+            if posix.fstat(self.fd).st_nlink == 0:  # deleted while we waited
+                raise NotFound(f"container {self.container_id} does not exist")
+        except BaseException:
+            posix.close(self.fd)
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        posix.close(self.fd)
 
 
 def _is_frozen(paths: dict[str, str]) -> bool:

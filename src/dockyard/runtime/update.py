@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dockyard.errors import Conflict, InvalidArgument
-from dockyard.runtime.state import PAUSED, RUNNING, ContainerState
+from dockyard.runtime.state import CREATED, PAUSED, RUNNING, ContainerState, Lock
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -12,20 +12,25 @@ if TYPE_CHECKING:
 
 def update(root: str, container_id: str, resources: dict[str, Any]) -> None:
     """Apply new limits to a live container and keep them in its state."""
-    state = ContainerState.load(root, container_id)
-    if state.status not in (RUNNING, PAUSED, "created"):
-        raise Conflict(f"container {container_id} is {state.status}: nothing to update")
     if not isinstance(resources, dict):
         raise InvalidArgument("resources must be a JSON object")
-    state.cgroup().set(resources)
-    linux = state.config.setdefault("linux", {})
-    merged = linux.setdefault("resources", {})
+    with Lock(root, container_id):
+        state = ContainerState.load(root, container_id)
+        if state.status not in (RUNNING, PAUSED, CREATED):
+            raise Conflict(f"container {container_id} is {state.status}: nothing to update")
+        state.cgroup().set(resources)
+        _merge(state.config, resources)
+        state.save()
+
+
+def _merge(config: dict[str, Any], resources: dict[str, Any]) -> None:
+    """Record new limits in the config's linux.resources, section by section."""
+    merged = config.setdefault("linux", {}).setdefault("resources", {})
     for key, value in resources.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key].update(value)
         else:
             merged[key] = value
-    state.save()
 
 
 def parse_size(text: str, flag: str) -> int:

@@ -163,7 +163,7 @@ class V1Manager(CgroupManager):
         if not was_frozen:
             self.freeze()  # nothing forks between the listing and the signals
         try:
-            fs.signal_all(self.procs(), signal)
+            fs.signal_all(self.procs, signal)
         finally:
             if not was_frozen or signal == SIGKILL:
                 self.thaw()

@@ -155,7 +155,7 @@ class V2Manager(CgroupManager):
         if not was_frozen:
             self.freeze()
         try:
-            fs.signal_all(self.procs(), signal)
+            fs.signal_all(self.procs, signal)
         finally:
             if not was_frozen or signal == SIGKILL:
                 self.thaw()
