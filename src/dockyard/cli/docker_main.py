@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
 
 from dockyard.errors import DockyardError
@@ -84,6 +85,17 @@ Commands:
 EXIT_USAGE = 125
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised wherever the verb is, so that every ``finally`` runs: the
+    store's operation dir, a half-written output file and spooled input are
+    removed, as after ctrl-c. (SIGKILL leaves them to the next command.)"""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the clean-up must not be cut short
+    raise Terminated()
+
+
 class Context:
     """What every verb gets: where the store is, which registries are insecure."""
 
@@ -148,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog=prog, description=(module.__doc__ or "").strip().splitlines()[0])
     module.add_arguments(parser)
     parsed = parser.parse_args(args)
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         status: int = module.run(parsed, Context(opts.root, insecure))
     except DockyardError as exc:
@@ -155,8 +168,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Terminated:
+        return 128 + signal.SIGTERM
     except BrokenPipeError:
         return 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return status
 
 

@@ -102,11 +102,22 @@ class Bundle:
         if not self.path.is_dir():
             try:
                 self._tar = tarfile.open(self.path, "r:*")  # noqa: SIM115
-            except (OSError, tarfile.TarError) as exc:
+                members = self._tar.getmembers()
+            except (OSError, tarfile.TarError, ValueError, EOFError) as exc:
+                if self._tar is not None:
+                    self._tar.close()
+                # tarfile lists every method it tried, one per line: the first says it
+                problem = (str(exc).splitlines() or [type(exc).__name__])[0].rstrip(":")
+                if isinstance(exc, OSError) and exc.strerror:
+                    problem = exc.strerror
+                elif problem.startswith("file could not be opened"):
+                    problem = "it is none of plain, gzip, bzip2 or xz tar"
+                elif problem == "unexpected end of data":
+                    problem += " (is the archive cut short?)"
                 raise InvalidArgument(
-                    f"{self.path}: not a directory or a tar archive: {exc}"
+                    f"{self.path}: not a directory or a tar archive: {problem}"
                 ) from exc
-            for member in self._tar.getmembers():
+            for member in members:
                 name = "/".join(p for p in member.name.split("/") if p and p != ".")
                 self._members[name] = member
             if isinstance(self._tar.fileobj, io.BufferedReader):  # not gzip, bz2 or xz

@@ -148,6 +148,13 @@ class LocalStore:
         with disk_errors(self.root, "writing to the store"), self.store.operation() as op:
             yield Ingest(self, op)
 
+    @contextmanager
+    def scratch(self) -> Iterator[Path]:
+        """A private directory inside the store, for work bound for it (an archive read
+        from a pipe, say): removed at the end, or by the next operation if we die."""
+        with disk_errors(self.root, "writing to the store"), self.store.operation() as op:
+            yield op.dir
+
     def layer_dirs(self, record: ImageRecord) -> list[Path]:
         return [self.layers.diff_dir(chain) for chain in record.layers]
 

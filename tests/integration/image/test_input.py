@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import struct
 import subprocess
 import tarfile
+import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +22,13 @@ from tests.integration.image.builder import (
     tar_entries,
     write_layout,
 )
-from tests.integration.image.conftest import Dockyard, Registry, Result
+from tests.integration.image.conftest import (
+    DOCKYARD,
+    Dockyard,
+    Registry,
+    Result,
+    SampleImages,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -197,3 +205,129 @@ def test_a_full_disk_mid_pull_is_one_line_and_leaves_nothing_half_written(
     assert not [p for p in root.rglob("*") if p.name.endswith(".tmp")]
     check = small_store.run("system", "check")
     assert "consistent" in check.stdout, check.stdout
+
+
+# ---------------------------------------------------------------- odd archives for load
+
+
+@pytest.fixture
+def archive(dockyard: Dockyard, test_images: SampleImages, tmp_path: Path) -> bytes:
+    """bb-multi as `docker save` writes it, from a store of its own."""
+    source = Dockyard(tmp_path / "source", tmp_path / "source-config")
+    source.run("load", "-i", str(test_images.layout))
+    source.run("save", "-o", str(tmp_path / "saved.tar"), "bb-multi")
+    return (tmp_path / "saved.tar").read_bytes()
+
+
+def one_error_line(result: Result, *words: str) -> None:
+    assert result.returncode == 1, result
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("Error: "), result.stderr
+    for word in words:
+        assert word in result.stderr, result.stderr
+
+
+def load_from_pipe(dockyard: Dockyard, data: bytes, *args: str) -> Result:
+    """``load`` with stdin a pipe fed by another process, as ``cat x | dockyard load``."""
+    feeder = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert feeder.stdin is not None
+    try:
+        proc = subprocess.Popen(
+            [str(DOCKYARD), "load", *args],
+            stdin=feeder.stdout,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=dockyard.env,
+        )
+        assert feeder.stdout is not None
+        feeder.stdout.close()
+        try:
+            feeder.stdin.write(data)
+        except BrokenPipeError:
+            pass  # load stopped reading at the bad header: that is the point
+        feeder.stdin.close()
+        out, err = proc.communicate(timeout=60)
+    finally:
+        feeder.kill()
+        feeder.wait()
+    return Result(proc.returncode, out.decode(), err.decode())
+
+
+@pytest.mark.parametrize("how", ["pipe", "file on stdin", "-i file"])
+@pytest.mark.parametrize("what", ["random bytes", "cut in a header", "cut in a layer", "empty"])
+def test_load_of_a_bad_archive_is_one_error_line_and_leaves_nothing(
+    dockyard: Dockyard, archive: bytes, tmp_path: Path, how: str, what: str
+) -> None:
+    data = {
+        "random bytes": os.urandom(1 << 20),
+        "cut in a header": archive[: 1536 + 100],
+        "cut in a layer": archive[: len(archive) // 2],
+        "empty": b"",
+    }[what]
+    bad = tmp_path / "bad.tar"
+    bad.write_bytes(data)
+    scratch = tmp_path / "tmpdir"
+    scratch.mkdir()
+    dockyard.env["TMPDIR"] = str(scratch)
+
+    if how == "pipe":
+        result = load_from_pipe(dockyard, data)
+    elif how == "file on stdin":
+        with open(bad, "rb") as f:
+            proc = subprocess.run(
+                [str(DOCKYARD), "load"], stdin=f, capture_output=True, env=dockyard.env, timeout=60
+            )
+        result = Result(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
+    else:
+        result = dockyard.run("load", "-i", str(bad), check=False)
+
+    one_error_line(result)
+    assert os.listdir(scratch) == []
+    nothing_stored(dockyard)
+
+
+def test_a_piped_archive_loads_and_random_bytes_stop_at_the_first_block(
+    dockyard: Dockyard, archive: bytes
+) -> None:
+    good = load_from_pipe(dockyard, archive)
+    assert good.returncode == 0 and "Loaded image: bb-multi:latest" in good.stdout, good
+
+    # 64 MiB of noise: refused at the first header, long before it is all written
+    noise = os.urandom(1 << 20) * 64
+    bad = load_from_pipe(dockyard, noise)
+    one_error_line(bad, "stdin: not a valid image archive")
+    assert os.listdir(dockyard.root / "tmp") == []
+
+
+def test_sigterm_during_a_piped_load_leaves_nothing(
+    dockyard: Dockyard, archive: bytes, tmp_path: Path
+) -> None:
+    scratch = tmp_path / "tmpdir"
+    scratch.mkdir()
+    dockyard.env["TMPDIR"] = str(scratch)
+    proc = subprocess.Popen(
+        [str(DOCKYARD), "load"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dockyard.env,
+    )
+    assert proc.stdin is not None
+    try:
+        proc.stdin.write(archive[: len(archive) // 2])  # then the writer stalls
+        proc.stdin.flush()
+        spooled = dockyard.root / "tmp"
+        deadline = time.monotonic() + 30
+        while not any(spooled.rglob("blobs")):  # the spool has begun
+            assert time.monotonic() < deadline, "load never started spooling"
+            time.sleep(0.02)
+
+        proc.send_signal(signal.SIGTERM)
+        status = proc.wait(timeout=30)
+    finally:
+        proc.kill()
+        proc.communicate()
+
+    assert status == 128 + signal.SIGTERM
+    assert os.listdir(dockyard.root / "tmp") == []
+    assert os.listdir(scratch) == []
+    nothing_stored(dockyard)

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
+import stat
 import sys
-import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO
 
 from dockyard.cli.commands._common import open_store
 from dockyard.cli.docker_main import Context
+from dockyard.errors import InvalidArgument
 from dockyard.image import copy, reference
 from dockyard.image.docker_archive import DockerArchiveSource, read_manifest_json
 from dockyard.image.layout import Bundle, LayoutSource, entry_names, read_index
 from dockyard.image.platform import parse_platform
+from dockyard.image.spool import spool_archive
 from dockyard.image.transport import ImageSource
 from dockyard.storage.local import LocalStore
 
@@ -51,6 +55,39 @@ def sources(bundle: Bundle) -> list[tuple[ImageSource, list[str]]]:
     return list(by_digest.values())
 
 
+def _random_access(path: str) -> bool:
+    """A directory, or a regular file read from its start (tarfile seeks in it)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return path != "/dev/stdin"  # a missing -i file: Bundle says so
+    if stat.S_ISDIR(st.st_mode):
+        return True
+    if not stat.S_ISREG(st.st_mode):
+        return False
+    return path != "/dev/stdin" or os.lseek(0, 0, os.SEEK_CUR) == 0
+
+
+@contextmanager
+def _input(path: str | None) -> Iterator[IO[bytes]]:
+    if not path:
+        yield sys.stdin.buffer
+        return
+    try:
+        with open(path, "rb") as f:
+            yield f
+    except OSError as exc:
+        raise InvalidArgument(f"{path}: {exc.strerror}") from exc
+
+
+def _load_path(store: LocalStore, path: str, platform: str | None) -> list[tuple[str, list[str]]]:
+    bundle = Bundle(path)
+    try:
+        return load(store, bundle, platform)
+    finally:
+        bundle.close()
+
+
 def load(store: LocalStore, bundle: Bundle, platform: str | None) -> list[tuple[str, list[str]]]:
     loaded = []
     wanted = parse_platform(platform) if platform else None
@@ -62,26 +99,21 @@ def load(store: LocalStore, bundle: Bundle, platform: str | None) -> list[tuple[
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     store = open_store(ctx)
-    spool = None
     path = args.input
-    try:
-        if not path:
-            if sys.stdin.isatty():
-                from dockyard.errors import InvalidArgument
-
-                raise InvalidArgument("requested load from stdin, but stdin is a terminal")
-            spool = tempfile.NamedTemporaryFile(prefix="dockyard-load-", delete=False)  # noqa: SIM115
-            with spool:
-                shutil.copyfileobj(sys.stdin.buffer, spool, 1 << 20)
-            path = spool.name
-        bundle = Bundle(path)
-        try:
-            loaded = load(store, bundle, args.platform)
-        finally:
-            bundle.close()
-    finally:
-        if spool is not None:
-            os.unlink(spool.name)
+    if path and _random_access(path):
+        loaded = _load_path(store, path, args.platform)
+    elif not path and _random_access("/dev/stdin"):  # `load < file.tar`: read it in place
+        loaded = _load_path(store, "/dev/stdin", args.platform)
+    else:
+        if not path and sys.stdin.isatty():
+            raise InvalidArgument("requested load from stdin, but stdin is a terminal")
+        # A pipe: its members go, as they arrive, into a private directory of the
+        # store's, which the end of the operation removes (SIGTERM included).
+        with store.scratch() as scratch, _input(path) as stream:
+            spool = scratch / "archive"
+            spool.mkdir()
+            spool_archive(stream, spool, path or "stdin")
+            loaded = _load_path(store, str(spool), args.platform)
     if not args.quiet:
         for image_id, names in loaded:
             if names:
