@@ -8,7 +8,7 @@ the container closes its side.
 
 from __future__ import annotations
 
-import os
+import posix
 
 
 def socket_pair() -> tuple[int, int]:
@@ -33,57 +33,75 @@ def receive_master(sock_fd: int) -> int:
     raise OSError(5, "the container's init sent no terminal")
 
 
-def relay(master: int) -> None:
-    """Copy stdin to the pty and the pty to stdout until the container's side closes."""
+def host_terminal() -> int | None:
+    """The runtime's own terminal: the first of stderr, stdout and stdin that is
+    one (runc's choice: any of them may be redirected)."""
+    for fd in (2, 1, 0):
+        if posix.isatty(fd):
+            return fd
+    return None
+
+
+def copy_window_size(terminal: int | None, master: int) -> None:
+    """Give the container's pty the size of our terminal. Best effort, as in
+    runc: a terminal closed meanwhile leaves the size as it was."""
+    if terminal is None:
+        return
+    from dockyard.linux import libc
+
+    try:
+        size = posix.get_terminal_size(terminal)
+        libc.set_window_size(master, size.lines, size.columns)
+    except OSError:
+        return
+
+
+def relay(master: int, terminal: int | None) -> None:
+    """Copy stdin to the pty and the pty to stdout until the container's side closes.
+
+    Our terminal is in raw mode meanwhile, and when it is resized (SIGWINCH)
+    the pty gets its new size, which makes the kernel tell the container.
+    """
+    import _signal  # type: ignore[import-not-found]  # signal.py costs ~10 ms (enum)
     import select
 
-    saved = _raw_mode(0)
+    saved = _raw_mode(terminal) if terminal is not None else None
+    _signal.signal(_signal.SIGWINCH, lambda signum, frame: copy_window_size(terminal, master))
     try:
-        _copy_window_size(0, master)
         inputs = [master, 0]
         while True:
             readable, _, _ = select.select(inputs, [], [])
             if master in readable:
                 try:
-                    data = os.read(master, 65536)
+                    data = posix.read(master, 65536)
                 except OSError:  # EIO: every slave fd is closed
                     return
                 if not data:
                     return
                 _write_all(1, data)
             if 0 in readable:
-                data = os.read(0, 65536)
+                data = posix.read(0, 65536)
                 if data:
                     _write_all(master, data)
                 else:
                     inputs.remove(0)
     finally:
-        if saved is not None:
+        _signal.signal(_signal.SIGWINCH, _signal.SIG_DFL)
+        if saved is not None and terminal is not None:
             import termios
 
-            termios.tcsetattr(0, termios.TCSAFLUSH, saved)
+            termios.tcsetattr(terminal, termios.TCSAFLUSH, saved)
 
 
 def _write_all(fd: int, data: bytes) -> None:
     while data:
-        data = data[os.write(fd, data) :]
+        data = data[posix.write(fd, data) :]
 
 
-def _raw_mode(fd: int) -> list | None:  # type: ignore[type-arg]
-    if not os.isatty(fd):
-        return None
+def _raw_mode(fd: int) -> list:  # type: ignore[type-arg]
     import termios
     import tty
 
     saved = termios.tcgetattr(fd)
     tty.setraw(fd)
     return saved
-
-
-def _copy_window_size(tty_fd: int, master: int) -> None:
-    if not os.isatty(tty_fd):
-        return
-    size = os.get_terminal_size(tty_fd)
-    from dockyard.linux import libc
-
-    libc.set_window_size(master, size.lines, size.columns)

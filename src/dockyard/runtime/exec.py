@@ -174,7 +174,9 @@ def exec_process(root: str, container_id: str, opts: ExecOptions) -> int:
     if relay_socket is not None:
         from dockyard.runtime import console
 
-        console.relay(console.receive_master(relay_socket))
+        master, terminal = console.receive_master(relay_socket), console.host_terminal()
+        console.copy_window_size(terminal, master)
+        console.relay(master, terminal)
     return wait_for(pid)
 
 

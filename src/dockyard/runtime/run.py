@@ -7,6 +7,7 @@ import posix
 from dockyard.linux import libc as L
 from dockyard.runtime.create import CreateOptions, bundle_dir, create
 from dockyard.runtime.delete import destroy
+from dockyard.runtime.signals import SIGNALS
 from dockyard.runtime.start import release
 from dockyard.runtime.state import Lock
 
@@ -14,8 +15,15 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from dockyard.runtime.hooks import Warn
 
-# Signals a foreground ``run`` passes on to the container (runc forwards all it can catch).
-_FORWARDED = (1, 2, 3, 10, 12, 14, 15, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30)
+# Signals a foreground ``run`` passes on to the container (runc forwards all it
+# can catch). Not SIGWINCH: that resizes the container's pty (console.relay).
+_FORWARDED = tuple(
+    SIGNALS[name]
+    for name in (
+        *("HUP", "INT", "QUIT", "USR1", "USR2", "ALRM", "TERM", "TSTP", "TTIN", "TTOU"),
+        *("URG", "XCPU", "XFSZ", "VTALRM", "PROF", "IO", "PWR"),
+    )
+)
 
 
 def run(
@@ -47,11 +55,15 @@ def run(
     state = create(root, container_id, opts, warn)  # takes ownership of opts.console_fd
     try:
         forward_signals(state.pid)
-        master = console.receive_master(relay_socket) if relay_socket is not None else None
+        master = terminal = None
+        if relay_socket is not None:
+            master = console.receive_master(relay_socket)
+            terminal = console.host_terminal()
+            console.copy_window_size(terminal, master)  # before the program starts
         with Lock(root, container_id):
             release(state, warn)
         if master is not None:
-            console.relay(master)
+            console.relay(master, terminal)
         status = wait_for(state.pid)
     finally:
         if not keep:

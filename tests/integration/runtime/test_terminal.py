@@ -4,9 +4,14 @@ over a unix socket; the container's process has the slave as its terminal."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import select
+import signal
 import socket
+import struct
+import subprocess
+import termios
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -136,3 +141,99 @@ def test_a_terminal_without_a_console_socket_is_refused(runtime: Runtime, bundle
 
     assert result.returncode != 0
     assert "console" in result.stderr.lower()
+
+
+def set_size(fd: int, rows: int, columns: int) -> None:
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+
+
+#: prints the terminal's size at start and for each line typed, until "q"
+RESIZE_PROBE = 'stty size; while read line && [ "$line" != q ]; do stty size; done'
+
+
+class OnPty:
+    """A runtime command (``run``, ``exec -t``) in the foreground, on a pty of the
+    test's own: the runtime relays between that pty and the container's."""
+
+    def __init__(self, runtime: Runtime, rows: int, columns: int, *args: str) -> None:
+        self.master, slave = os.openpty()
+        set_size(slave, rows, columns)
+        self.process = subprocess.Popen(
+            [runtime.executable, "--root", str(runtime.root), *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            start_new_session=True,
+        )
+        os.close(slave)
+        self.output = b""
+
+    def read_until(self, wanted: bytes, timeout: float = 2, poke: bytes = b"") -> bool:
+        """Read until ``wanted`` appears or the pty closes; ``poke`` is written
+        whenever nothing came for a while."""
+        deadline = time.monotonic() + timeout
+        quiet = True
+        while wanted not in self.output and (left := deadline - time.monotonic()) > 0:
+            if poke and quiet:
+                os.write(self.master, poke)
+            readable, _, _ = select.select([self.master], [], [], min(left, 0.2))
+            quiet = not readable
+            if readable:
+                try:
+                    chunk = os.read(self.master, 4096)
+                except OSError:  # EIO: the runtime closed its side
+                    break
+                if not chunk:
+                    break
+                self.output += chunk
+        return wanted in self.output
+
+    def finish(self) -> int:
+        """Type "q" to end RESIZE_PROBE, read what is left (a runtime blocked
+        writing to a full pty would never exit); the runtime's exit status."""
+        os.write(self.master, b"q\r")
+        self.read_until(b"\0never\0", timeout=10)
+        return self.process.wait(timeout=10)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=10)
+        os.close(self.master)
+
+
+def test_run_resizes_the_terminal_when_its_own_is(runtime: Runtime, bundle: Bundle) -> None:
+    # runc's run: SIGWINCH makes the runtime copy its terminal's size onto the
+    # container's pty (the kernel then tells the container), not pass the signal on.
+    use_terminal(bundle, RESIZE_PROBE, 24, 80)
+    container_id = runtime.new_id()
+    run = OnPty(runtime, 24, 80, "run", "--bundle", str(bundle.path), container_id)
+    try:
+        assert run.read_until(b"24 80"), run.output
+
+        set_size(run.master, 40, 120)
+        os.kill(run.process.pid, signal.SIGWINCH)
+
+        assert run.read_until(b"40 120", poke=b"\r"), run.output
+        assert run.finish() == 0
+    finally:
+        run.close()
+
+
+def test_exec_resizes_the_terminal_when_its_own_is(runtime: Runtime, bundle: Bundle) -> None:
+    use_terminal(bundle, "exec sleep 1000", 24, 80)
+    bundle.process["terminal"] = False
+    bundle.write()
+    container_id = runtime.new_id()
+    runtime.run(bundle, container_id, detach=True, check=True)
+    run = OnPty(runtime, 30, 90, "exec", "-t", container_id, "sh", "-c", RESIZE_PROBE)
+    try:
+        assert run.read_until(b"30 90", poke=b"\r"), run.output
+
+        set_size(run.master, 50, 132)
+        os.kill(run.process.pid, signal.SIGWINCH)
+
+        assert run.read_until(b"50 132", poke=b"\r"), run.output
+        assert run.finish() == 0
+    finally:
+        run.close()
