@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from dockyard.cgroups.manager import CgroupManager
     from dockyard.oci.runtime_spec import Spec
     from dockyard.runtime.hooks import Warn
-    from dockyard.runtime.init import InitConfig
+    from dockyard.runtime.init_config import InitConfig
 
 
 class CreateOptions:
@@ -139,7 +139,8 @@ def create(
 def _spawn(state: ContainerState, spec: Spec, opts: CreateOptions) -> None:
     from dockyard.cgroups.devices import container_resources
     from dockyard.cgroups.manager import manager_for
-    from dockyard.runtime.init import InitConfig, clone_flags, preload
+    from dockyard.runtime.init_config import InitConfig, preload
+    from dockyard.runtime.namespaces import clone_flags
 
     # Everything the container's processes run is loaded before they are forked: an
     # import after a fork costs about twice as much (pages copied on write).
@@ -202,7 +203,9 @@ def _clone_init(
     """The usual way: the init is cloned straight into its new namespaces (and
     its v2 cgroup), joins its v1 cgroups itself and reports to us."""
     from dockyard.linux import libc, trampoline
-    from dockyard.runtime.init import cgroup_self_join, container_init, describe
+    from dockyard.runtime.cgroup_join import cgroup_self_join
+    from dockyard.runtime.container_init import container_init
+    from dockyard.runtime.init_config import describe
 
     try:
         cgroup.make(state)
@@ -233,8 +236,8 @@ def _spawn_through_intermediate(
     cgroup: _Cgroup,
 ) -> None:
     """For joined namespaces, a new user namespace or time offsets: a process
-    between us and the init orders them (see runtime/init.py)."""
-    from dockyard.runtime.init import intermediate
+    between us and the init orders them (see runtime/namespaces.py)."""
+    from dockyard.runtime.intermediate import intermediate
 
     # Forked before the cgroup exists: the intermediate makes the trampoline
     # (and new namespaces) while we make it, and waits for "go".

@@ -97,7 +97,7 @@ def build_process(state: ContainerState, opts: ExecOptions) -> dict[str, Any]:
 
 def exec_process(root: str, container_id: str, opts: ExecOptions) -> int:
     from dockyard.runtime.exec_init import exec_intermediate, open_namespaces
-    from dockyard.runtime.init import InitConfig, preload
+    from dockyard.runtime.init_config import InitConfig, preload
 
     state = ContainerState.load(root, container_id)
     state.require("exec")
@@ -139,7 +139,7 @@ def exec_process(root: str, container_id: str, opts: ExecOptions) -> int:
     joins_itself = bool(state.cgroup_paths) and spec.namespace("user") is None
     if joins_itself:
         # As at create: the process joins by itself, without an RCU grace period.
-        from dockyard.runtime.init import cgroup_self_join
+        from dockyard.runtime.cgroup_join import cgroup_self_join
 
         cfg.cgroup_tasks, cfg.cgroup_fd = cgroup_self_join(state.cgroup_paths)
     child = posix.fork()

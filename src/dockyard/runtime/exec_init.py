@@ -15,14 +15,16 @@ import posix
 from dockyard.errors import DockyardError
 from dockyard.linux import libc as L
 from dockyard.linux import trampoline
-from dockyard.runtime import init
+from dockyard.runtime import process_setup
+from dockyard.runtime.cgroup_join import join_v1_cgroups
+from dockyard.runtime.init_config import describe
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import NoReturn
 
     from dockyard.runtime.channel import Channel
-    from dockyard.runtime.init import InitConfig
+    from dockyard.runtime.init_config import InitConfig
 
 # The order runc joins in: user first (the others may need its privileges),
 # mount last but one so /proc paths of the init stay reachable until then.
@@ -61,7 +63,7 @@ def exec_intermediate(
         cfg.trampoline = trampoline.make(3 + cfg.preserve_fds)
         if chan.recv()[0] != "go":
             posix._exit(1)
-        init.join_v1_cgroups(cfg.cgroup_tasks)  # still the host's root: before joining anything
+        join_v1_cgroups(cfg.cgroup_tasks)  # still the host's root: before joining anything
         # The cgroup namespace is joined by the child, once it is in the
         # container's cgroup: the kernel refuses CLONE_INTO_CGROUP (ENOENT)
         # from a cgroup outside the namespace's root.
@@ -75,7 +77,7 @@ def exec_intermediate(
         posix._exit(0)
     except BaseException as exc:
         try:
-            chan.send("error", init.describe(exc))
+            chan.send("error", describe(exc))
         finally:
             posix._exit(1)
 
@@ -97,18 +99,18 @@ def _exec_child(cfg: InitConfig, chan: Channel) -> NoReturn:
         assert process is not None
         posix.setsid()
         if process.terminal:
-            init.setup_terminal(cfg, process)
+            process_setup.setup_terminal(cfg, process)
         root_fd = posix.open("/", posix.O_PATH | posix.O_DIRECTORY | posix.O_CLOEXEC)
         try:
-            init.setup_process(cfg, process, root_fd)
+            process_setup.setup_process(cfg, process, root_fd)
         finally:
             posix.close(root_fd)
-        path, env = init.find_executable(process)
+        path, env = process_setup.find_executable(process)
         if cfg.seccomp is not None and not cfg.seccomp.installed:
             cfg.seccomp.install()  # the last thing before the program runs
         trampoline.execve(cfg.trampoline, path, process.args, env)
     except BaseException as exc:
         try:
-            chan.send("error", init.describe(exc))
+            chan.send("error", describe(exc))
         finally:
             posix._exit(127)
