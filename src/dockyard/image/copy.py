@@ -25,6 +25,7 @@ from . import workers
 from .digest import DigestMismatch, Readable, VerifyingReader, sha256_digest, verify_bytes
 from .progress import Progress
 from .registry import Registry
+from .response import TransferStalled
 from .transport import ImageSource, ImageStore, ResolvedImage
 
 MAX_CONFIG = 16 << 20
@@ -111,7 +112,7 @@ def pull(
                         on_extract=lambda: progress.status(key, "Extracting"),
                     )
                     break
-                except (DigestMismatch, NoSpace):
+                except (DigestMismatch, NoSpace, TransferStalled):
                     raise
                 except HostError:
                     if attempt == RETRIES:

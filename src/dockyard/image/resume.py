@@ -10,7 +10,8 @@ digest is still checked by the consumer over the whole stream.
 
 A failure before the first byte, a server that answers the range from the
 wrong offset, or too many breaks in a row are raised as `HostError`: the
-copy pipeline then starts the layer again from scratch.
+copy pipeline then starts the layer again from scratch. A stall (a registry
+silent or drip-feeding for longer than the deadline) is raised at once.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from collections.abc import Callable
 from typing import Protocol
 
 from dockyard.errors import HostError
+
+from .response import TransferStalled
 
 #: breaks in a row, without a byte coming through in between, before giving up
 MAX_BREAKS = 4
@@ -75,6 +78,9 @@ class ResumingReader:
                 if self._response is None:
                     self._response = self._reopen()
                 data = self._response.read(want)
+            except TransferStalled:  # asking the same registry again would stall again
+                self.close()
+                raise
             except (OSError, http.client.HTTPException, HostError) as exc:
                 data, error = b"", exc
             if data:

@@ -27,6 +27,7 @@ class Seen:
     path: str
     headers: dict[str, str]
     at: float  # time.monotonic() when the request arrived
+    stopping: threading.Event  # set at teardown: a hook that hangs waits on it
 
 
 Handler = http.server.BaseHTTPRequestHandler
@@ -107,7 +108,9 @@ class FakeRegistry:
                 length = int(self.headers.get("Content-Length") or 0)
                 if length:
                     self.rfile.read(length)
-                seen = Seen(self.command, self.path, dict(self.headers), time.monotonic())
+                seen = Seen(
+                    self.command, self.path, dict(self.headers), time.monotonic(), fake.stopping
+                )
                 fake.requests.append(seen)
                 if fake.hook is None or not fake.hook(self, seen):
                     fake._answer(self)

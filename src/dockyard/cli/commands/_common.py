@@ -10,6 +10,7 @@ from dockyard.errors import NotFound
 from dockyard.image import reference
 from dockyard.image.auth import CredentialStore
 from dockyard.image.http import HttpClient
+from dockyard.image.options import ClientOptions
 from dockyard.image.registry import Registry
 from dockyard.storage.images import ImageRecord
 from dockyard.storage.local import LocalStore
@@ -20,7 +21,9 @@ def open_store(ctx: Context) -> LocalStore:
 
 
 def registry_for(ctx: Context, host: str, client: HttpClient | None = None) -> Registry:
-    client = client or HttpClient(CredentialStore(), insecure=ctx.insecure)
+    client = client or HttpClient(
+        CredentialStore(), insecure=ctx.insecure, options=ClientOptions.from_env()
+    )
     return Registry(client, host)
 
 

@@ -10,6 +10,7 @@ from dockyard.cli.docker_main import Context
 from dockyard.errors import InvalidArgument
 from dockyard.image.auth import Credentials, CredentialStore
 from dockyard.image.http import HttpClient
+from dockyard.image.options import ClientOptions
 from dockyard.image.reference import DEFAULT_DOMAIN, DOCKER_HUB_API
 from dockyard.image.registry import Registry
 
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     creds = Credentials(username, password)
     store = CredentialStore()
     host = DOCKER_HUB_API if server == DEFAULT_DOMAIN else server
-    client = HttpClient(None, insecure=ctx.insecure)
+    client = HttpClient(None, insecure=ctx.insecure, options=ClientOptions.from_env())
     client.set_credentials(host, creds)
     Registry(client, host).ping()
     store.store(server, creds)
