@@ -26,8 +26,9 @@ from typing import IO
 from dockyard.errors import DockyardError, HostError, Unauthorized
 
 from .apierrors import RegistryError, RegistryNotFound, error_message
-from .auth import Challenge, Credentials, CredentialStore, parse_challenges
+from .auth import Challenge, Credentials, parse_challenges
 from .connect import Connector, Route, is_loopback
+from .credstore import CredentialStore
 from .options import ClientOptions
 from .response import Response, silence
 from .retry import RETRY_STATUSES, backoff, retry_after

@@ -104,6 +104,7 @@ class TokenServer:
         self.issuer = "dockyard-test-issuer"
         self.service = "dockyard-test-registry"
         self.requests: list[dict[str, object]] = []
+        self.refresh_tokens: dict[str, str] = {}  # OAuth2 refresh token -> user
         self.port = free_port()
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -133,7 +134,13 @@ class TokenServer:
             def log_message(self, *args: object) -> None:
                 pass
 
+            def _refuse(self) -> None:
+                self.send_response(401)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
             def do_GET(self) -> None:
+                """Docker's token flow; ``offline_token=true`` adds a refresh token."""
                 from urllib.parse import parse_qs, urlsplit
 
                 query = parse_qs(urlsplit(self.path).query)
@@ -142,15 +149,40 @@ class TokenServer:
                 if auth.startswith("Basic "):
                     user, _, password = base64.b64decode(auth[6:]).decode().partition(":")
                     if (user, password) != (server.username, server.password):
-                        self.send_response(401)
-                        self.end_headers()
-                        return
+                        return self._refuse()
+                offline = query.get("offline_token") == ["true"] and bool(user)
+                self._grant("GET", "", user, query.get("scope", []), offline)
+
+            def do_POST(self) -> None:
+                """OAuth2 (Docker's spec): grant_type refresh_token or password, a form."""
+                from urllib.parse import parse_qs
+
+                length = int(self.headers.get("Content-Length") or 0)
+                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                grant = form.get("grant_type", "")
+                if grant == "refresh_token":
+                    user = server.refresh_tokens.get(form.get("refresh_token", ""), "")
+                elif grant == "password":
+                    pair = (form.get("username"), form.get("password"))
+                    user = server.username if pair == (server.username, server.password) else ""
+                else:
+                    user = ""
+                if not user or form.get("client_id") is None:
+                    return self._refuse()
+                scopes = form.get("scope", "").split()
+                self._grant("POST", grant, user, scopes, form.get("access_type") == "offline")
+
+            def _grant(
+                self, method: str, grant: str, user: str, scopes: list[str], offline: bool
+            ) -> None:
                 access = []
-                for scope in query.get("scope", []):
+                for scope in scopes:
                     kind, name, actions = scope.split(":")
                     granted = [a for a in actions.split(",") if a == "pull" or user]
                     access.append({"type": kind, "name": name, "actions": granted})
-                server.requests.append({"user": user, "scopes": query.get("scope", [])})
+                server.requests.append(
+                    {"user": user, "scopes": scopes, "method": method, "grant": grant}
+                )
                 now = int(time.time())
                 token = server.sign(
                     {
@@ -164,7 +196,13 @@ class TokenServer:
                         "access": access,
                     }
                 )
-                body = json.dumps({"token": token, "expires_in": 300}).encode()
+                answer: dict[str, object] = {"expires_in": 300}
+                answer["access_token" if method == "POST" else "token"] = token
+                if offline or grant == "refresh_token":
+                    refresh = "rt-" + os.urandom(8).hex()
+                    server.refresh_tokens[refresh] = user
+                    answer["refresh_token"] = refresh
+                body = json.dumps(answer).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))

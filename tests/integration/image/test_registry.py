@@ -11,7 +11,8 @@ import pytest
 
 from dockyard.errors import Unauthorized
 from dockyard.image import copy
-from dockyard.image.auth import Credentials, CredentialStore
+from dockyard.image.auth import Credentials
+from dockyard.image.credstore import CredentialStore
 from dockyard.image.http import HttpClient
 from dockyard.image.layout import Bundle, blob_name, read_index
 from dockyard.image.registry import Registry as RegistryClient

@@ -2,12 +2,15 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from pathlib import Path
 
 import pytest
 
-from dockyard.errors import Unsupported
-from dockyard.image.auth import Credentials, CredentialStore, parse_challenges
+from dockyard.image.auth import Credentials, parse_challenges
+from dockyard.image.credhelpers import HelperFailed
+from dockyard.image.credstore import CredentialStore
+from tests.support.credential_helper import CredentialHelper
 
 
 def test_bearer_challenge() -> None:
@@ -59,8 +62,54 @@ def test_credentials_in_docker_format(tmp_path: Path) -> None:
     assert store.get("reg.example:5000") == Credentials("u", "p")  # Docker's, still
 
 
-def test_credential_helpers_are_reported(tmp_path: Path) -> None:
+def test_credential_helpers_per_registry_and_for_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keychain = CredentialHelper.install(tmp_path / "bin", "keychain")
+    special = CredentialHelper.install(tmp_path / "bin", "special")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:{os.environ['PATH']}")
+    keychain.put("reg.example:5000", "kc-user", "kc-pass")
+    keychain.put("https://index.docker.io/v1/", "<token>", "refresh-me")
+    special.put("gcr.io", "sp-user", "sp-pass")
+    config = tmp_path / "docker.json"
+    config.write_text(
+        json.dumps(
+            {
+                "auths": {"reg.example:5000": {"auth": base64.b64encode(b"file:pw").decode()}},
+                "credsStore": "keychain",
+                "credHelpers": {"gcr.io": "special"},
+            }
+        )
+    )
+    store = CredentialStore(tmp_path / "ours.json", [config])
+
+    assert store.get("reg.example:5000") == Credentials("kc-user", "kc-pass")  # not the file's
+    assert store.get("gcr.io") == Credentials("sp-user", "sp-pass")
+    assert store.get("docker.io") == Credentials(identity_token="refresh-me")
+    assert store.get("unknown.example") is None  # the helper has nothing: anonymous
+    assert ("get", "unknown.example") in keychain.calls()
+    assert [verb for verb, _ in special.calls()] == ["get"]
+
+    assert store.store("new.example", Credentials("me", "secret")) is not None
+    assert keychain.secrets()["new.example"] == ["me", "secret"]
+    ours = json.loads((tmp_path / "ours.json").read_text())
+    assert ours == {"auths": {"new.example": {}}}  # no secret in our file
+    assert store.get("new.example") == Credentials("me", "secret")
+    assert store.erase("new.example") and "new.example" not in keychain.secrets()
+    assert not store.erase("new.example")
+
+
+def test_a_helper_that_is_missing_or_fails_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    (tmp_path / "bin").mkdir()
     config = tmp_path / "c.json"
     config.write_text(json.dumps({"credHelpers": {"gcr.io": "gcloud"}}))
-    with pytest.raises(Unsupported, match="helper"):
+    with pytest.raises(HelperFailed, match=r"docker-credential-gcloud \(named in .*c.json\)"):
+        CredentialStore(config, []).get("gcr.io")
+    broken = tmp_path / "bin" / "docker-credential-gcloud"
+    broken.write_text("#!/bin/sh\necho 'keyring locked' >&2\nexit 3\n")
+    broken.chmod(0o755)
+    with pytest.raises(HelperFailed, match="docker-credential-gcloud get exited 3: keyring locked"):
         CredentialStore(config, []).get("gcr.io")

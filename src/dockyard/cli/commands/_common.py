@@ -8,7 +8,7 @@ import sys
 from dockyard.cli.docker_main import Context
 from dockyard.errors import NotFound
 from dockyard.image import reference
-from dockyard.image.auth import CredentialStore
+from dockyard.image.credstore import CredentialStore
 from dockyard.image.http import HttpClient
 from dockyard.image.options import ClientOptions
 from dockyard.image.registry import Registry

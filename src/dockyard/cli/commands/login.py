@@ -8,7 +8,8 @@ import sys
 
 from dockyard.cli.docker_main import Context
 from dockyard.errors import InvalidArgument
-from dockyard.image.auth import Credentials, CredentialStore
+from dockyard.image.auth import Credentials
+from dockyard.image.credstore import CredentialStore
 from dockyard.image.http import HttpClient
 from dockyard.image.options import ClientOptions
 from dockyard.image.reference import DEFAULT_DOMAIN, DOCKER_HUB_API
@@ -56,7 +57,14 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     host = DOCKER_HUB_API if server == DEFAULT_DOMAIN else server
     client = HttpClient(None, insecure=ctx.insecure, options=ClientOptions.from_env())
     client.set_credentials(host, creds)
+    client.offline = True  # a token server may give an identity token to keep instead
     Registry(client, host).ping()
-    store.store(server, creds)
+    if refresh_token := client.refresh_tokens.get(host):
+        creds = Credentials(username, identity_token=refresh_token)
+    if store.store(server, creds) is None and not creds.identity_token:
+        sys.stderr.write(
+            f"WARNING! Your password will be stored unencrypted in {store.path}.\n"
+            "Configure a credential helper (credsStore) to remove this warning.\n"
+        )
     sys.stdout.write("Login Succeeded\n")
     return 0

@@ -7,7 +7,7 @@ import sys
 
 from dockyard.cli.commands.login import normalize_server
 from dockyard.cli.docker_main import Context
-from dockyard.image.auth import CredentialStore
+from dockyard.image.credstore import CredentialStore
 from dockyard.image.reference import DEFAULT_DOMAIN
 
 
