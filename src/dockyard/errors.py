@@ -9,6 +9,7 @@
      ├── Unsupported         valid, but not implemented or not possible on this host
      └── HostError           the kernel or a helper program failed us
           ├── HookFailed     an OCI hook exited non-zero or timed out
+          ├── DamagedState   a container's state file cannot be read back
           └── NoSpace        a filesystem is full (ENOSPC, EDQUOT): retrying cannot help
 
 Callers wrap the cause with ``raise ... from exc``; messages name the object
@@ -71,6 +72,10 @@ class HostError(DockyardError):
 
 
 class HookFailed(HostError):
+    pass
+
+
+class DamagedState(HostError):
     pass
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -54,3 +57,40 @@ def test_unencodable_object_is_a_type_error() -> None:
 def test_hostile_nesting_is_a_json_error_not_a_recursion_error(opener: str) -> None:
     with pytest.raises(jsonio.JSONError, match="nested too deeply"):
         jsonio.loads(opener * 100_000)
+
+
+@pytest.mark.parametrize("text", ['{"a": 1,}', '{"a": [1, 2', '{"a" 1}', "[1,]", "nope"])
+def test_errors_without_the_json_module_loaded(text: str) -> None:
+    # _json reports errors only through json.decoder, which the runtime never
+    # loads: run where it is not loaded (pytest loads it here).
+    source = str(Path(jsonio.__file__).resolve().parents[2])
+    code = (
+        f"import sys; sys.path.insert(0, {source!r}); from dockyard.oci import jsonio\n"
+        "try:\n"
+        f"    jsonio.loads({text!r})\n"
+        "except jsonio.JSONError as exc:\n"
+        "    print(exc)\n"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, check=False
+    )
+
+    assert (result.returncode, result.stderr) == (0, "")
+    assert " at character " in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "members"),
+    [
+        ('{"a": 1, "b": [2, 3], "c": {"d": 4}}', {"a": 1, "b": [2, 3], "c": {"d": 4}}),
+        ('{"a": 1, "b": [2, 3], "c": {"d": ', {"a": 1, "b": [2, 3]}),
+        ('{"a": 1, "b": 2,}', {"a": 1, "b": 2}),
+        ('{"a": 1 "b": 2}', {"a": 1}),
+        ('{"a"', {}),
+        ("[1, 2]", {}),
+        ("", {}),
+    ],
+)
+def test_object_members_reads_what_parses(text: str, members: dict[str, object]) -> None:
+    assert jsonio.object_members(text) == members

@@ -9,6 +9,7 @@ the few settings ``json`` would. Output matches ``json.dumps``.
 from __future__ import annotations
 
 import _json
+import sys
 
 # ``typing`` costs ~25 ms to import; mypy honours a local TYPE_CHECKING flag.
 TYPE_CHECKING = False
@@ -58,14 +59,56 @@ def loads(text: str | bytes) -> Any:
     except StopIteration as exc:
         raise JSONError("expecting a value", exc.value) from None
     except ValueError as exc:  # _json raises json.JSONDecodeError only if json is loaded
-        raise JSONError(str(exc), getattr(exc, "pos", start)) from None
+        # JSONDecodeError's own text repeats the position: keep its message alone.
+        raise JSONError(getattr(exc, "msg", str(exc)), getattr(exc, "pos", start)) from None
     except RecursionError:  # the C scanner recurses per [ or {: hostile input runs it out
         raise JSONError("arrays or objects nested too deeply", start) from None
+    except SystemError:
+        # _json builds its errors from json.decoder.JSONDecodeError, and only
+        # when json.decoder is loaded already: otherwise it fails with no
+        # exception set (a SystemError). Bad input is rare; load it and scan again.
+        if "json.decoder" in sys.modules:
+            raise
+        import json.decoder  # noqa: F401
+
+        return loads(text)
     while end < end_of_text and text[end] in _WHITESPACE:
         end += 1
     if end != end_of_text:
         raise JSONError("extra data", end)
     return value
+
+
+def _skip_whitespace(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in _WHITESPACE:
+        pos += 1
+    return pos
+
+
+def object_members(text: str | bytes) -> dict[str, Any]:
+    """The members of the JSON object ``text`` that parse, in order, up to the
+    first that does not: what can still be read from a damaged or cut file."""
+    if isinstance(text, bytes):
+        text = text.decode(errors="replace")
+    members: dict[str, Any] = {}
+    pos = _skip_whitespace(text, 0)
+    if text[pos : pos + 1] != "{":
+        return members
+    pos += 1
+    while True:
+        try:
+            key, pos = _scan(text, _skip_whitespace(text, pos))
+            pos = _skip_whitespace(text, pos)
+            if not isinstance(key, str) or text[pos : pos + 1] != ":":
+                return members
+            value, pos = _scan(text, _skip_whitespace(text, pos + 1))
+        except (StopIteration, ValueError, SystemError, RecursionError):
+            return members  # SystemError: see loads
+        members[key] = value
+        pos = _skip_whitespace(text, pos)
+        if text[pos : pos + 1] != ",":
+            return members
+        pos += 1
 
 
 def _unencodable(obj: object) -> object:

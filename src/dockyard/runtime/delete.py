@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dockyard.errors import Conflict, HostError, NotFound
+from dockyard.errors import Conflict, DamagedState, HostError, NotFound
 from dockyard.linux import proc
 from dockyard.runtime.hooks import spec_hooks
 from dockyard.runtime.kill import signal_all
@@ -25,7 +25,17 @@ def delete(root: str, container_id: str, force: bool, warn: Warn) -> None:
 
 
 def _delete(root: str, container_id: str, force: bool, warn: Warn) -> None:
-    state = ContainerState.load(root, container_id)
+    try:
+        state = ContainerState.load(root, container_id)
+    except DamagedState:
+        if not force:
+            raise
+        from dockyard.runtime.salvage import find_cgroup, salvage
+
+        state = salvage(root, container_id)  # and remove what is left, whatever is lost
+        find_cgroup(state)
+        destroy(state, warn)
+        return
     if state.status == CREATING:
         if not force:
             raise Conflict(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import posix
 import time
 
-from dockyard.errors import Conflict, InvalidArgument, NotFound
+from dockyard.errors import Conflict, DamagedState, InvalidArgument, NotFound
 from dockyard.linux import fspath, proc
 from dockyard.oci import jsonio
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from dockyard.cgroups.manager import CgroupManager
+    from dockyard.runtime.hooks import Warn
 
 CREATING = "creating"
 CREATED = "created"
@@ -29,6 +30,18 @@ PAUSED = "paused"
 STOPPED = "stopped"
 
 STATE_FILE = "state.json"
+#: state.json's members and their types (owner and cgroup_paths may be absent)
+_FIELDS: dict[str, type] = {
+    "pid": int,
+    "init_start_time": int,
+    "bundle": str,
+    "rootfs": str,
+    "created": str,
+    "owner": str,
+    "cgroup_paths": dict,
+    "config": dict,
+}
+_OPTIONAL = ("owner", "cgroup_paths")
 EXEC_FIFO = "exec.fifo"
 
 #: which statuses each verb accepts (runc's can_start/can_kill/... checks)
@@ -135,9 +148,10 @@ class ContainerState:
     @classmethod
     def load(cls, root: str, container_id: str) -> ContainerState:
         directory = f"{root}/{valid_id(container_id)}"
+        path = f"{directory}/{STATE_FILE}"
         try:
-            with open(f"{directory}/{STATE_FILE}", "rb") as f:
-                doc = jsonio.loads(f.read())
+            with open(path, "rb") as f:
+                data = f.read()
         except FileNotFoundError:
             if fspath.isdir(directory):
                 # Made by a create that has not finished (or was killed mid-way).
@@ -145,13 +159,45 @@ class ContainerState:
                 state.status = CREATING
                 return state
             raise NotFound(f"container {container_id} does not exist") from None
-        state = cls(container_id, directory, doc["bundle"], doc["rootfs"], doc["config"])
-        state.pid = doc["pid"]
-        state.init_start_time = doc["init_start_time"]
-        state.created = doc["created"]
-        state.owner = doc.get("owner", "")
-        state.cgroup_paths = doc.get("cgroup_paths", {})
+        try:
+            doc = jsonio.loads(data)
+            if not isinstance(doc, dict):
+                raise ValueError("not a JSON object")
+            state = cls.from_doc(container_id, directory, doc, salvage=False)
+        except (ValueError, UnicodeDecodeError) as exc:  # JSONError is a ValueError
+            raise DamagedState(
+                f"container {container_id}: its state file {path} is damaged ({exc}); "
+                f"delete -f {container_id} removes what is left of it"
+            ) from exc
         state.status = state.current_status()
+        return state
+
+    @classmethod
+    def from_doc(
+        cls, container_id: str, directory: str, doc: dict[str, Any], salvage: bool
+    ) -> ContainerState:
+        """The state from state.json's members; a field missing or of the wrong
+        type is a ValueError, or with ``salvage`` is left at its default."""
+        values: dict[str, Any] = {}
+        for key, kind in _FIELDS.items():
+            value = doc.get(key)
+            if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+                values[key] = value
+            elif not salvage and (key in doc or key not in _OPTIONAL):
+                what = "has no" if key not in doc else "has a malformed"
+                raise ValueError(f"it {what} {key!r}")
+        state = cls(
+            container_id,
+            directory,
+            values.get("bundle", ""),
+            values.get("rootfs", ""),
+            values.get("config", {}),
+        )
+        state.pid = values.get("pid", 0)
+        state.init_start_time = values.get("init_start_time", 0)
+        state.created = values.get("created", "")
+        state.owner = values.get("owner", "")
+        state.cgroup_paths = values.get("cgroup_paths", {})
         return state
 
     def current_status(self) -> str:
@@ -274,11 +320,22 @@ def list_ids(root: str) -> list[str]:
         return []
 
 
-def list_states(root: str) -> list[ContainerState]:
+def list_states(root: str, warn: Warn | None = None) -> list[ContainerState]:
+    """Every container under ``root``; one whose state file is damaged is shown
+    with what can still be read of it (and ``warn`` says so)."""
     states = []
     for container_id in list_ids(root):
         try:
             states.append(ContainerState.load(root, container_id))
-        except Exception:  # a directory that is not a container, or one half-deleted
-            continue
+        except DamagedState as exc:
+            if warn is not None:
+                warn(str(exc))
+            from dockyard.runtime.salvage import salvage
+
+            try:
+                states.append(salvage(root, container_id))
+            except NotFound:
+                continue  # deleted meanwhile
+        except (NotFound, InvalidArgument):
+            continue  # deleted meanwhile, or a directory whose name is no container id
     return states

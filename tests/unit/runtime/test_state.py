@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from dockyard.errors import Conflict, InvalidArgument, NotFound
+from dockyard.errors import Conflict, DamagedState, InvalidArgument, NotFound
 from dockyard.linux import proc
 from dockyard.runtime import state as st
+from dockyard.runtime.salvage import UNKNOWN, salvage
 
 
 def make_state(root: Path, pid: int) -> st.ContainerState:
@@ -84,3 +86,53 @@ def test_remove_dir(tmp_path: Path) -> None:
     st.remove_dir(str(directory))
     assert not directory.exists()
     st.remove_dir(str(directory))  # idempotent
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (lambda text: text[:40], "at character 40"),
+        (lambda text: text.replace('"pid":', '"pid":"x",', 1)[:-1] + ",}", "Expecting"),
+        (lambda text: "[1, 2]", "not a JSON object"),
+        (lambda text: text.replace('"pid":', '"gone":', 1), "has no 'pid'"),
+        (lambda text: text.replace('"config":{', '"config":[{', 1)[:-1] + "]}", "'config'"),
+    ],
+)
+def test_a_damaged_state_is_one_error_naming_the_file(
+    tmp_path: Path, damage: Callable[[str], str], reason: str
+) -> None:
+    state = make_state(tmp_path, os.getpid())
+    path = Path(state.dir, st.STATE_FILE)
+    path.write_text(damage(path.read_text()))
+
+    with pytest.raises(DamagedState) as caught:
+        st.ContainerState.load(str(tmp_path), "c1")
+
+    message = str(caught.value)
+    assert f"{path} is damaged" in message and reason in message, message
+    assert "delete -f c1" in message
+
+
+def test_salvage_keeps_the_members_that_parse(tmp_path: Path) -> None:
+    state = make_state(tmp_path, os.getpid())
+    path = Path(state.dir, st.STATE_FILE)
+    text = path.read_text()
+    path.write_text(text[: text.index('"config"') + 12])  # cut inside the config
+
+    salvaged = salvage(str(tmp_path), "c1")
+
+    assert (salvaged.pid, salvaged.init_start_time) == (state.pid, state.init_start_time)
+    assert (salvaged.bundle, salvaged.rootfs) == ("/b", "/b/rootfs")
+    assert salvaged.config == {}
+    assert salvaged.status == st.RUNNING  # this process: alive
+
+
+def test_list_shows_a_damaged_container_and_warns(tmp_path: Path) -> None:
+    state = make_state(tmp_path, os.getpid())
+    Path(state.dir, st.STATE_FILE).write_text("{")
+    warnings: list[str] = []
+
+    listed = st.list_states(str(tmp_path), warnings.append)
+
+    assert [(s.id, s.status, s.pid) for s in listed] == [("c1", UNKNOWN, 0)]
+    assert len(warnings) == 1 and "is damaged" in warnings[0]

@@ -18,7 +18,7 @@ def run(ctx: Context, argv: list[str]) -> int:
         [flag("--format", "-f", value=True, default="table"), flag("--quiet", "-q")],
         command="list",
     )
-    states = list_states(ctx.root)
+    states = list_states(ctx.root, ctx.warn)
     if parsed.quiet:
         for state in states:
             print(state.id)

@@ -43,10 +43,11 @@ def run(ctx: Context, argv: list[str]) -> int:
         raise InvalidArgument("Intel RDT (--l3-cache-schema, --mem-bw-schema) is not supported")
     if parsed.resources:
         text = sys.stdin.read() if parsed.resources == "-" else _read(str(parsed.resources))
+        source = "stdin" if parsed.resources == "-" else str(parsed.resources)
         try:
             resources = jsonio.loads(text)
         except jsonio.JSONError as exc:
-            raise InvalidArgument(f"--resources: not valid JSON: {exc}") from exc
+            raise InvalidArgument(f"--resources {source}: not valid JSON: {exc}") from exc
     else:
         resources = _from_flags(parsed)
     update(ctx.root, cid, resources)
