@@ -305,6 +305,16 @@ class BundleWriter:
         if self._tar is not None:
             self._tar.close()
 
+    def abandon(self) -> None:
+        """Drop a half-written archive whose output failed or is thrown away: closing it
+        would write its end blocks and buffer again (and tarfile tries once more when
+        the object is collected, printing the same error late)."""
+        if self._tar is not None:
+            self._tar.closed = True  # type: ignore[attr-defined]
+            stream = self._tar.fileobj
+            if stream is not None and not getattr(stream, "closed", True):
+                stream.closed = True  # type: ignore[attr-defined]
+
 
 def write_layout_metadata(
     writer: BundleWriter, entries: list[Descriptor], existing: Index | None = None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import os
 import signal
+import stat
 import struct
 import subprocess
 import tarfile
@@ -331,3 +333,108 @@ def test_sigterm_during_a_piped_load_leaves_nothing(
     assert os.listdir(dockyard.root / "tmp") == []
     assert os.listdir(scratch) == []
     nothing_stored(dockyard)
+
+
+# ---------------------------------------------------------------- where -o writes
+
+
+def no_temp_files(directory: Path) -> None:
+    assert not [p.name for p in directory.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("verb", ["save", "export"])
+def test_output_into_a_fifo_writes_into_it(loaded: Dockyard, tmp_path: Path, verb: str) -> None:
+    fifo = tmp_path / "out" / "fifo"
+    fifo.parent.mkdir()
+    os.mkfifo(fifo)
+    with open(tmp_path / "read", "wb") as sink:
+        reader = subprocess.Popen(["cat", str(fifo)], stdout=sink)
+    try:
+        result = loaded.run(verb, "-o", str(fifo), "bb-multi", check=False, timeout=60)
+        reader.wait(timeout=60)
+    finally:
+        reader.kill()
+        reader.wait()
+    data = (tmp_path / "read").read_bytes()
+
+    assert result.returncode == 0, result.stderr
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        names = tar.getnames()
+    assert ("manifest.json" if verb == "save" else "etc/motd") in names
+    no_temp_files(fifo.parent)
+
+
+@pytest.mark.parametrize("verb", ["save", "export"])
+def test_output_onto_a_device_node_is_refused_and_keeps_it(
+    loaded: Dockyard, tmp_path: Path, verb: str
+) -> None:
+    null = tmp_path / "dev" / "null"
+    null.parent.mkdir()
+    os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # a /dev/null of our own
+    link = tmp_path / "dev" / "link-to-null"
+    link.symlink_to(null)
+
+    for target in (null, link):
+        result = loaded.run(verb, "-o", str(target), "bb-multi", check=False)
+        one_error_line(result, "is a device")
+
+    st = null.lstat()
+    assert stat.S_ISCHR(st.st_mode) and st.st_rdev == os.makedev(1, 3)
+    assert link.is_symlink()
+    no_temp_files(null.parent)
+
+
+@pytest.fixture
+def read_only_dir(tmp_path: Path) -> Iterator[Path]:
+    """A directory on a read-only tmpfs: even root cannot write there."""
+    path = tmp_path / "ro"
+    path.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(path)], check=True)
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", str(path)], check=True)
+
+
+@pytest.mark.parametrize("verb", ["save", "export"])
+def test_bad_output_paths_are_one_line_and_leave_no_temp_file(
+    loaded: Dockyard, tmp_path: Path, read_only_dir: Path, verb: str
+) -> None:
+    directory = tmp_path / "a-dir"
+    directory.mkdir()
+    cases = {
+        str(directory): "is a directory",
+        str(tmp_path / "missing" / "out.tar"): "does not exist",
+        str(read_only_dir / "out.tar"): "Read-only file system",
+    }
+    for path, problem in cases.items():
+        result = loaded.run(verb, "-o", path, "bb-multi", check=False)
+        one_error_line(result, problem)
+    assert os.listdir(directory) == [] and os.listdir(read_only_dir) == []
+    no_temp_files(tmp_path)
+
+    # and the good case: an existing file is replaced whole
+    out = tmp_path / "out.tar"
+    out.write_bytes(b"old")
+    loaded.run(verb, "-o", str(out), "bb-multi")
+    with tarfile.open(out) as tar:
+        assert tar.getnames()
+    no_temp_files(tmp_path)
+
+
+@pytest.mark.parametrize("verb", ["save", "export"])
+def test_a_full_disk_while_saving_is_one_line_and_keeps_the_old_file(
+    loaded: Dockyard, tmp_path: Path, verb: str
+) -> None:
+    small = tmp_path / "small"
+    small.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(small)], check=True)
+    try:
+        (small / "image.tar").write_bytes(b"the old archive")
+        result = loaded.run(verb, "-o", str(small / "image.tar"), "bb-multi", check=False)
+        one_error_line(result, "no space left on device")
+        assert (small / "image.tar").read_bytes() == b"the old archive"
+        assert os.listdir(small) == ["image.tar"]
+    finally:
+        subprocess.run(["umount", str(small)], check=True)

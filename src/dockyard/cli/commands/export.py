@@ -6,10 +6,11 @@ import argparse
 import os
 import sys
 import tarfile
-import tempfile
 from pathlib import Path
+from typing import IO
 
 from dockyard.cli.commands._common import find_image, open_store
+from dockyard.cli.commands._output import check_output, output_file
 from dockyard.cli.docker_main import Context
 from dockyard.errors import InvalidArgument
 from dockyard.storage.snapshots import apply_diff
@@ -25,25 +26,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    if args.output:
+        check_output(args.output)  # before any work, as Docker does
+    elif sys.stdout.isatty():
+        raise InvalidArgument("cowardly refusing to save to a terminal; use -o or redirect")
     store = open_store(ctx)
     record = find_image(store, args.image)
-    if not args.output and sys.stdout.isatty():
-        raise InvalidArgument("cowardly refusing to save to a terminal; use -o or redirect")
-    with tempfile.TemporaryDirectory(prefix="export-", dir=store.store.tmp_dir) as scratch:
-        rootfs = Path(scratch) / "rootfs"
+    with store.scratch() as scratch:  # a live operation's: no other command removes it
+        rootfs = scratch / "rootfs"
         rootfs.mkdir()
         for diff in store.layer_dirs(record):
             apply_diff(diff, rootfs)
-        target = f"{args.output}.{os.getpid()}.tmp" if args.output else None
-        if target:
-            tar = tarfile.open(target, "w", format=tarfile.PAX_FORMAT)  # noqa: SIM115
+        if args.output:
+            with output_file(args.output) as out:
+                _write_tar(rootfs, out)
         else:
-            tar = tarfile.open(  # noqa: SIM115
-                fileobj=sys.stdout.buffer, mode="w|", format=tarfile.PAX_FORMAT
-            )
-        with tar:
-            for entry in sorted(os.listdir(rootfs)):
-                tar.add(rootfs / entry, arcname=entry, recursive=True)
-        if target and args.output:
-            os.replace(target, args.output)
+            _write_tar(rootfs, sys.stdout.buffer)
     return 0
+
+
+def _write_tar(rootfs: Path, out: IO[bytes]) -> None:
+    with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+        for entry in sorted(os.listdir(rootfs)):
+            tar.add(rootfs / entry, arcname=entry, recursive=True)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import IO
 
 from dockyard.cli.commands._common import find_image, open_store
+from dockyard.cli.commands._output import check_output, output_file
 from dockyard.cli.docker_main import Context
 from dockyard.errors import InvalidArgument
 from dockyard.image import reference
@@ -53,6 +55,8 @@ def save_items(store: LocalStore, names: list[str]) -> list[SaveItem]:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    if args.output and args.format != "oci-dir":
+        check_output(args.output)  # before any work, as Docker does
     store = open_store(ctx)
     items = save_items(store, args.images)
     blobs = BlobReader(store.open_blob, store.layers.open_diff)
@@ -64,27 +68,24 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             existing = read_index(Bundle(args.output))
         save_oci(items, blobs, BundleWriter(args.output, as_dir=True), existing)
         return 0
-    if args.output:
-        target: object = args.output
-    else:
+    if not args.output:
         if sys.stdout.isatty():
             raise InvalidArgument("cowardly refusing to save to a terminal; use -o or redirect")
-        target = sys.stdout.buffer
-    tmp = f"{args.output}.{os.getpid()}.tmp" if args.output else None
-    writer = BundleWriter(tmp if tmp else target, as_dir=False)  # type: ignore[arg-type]
+        _write(items, blobs, args.format, sys.stdout.buffer)
+        return 0
+    with output_file(args.output) as out:
+        _write(items, blobs, args.format, out)
+    return 0
+
+
+def _write(items: list[SaveItem], blobs: BlobReader, fmt: str, out: IO[bytes]) -> None:
+    writer = BundleWriter(out, as_dir=False)
     try:
-        if args.format == "docker-archive":
+        if fmt == "docker-archive":
             save_docker_archive(items, blobs, writer)
         else:
             save_oci(items, blobs, writer)
         writer.close()
     except BaseException:
-        if tmp:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
+        writer.abandon()
         raise
-    if tmp:
-        os.replace(tmp, args.output)
-    return 0
