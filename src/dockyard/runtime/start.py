@@ -30,15 +30,21 @@ def release(state: ContainerState, warn: Warn) -> None:
     from dockyard.linux import libc
 
     fifo_path = f"{state.dir}/{EXEC_FIFO}"
-    try:
-        fifo = posix.open(fifo_path, posix.O_RDONLY | posix.O_NONBLOCK | posix.O_CLOEXEC)
-    except FileNotFoundError:
-        raise Conflict(f"container {state.id} has been started already") from None
+    # The pidfd before the fifo: opening the fifo lets the init exec, and a
+    # quick program can exit and be reaped (by a monitor) before a pidfd_open.
     try:
         pidfd = posix.pidfd_open(state.pid)
     except ProcessLookupError:
+        pidfd = -1
+    try:
+        fifo = posix.open(fifo_path, posix.O_RDONLY | posix.O_NONBLOCK | posix.O_CLOEXEC)
+    except FileNotFoundError:
+        if pidfd >= 0:
+            posix.close(pidfd)
+        raise Conflict(f"container {state.id} has been started already") from None
+    if pidfd < 0:
         posix.close(fifo)
-        raise HostError(f"container {state.id}: its init process is gone") from None
+        raise HostError(f"container {state.id}: its init process is gone")
     try:
         events = dict(libc.poll([(fifo, libc.POLLIN | libc.POLLHUP), (pidfd, libc.POLLIN)]))
         if fifo not in events:
