@@ -127,13 +127,8 @@ class Monitored:
     def monitor_pid(self) -> int:
         return int(self.monitor_pid_file.read_text())
 
-    def argv(self, *options: str, tty: bool = False) -> list[str]:
-        """The monitor's command line: the standard paths, ``options``, then
-        the runtime's create."""
-        create = [self.runtime.executable, "--root", str(self.runtime.root), "create"]
-        create += ["--bundle", str(self.bundle.path), "--pid-file", str(self.pid_file)]
-        if tty:
-            create += ["--console-socket", "{console-socket}"]
+    def options(self, *options: str, tty: bool = False) -> list[str]:
+        """The monitor, the standard paths as options, then ``options``."""
         standard = ["--id", self.id, "--pid-file", str(self.pid_file)]
         standard += ["--monitor-pid-file", str(self.monitor_pid_file)]
         standard += ["--exit-file", str(self.exit_file), "--attach-socket", str(self.attach_path)]
@@ -142,19 +137,32 @@ class Monitored:
             standard += ["--log-path", str(self.log)]
         if tty:
             standard.append("--tty")
-        return [self.binary, *standard, *options, "--", *create, self.id]
+        return [self.binary, *standard, *options]
+
+    def create_argv(self, tty: bool = False) -> list[str]:
+        """The runtime's create of this bundle."""
+        create = [self.runtime.executable, "--root", str(self.runtime.root), "create"]
+        create += ["--bundle", str(self.bundle.path), "--pid-file", str(self.pid_file)]
+        if tty:
+            create += ["--console-socket", "{console-socket}"]
+        return [*create, self.id]
+
+    def argv(self, *options: str, tty: bool = False) -> list[str]:
+        """Spawn mode's command line: the options, then the runtime's create."""
+        return [*self.options(*options, tty=tty), "--", *self.create_argv(tty)]
 
     def spawn(
-        self, *options: str, tty: bool = False, argv: list[str] | None = None
+        self, *options: str, tty: bool = False, extra_fds: tuple[int, ...] = ()
     ) -> dict[str, Any]:
-        """Run the monitor, wait for its sync line and return it, parsed."""
+        """Run the monitor, wait for its sync line and return it, parsed.
+        ``extra_fds`` are inherited by the monitor, unannounced."""
         read_end, write_end = os.pipe()
         try:
-            command = argv or self.argv(*options, tty=tty)
+            command = self.argv(*options, tty=tty)
             command[1:1] = ["--sync-fd", str(write_end)]
             started = subprocess.run(
                 command,
-                pass_fds=[write_end],
+                pass_fds=[write_end, *extra_fds],
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
                 timeout=30,

@@ -1566,6 +1566,7 @@ int main(int argc, char **argv)
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	lower_oom_score();
 	stdio_to_dev_null();
+	write_monitor_pid();  /* early: while the runtime creates, the engine can find us */
 
 	if (!opt.log_none && log_open(0) != 0)
 		fail("cannot open the log %s: %s", opt.log_path, strerror(errno));
@@ -1602,7 +1603,6 @@ int main(int argc, char **argv)
 	if (chdir("/") != 0) {
 		/* only to pin no directory; staying is harmless */
 	}
-	write_monitor_pid();
 	text_len = 0;
 	text_printf("{\"pid\": %d}\n", (int)container_pid);
 	send_sync();
