@@ -26,6 +26,15 @@ def flag(*names: str, value: bool = False, dest: str = "", default: object = Non
     return Flag(names, value, dest or names[0].lstrip("-").replace("-", "_"), default)
 
 
+class HelpRequested(Exception):
+    """``--help`` or ``-h`` among a command's options: print its help instead."""
+
+    def __init__(self, command: str, flags: list[Flag]) -> None:
+        super().__init__(command)
+        self.command = command
+        self.flags = flags
+
+
 class Parsed:
     """Flag values as attributes, positional arguments in ``args``."""
 
@@ -57,6 +66,8 @@ def parse(
             name, eq, value = arg.partition("=")
             # urfave/cli also takes long flags with a single dash (-bundle).
             found = by_name.get(name) or by_name.get("-" + name)
+            if found is None and command and name in ("--help", "-h", "-help"):
+                raise HelpRequested(command, flags)
             if found is None:
                 where = f" for {command}" if command else ""
                 raise InvalidArgument(f"flag provided but not defined{where}: {name}")

@@ -10,7 +10,7 @@ import gc
 import posix
 import sys
 
-from dockyard.cli.runtime_args import flag, parse
+from dockyard.cli.runtime_args import HelpRequested, flag, parse
 from dockyard.errors import DockyardError
 
 COMMANDS = (
@@ -55,6 +55,7 @@ commands:
   pause     freeze a container          resume    thaw a paused container
   ps        list its processes          events    stats and OOM events
   update    change a container's limits
+  help      help on a command (or: COMMAND --help)
 
 global options:
   --root DIR              state directory (default /run/dockyard-runtime;
@@ -170,6 +171,13 @@ def run_cli(argv: list[str]) -> int:
 
             raise Unsupported("--systemd-cgroup is not supported yet; use the cgroupfs driver")
         command, rest = opts.args[0], opts.args[1:]
+        if command == "help":  # help COMMAND: as COMMAND --help
+            if not rest:
+                sys.stdout.write(USAGE)
+                return 0
+            command, rest = rest[0], ["--help"]
+            if command not in COMMANDS:
+                raise DockyardError(f"no help for {command!r}: not a command")
         if command not in COMMANDS:
             raise DockyardError(f"no such command: {command}")
         if ctx.debug:
@@ -183,6 +191,11 @@ def run_cli(argv: list[str]) -> int:
             elapsed = (time.perf_counter() - started) * 1000
             ctx.log("debug", f"{command} finished with status {code} in {elapsed:.1f} ms")
         return code
+    except HelpRequested as request:
+        from dockyard.cli.runtime_help import command_help
+
+        sys.stdout.write(command_help(request.command, request.flags))
+        return 0
     except DockyardError as exc:
         ctx.error(str(exc))
         return 1
