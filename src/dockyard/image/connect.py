@@ -12,12 +12,14 @@ from __future__ import annotations
 import http.client
 import ipaddress
 import socket
+import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from .options import ClientOptions
 from .proxy import Proxy, proxy_for
-from .tls import Contexts, has_certs
+from .tls import Contexts, has_certs, host_dir
 
 
 def is_loopback(host: str) -> bool:
@@ -89,3 +91,21 @@ def _host_port(netloc: str, default: int) -> tuple[str, int]:
     if sep and port.isdigit() and (not host.startswith("[") or host.endswith("]")):
         return host.strip("[]"), int(port)
     return netloc.strip("[]"), default
+
+
+def peer_alert(exc: BaseException | None) -> bool:
+    """Whether ``exc`` is the other side's TLS alert: it speaks TLS, and refused."""
+    return isinstance(exc, ssl.SSLError) and "ALERT" in str(exc.reason or "")
+
+
+def tls_hint(exc: BaseException, netloc: str, certs_dir: Path) -> str:
+    """A way out for the TLS failures a user can fix with certs.d files."""
+    if not isinstance(exc, ssl.SSLError):
+        return ""
+    reason = str(exc.reason or "")
+    where = host_dir(certs_dir, netloc)
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f" (a private CA? put its certificate in {where}/ca.crt)"
+    if reason.endswith(("ALERT_BAD_CERTIFICATE", "ALERT_CERTIFICATE_REQUIRED")):
+        return f" (the registry wants a client certificate: {where}/client.cert and client.key)"
+    return ""

@@ -27,7 +27,7 @@ from dockyard.errors import DockyardError, HostError, Unauthorized
 
 from .apierrors import RegistryError, RegistryNotFound, error_message
 from .auth import Challenge, Credentials, parse_challenges
-from .connect import Connector, Route, is_loopback
+from .connect import Connector, Route, is_loopback, peer_alert, tls_hint
 from .credstore import CredentialStore
 from .options import ClientOptions
 from .response import Response, silence
@@ -139,8 +139,11 @@ class HttpClient:
             if self.connector.is_insecure(host):
                 try:
                     self._exchange("GET", f"https://{host}/v2/", {}, None).read()
-                except HostError:
-                    scheme = "http"
+                except HostError as exc:
+                    # A TLS alert comes from a server that speaks TLS but refuses us (a
+                    # client certificate it wants): plain HTTP would only hide why.
+                    if not peer_alert(exc.__cause__):
+                        scheme = "http"
             with self._lock:
                 self._schemes[host] = scheme
         return f"{scheme}://{host}"
@@ -167,7 +170,8 @@ class HttpClient:
                 raise silence(what, self.options.stall_timeout, exc) from exc
             except (OSError, http.client.HTTPException) as exc:
                 route.conn.close()
-                raise HostError(f"{what}: {exc}") from exc
+                hint = tls_hint(exc, parts.netloc, self.options.certs_dir)
+                raise HostError(f"{what}: {exc}{hint}") from exc
         raise AssertionError("unreachable")
 
     def _send(self, method: str, url: str, headers: dict[str, str], body: Body) -> Response:

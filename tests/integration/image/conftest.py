@@ -250,7 +250,9 @@ def start_registry(
     username: str = "",
     password: str = "",
     token: TokenServer | None = None,
+    http_extra: str = "",
 ) -> Registry:
+    """``http_extra``: more of the config's ``http:`` section (``  tls: ...``, indented)."""
     port = free_port()
     workdir.mkdir(parents=True)
     auth_config = ""
@@ -273,7 +275,7 @@ def start_registry(
         "log:\n  level: error\n  accesslog:\n    disabled: true\n"
         f"storage:\n  filesystem:\n    rootdirectory: {workdir / 'data'}\n"
         "  delete:\n    enabled: true\n"
-        f"http:\n  addr: 127.0.0.1:{port}\n" + auth_config
+        f"http:\n  addr: 127.0.0.1:{port}\n" + http_extra + auth_config
     )
     log = open(workdir / "registry.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(

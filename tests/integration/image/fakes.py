@@ -11,9 +11,14 @@ for them.
 
 from __future__ import annotations
 
+import http.client
 import http.server
+import ipaddress
+import select
+import socket
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -129,3 +134,129 @@ def fake_registry(
         yield fake
     finally:
         fake.stop()
+
+
+# ---------------------------------------------------------------- a forward proxy
+
+
+@dataclass
+class CountingProxy:
+    """An HTTP forward proxy on 127.0.0.1 that counts what it carries.
+
+    ``CONNECT host:port`` opens a tunnel (what a client does for https);
+    ``GET http://host/...`` (the absolute form, for http) is forwarded. The
+    proxy resolves names itself, as a real one does, but reaches only
+    loopback addresses: anything else is refused with 502.
+    """
+
+    tunnels: list[str] = field(default_factory=list)  # CONNECT targets
+    forwarded: list[str] = field(default_factory=list)  # "METHOD absolute-URL"
+    refused: list[str] = field(default_factory=list)
+    authorizations: list[str] = field(default_factory=list)  # Proxy-Authorization seen
+
+    def __post_init__(self) -> None:
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _handler(self) -> type[Handler]:
+        proxy = self
+
+        class _Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _target(self, netloc: str, default_port: int) -> tuple[str, int] | None:
+                host, _, port = netloc.rpartition(":") if ":" in netloc else (netloc, "", "")
+                try:
+                    infos = socket.getaddrinfo(host, int(port or default_port), socket.AF_INET)
+                except (OSError, ValueError):
+                    infos = []
+                address = infos[0][4] if infos else None
+                if address is None or not ipaddress.ip_address(address[0]).is_loopback:
+                    proxy.refused.append(netloc)
+                    answer(self, 502, b"refused: not a loopback address")
+                    return None
+                return address[0], address[1]
+
+            def do_CONNECT(self) -> None:
+                proxy.authorizations.append(self.headers.get("Proxy-Authorization", ""))
+                target = self._target(self.path, 443)
+                if target is None:
+                    return
+                proxy.tunnels.append(self.path)
+                upstream = socket.create_connection(target, timeout=30)
+                self.send_response(200, "Connection established")
+                self.end_headers()
+                self.wfile.flush()
+                sockets = [self.connection, upstream]
+                try:
+                    while True:
+                        ready, _, _ = select.select(sockets, [], [], 30)
+                        if not ready:
+                            break
+                        for sock in ready:
+                            data = sock.recv(1 << 16)
+                            if not data:
+                                return
+                            (upstream if sock is self.connection else self.connection).sendall(data)
+                except OSError:
+                    pass
+                finally:
+                    upstream.close()
+                    self.close_connection = True
+
+            def _forward(self) -> None:
+                proxy.authorizations.append(self.headers.get("Proxy-Authorization", ""))
+                parts = urllib.parse.urlsplit(self.path)
+                if parts.scheme != "http":
+                    answer(self, 400, b"absolute http:// URL expected")
+                    return
+                target = self._target(parts.netloc, 80)
+                if target is None:
+                    return
+                proxy.forwarded.append(f"{self.command} {self.path}")
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                headers = {
+                    k: v
+                    for k, v in self.headers.items()
+                    if k.lower() not in ("proxy-authorization", "connection", "keep-alive")
+                }
+                conn = http.client.HTTPConnection(*target, timeout=30)
+                try:
+                    path = urllib.parse.urlunsplit(("", "", *parts[2:])) or "/"
+                    conn.request(self.command, path, body=body, headers=headers)
+                    upstream = conn.getresponse()
+                    data = upstream.read()
+                finally:
+                    conn.close()
+                self.send_response(upstream.status)
+                for name, value in upstream.getheaders():
+                    if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+
+            do_GET = do_HEAD = do_PUT = do_POST = do_PATCH = do_DELETE = _forward
+
+        return _Handler
+
+
+@contextmanager
+def counting_proxy() -> Iterator[CountingProxy]:
+    proxy = CountingProxy()
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
