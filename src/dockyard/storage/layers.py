@@ -76,6 +76,8 @@ class LayerRecord:
     size: int = 0  # bytes of file content, unpacked
     entries: int = 0
     blobs: list[str] = field(default_factory=list)  # compressed forms we hold
+    # [mode, uid, gid] of the root if the layer sets it; [] if not; None: not recorded
+    root: list[int] | None = None
 
 
 class _TeeReader:
@@ -191,6 +193,7 @@ class Layers:
     ) -> None:
         work = op.temp_path("layer")
         (work / "diff").mkdir(parents=True)
+        os.chmod(work / "diff", 0o755)  # not the caller's umask; see settle_roots
         if on_extract is not None:
             on_extract()
         stream, _ = decompressed(source)
@@ -213,7 +216,9 @@ class Layers:
             raise LayerDigestMismatch(
                 f"layer {desc.digest} unpacks to {hashing.digest}, the config says {diff_id}"
             )
-        record = LayerRecord(chain_id, diff_id, parent, stats.bytes, stats.entries, [desc.digest])
+        record = LayerRecord(
+            chain_id, diff_id, parent, stats.bytes, stats.entries, [desc.digest], stats.root
+        )
         write_json(work / "layer.json", asdict(record))
         try:
             os.rename(work, self.path(chain_id))
@@ -222,6 +227,28 @@ class Layers:
                 raise
             remove_tree(work)  # another operation unpacked it first
             self._add_blob(chain_id, desc.digest)
+
+    def settle_roots(self, chains: list[str]) -> None:
+        """Give each layer's root its parent's mode and owner unless the layer sets its
+        own ("./" in its tar), as containers/storage does when it creates a layer on its
+        parent; the top layer's root is then the container's. Done once the image's
+        layers are all in, since they unpack in parallel; the same chain always gets
+        the same answer, so image commits that share layers agree."""
+        mode, uid, gid = 0o755, 0, 0
+        for chain in chains:
+            record = self.record(chain)
+            if record.root is None:
+                return  # stored before layers said; left as unpacked
+            if record.root:
+                mode, uid, gid = record.root
+                continue
+            diff = self.diff_dir(chain)
+            st = os.stat(diff)
+            if (st.st_mode & 0o7777, st.st_uid, st.st_gid) == (mode, uid, gid):
+                continue
+            if os.geteuid() == 0:
+                os.chown(diff, uid, gid)
+            os.chmod(diff, mode)
 
     def _add_blob(self, chain_id: str, digest: str) -> None:
         record = self.record(chain_id)

@@ -87,6 +87,7 @@ class Ingest:
         config = ImageConfig.parse(config_raw)
         image_id = manifest.config.digest
         chains = chain_ids(config.diff_ids)
+        local.layers.settle_roots(chains)
         size = sum(local.layers.record(c).size for c in chains)
         previous = local.images.get(image_id) if local.images.exists(image_id) else None
         digests = list(previous.repo_digests) if previous else []

@@ -107,9 +107,11 @@ class Snapshots:
         if driver == OVERLAY:
             (work / "upper").mkdir()
             (work / "work").mkdir()
+            _root_like(work / "upper", layer_dirs)  # overlay's root is the upper dir's
         else:
             for diff in layer_dirs:
                 apply_diff(diff, work / "rootfs")
+            _root_like(work / "rootfs", layer_dirs)
         snapshot = Snapshot(snapshot_id, image_id, list(layers), driver)
         write_json(work / "snapshot.json", asdict(snapshot))
         os.rename(work, path)
@@ -146,6 +148,20 @@ class Snapshots:
         dead = self.store.tmp_dir / f".dead-snap-{snapshot_id}-{os.getpid()}"
         os.rename(path, dead)
         remove_tree(dead)
+
+
+def _root_like(root: Path, layer_dirs: list[Path]) -> None:
+    """Give the container's root the image's mode and owner (the top layer's root,
+    which inherits its parents'), not what the caller's umask made of a mkdir."""
+    mode, uid, gid = 0o755, 0, 0
+    if layer_dirs:
+        st = os.stat(layer_dirs[-1])
+        mode, uid, gid = stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid
+    try:
+        os.chown(root, uid, gid)
+    except PermissionError:
+        pass  # rootless: the store's owner owns everything
+    os.chmod(root, mode)
 
 
 def _is_whiteout(st: os.stat_result) -> bool:

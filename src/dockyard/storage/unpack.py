@@ -94,6 +94,7 @@ class UnpackStats:
     entries: int = 0
     bytes: int = 0
     whiteouts: list[str] = field(default_factory=list)
+    root: list[int] = field(default_factory=list)  # [mode, uid, gid] of a "./" entry
 
 
 def clean_name(name: str) -> str:
@@ -154,6 +155,9 @@ class _Applier:
                 gfd = self.parent_fd(grand, entry)
                 try:
                     os.mkdir(base, 0o755, dir_fd=gfd)
+                    # 0755 whatever the caller's umask: a directory the layer does not
+                    # list must still be open to the container's users
+                    os.chmod(base, 0o755, dir_fd=gfd)
                 except FileExistsError:
                     pass
                 return self.parent_fd(parent, entry)
@@ -215,6 +219,8 @@ class _Applier:
             if member.isdir():
                 self.dir_times.append(("", int(member.mtime)))
                 self.set_attrs(self.root_fd, ".", member, is_dir=True)
+                st = os.fstat(self.root_fd)
+                self.stats.root = [stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid]
             return
         parent, _, name = path.rpartition("/")
         whiteout = whiteout_target(path)
