@@ -161,6 +161,10 @@ def run_cli(argv: list[str]) -> int:
         if opts.version:
             from dockyard import OCI_VERSION, __version__
 
+            if ctx.debug:  # is this install's start the fast one?
+                from dockyard.cli.launcher import report
+
+                ctx.log("debug", report())
             print(f"dockyard-runtime version {__version__}\nspec: {OCI_VERSION}")
             return 0
         if opts.help or not opts.args:

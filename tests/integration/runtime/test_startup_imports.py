@@ -10,12 +10,10 @@ which modules were loaded.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-import dockyard
 from tests.support import Bundle, Runtime, requires, run_in_container
 from tests.support.runtime import runtime_under_test
 
@@ -48,12 +46,14 @@ TOO_SLOW = (
 
 
 def with_importtime(runtime: Runtime, tmp_path: Path) -> None:
-    """Make ``runtime`` run the launcher's code under ``python -X importtime``."""
-    source = Path(dockyard.__file__).resolve().parents[1]
+    """Make ``runtime`` run its launcher, as it is, under ``python -X importtime``:
+    the launcher's own imports (the module pack's finder) count too."""
+    launcher = Path(runtime.executable)
+    first = launcher.read_text().splitlines()[0]
+    assert first.endswith(" -IS"), f"{launcher} is not the fast launcher: {first}"
+    python = first.removeprefix("#!").removesuffix(" -IS")
     wrapper = tmp_path / "dockyard-runtime-importtime"
-    code = f"import sys; sys.path.insert(0, {str(source)!r}); "
-    code += "from dockyard.cli.runtime_main import main; main()"
-    wrapper.write_text(f'#!/bin/sh\nexec {sys.executable} -I -S -X importtime -c "{code}" "$@"\n')
+    wrapper.write_text(f'#!/bin/sh\nexec {python} -I -S -X importtime {launcher} "$@"\n')
     wrapper.chmod(0o755)
     runtime.executable = str(wrapper)
 
