@@ -4,9 +4,11 @@
 
 makes itself a child subreaper, runs the runtime's create with pipes as the
 container's stdio (so the init ends up its child), then becomes the monitor
-by exec with ``--adopt PID`` and the pipes' other ends. JSON holds
-``runtime`` (argv before "create"), ``bundle``, ``id``, ``pid_file``,
-``monitor`` (its argv without --adopt and the descriptors) and ``sync_fd``.
+by exec with ``--adopt PID`` and the pipes' other ends; with ``tty``, it
+takes the pty master from a console socket of its own and hands that on.
+JSON holds ``runtime`` (argv before "create"), ``bundle``, ``id``,
+``pid_file``, ``monitor`` (its argv without --adopt and the descriptors),
+``sync_fd`` and ``tty``.
 A standalone script: it runs in a process of its own, as an engine's child.
 """
 
@@ -15,8 +17,11 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import socket
 import subprocess
 import sys
+import tempfile
+from typing import Any, NoReturn
 
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -27,6 +32,18 @@ def main() -> None:
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+    fds = create_with_terminal(spec) if spec["tty"] else create_with_pipes(spec)
+    with open(spec["pid_file"]) as file:
+        pid = file.read().strip()
+    for fd in [*fds.values(), sync_fd]:
+        os.set_inheritable(fd, True)
+    argv = [*spec["monitor"], "--adopt", pid, "--sync-fd", str(sync_fd)]
+    for option, fd in fds.items():
+        argv += [option, str(fd)]
+    os.execv(argv[0], argv)
+
+
+def create_with_pipes(spec: dict[str, Any]) -> dict[str, int]:
     stdin_read, stdin_write = os.pipe()
     stdout_read, stdout_write = os.pipe()
     stderr_read, stderr_write = os.pipe()
@@ -37,18 +54,29 @@ def main() -> None:
         os.close(fd)
     if created.returncode != 0:
         os.set_blocking(stderr_read, False)
-        message = os.read(stderr_read, 4096).decode(errors="replace").strip()
-        os.write(sync_fd, json.dumps({"error": message}).encode() + b"\n")
-        sys.exit(1)
-    with open(spec["pid_file"]) as file:
-        pid = file.read().strip()
-    fds = {"--stdin-fd": stdin_write, "--stdout-fd": stdout_read, "--stderr-fd": stderr_read}
-    for fd in [*fds.values(), sync_fd]:
-        os.set_inheritable(fd, True)
-    argv = [*spec["monitor"], "--adopt", pid, "--sync-fd", str(sync_fd)]
-    for option, fd in fds.items():
-        argv += [option, str(fd)]
-    os.execv(argv[0], argv)
+        fail(spec, os.read(stderr_read, 4096).decode(errors="replace"))
+    return {"--stdin-fd": stdin_write, "--stdout-fd": stdout_read, "--stderr-fd": stderr_read}
+
+
+def create_with_terminal(spec: dict[str, Any]) -> dict[str, int]:
+    with tempfile.TemporaryDirectory() as directory, socket.socket(socket.AF_UNIX) as listener:
+        path = f"{directory}/console.sock"
+        listener.bind(path)
+        listener.listen(1)
+        create = [*spec["runtime"], "create", "--bundle", spec["bundle"], "--console-socket", path]
+        create += ["--pid-file", spec["pid_file"], spec["id"]]
+        created = subprocess.run(create, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        if created.returncode != 0:
+            fail(spec, created.stderr)
+        connection, _ = listener.accept()
+        with connection:
+            _, fds, _, _ = socket.recv_fds(connection, 1024, 1)
+    return {"--pty-fd": fds[0]}
+
+
+def fail(spec: dict[str, Any], message: str) -> NoReturn:
+    os.write(spec["sync_fd"], json.dumps({"error": message.strip()}).encode() + b"\n")
+    sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -60,7 +60,11 @@ def process_gone(pid: int) -> bool:
 
 def read_frames(sock: socket.socket, timeout: float = 10) -> list[tuple[int, bytes]]:
     """Docker's stdcopy frames until the monitor closes the connection."""
-    data = read_all(sock, timeout)
+    return frames_of(read_all(sock, timeout))
+
+
+def frames_of(data: bytes) -> list[tuple[int, bytes]]:
+    """Docker's stdcopy frames in ``data``, which holds whole frames."""
     frames = []
     while data:
         assert len(data) >= 8, f"a truncated frame header: {data!r}"

@@ -19,8 +19,10 @@ import pytest
 from tests.integration.monitor.conftest import MakeMonitored
 from tests.integration.monitor.harness import (
     EXIT_TIME,
+    frames_of,
     joined,
     parse_time,
+    read_all,
     read_frames,
     read_line,
 )
@@ -217,18 +219,21 @@ def test_a_runtime_that_cannot_be_run_is_an_error_line(
     assert sync == {"error": f"cannot run {missing}: No such file or directory"}
 
 
+@pytest.mark.parametrize("tty", [False, True], ids=["pipes", "tty"])
 def test_adopt_mode_serves_a_container_whose_init_is_its_child(
-    make_monitored: MakeMonitored, runtime: Runtime
+    make_monitored: MakeMonitored, runtime: Runtime, tty: bool
 ) -> None:
-    monitored = make_monitored("sh", "-c", 'read x; echo "out $x"; echo err >&2; exit 5')
+    script = 'read x; echo "out $x"; echo err >&2; exit 5'
+    monitored = make_monitored("sh", "-c", script, tty=tty)
     read_end, write_end = os.pipe()
     spec = {
         "runtime": [runtime.executable, "--root", str(runtime.root)],
         "bundle": str(monitored.bundle.path),
         "id": monitored.id,
         "pid_file": str(monitored.pid_file),
-        "monitor": monitored.options("--stdin"),
+        "monitor": monitored.options("--stdin", tty=tty),
         "sync_fd": write_end,
+        "tty": tty,
     }
     process = subprocess.Popen(
         [sys.executable, str(LAUNCHER), json.dumps(spec)], pass_fds=[write_end]
@@ -239,12 +244,12 @@ def test_adopt_mode_serves_a_container_whose_init_is_its_child(
         assert sync == {"pid": int(monitored.pid_file.read_text())}
         # the launcher became the monitor: same process, still the init's parent
         assert monitored.monitor_pid == process.pid
+        if tty:
+            monitored.ctl("resize 40 100")
         with monitored.attach() as client:
             monitored.start()
             client.sendall(b"in\n")
-            frames = read_frames(client)
-        assert joined(frames, 1) == b"out in\n"
-        assert joined(frames, 2) == b"err\n"
+            output = read_all(client)
         assert monitored.wait_exit()["exitCode"] == 5
         assert process.wait(10) == 0
     finally:
@@ -252,7 +257,13 @@ def test_adopt_mode_serves_a_container_whose_init_is_its_child(
         if process.poll() is None:
             process.kill()
             process.wait()
-    assert [e["log"] for e in monitored.entries()] in (["out in\n", "err\n"], ["err\n", "out in\n"])
+    if tty:
+        assert output == b"in\r\nout in\r\nerr\r\n"
+        assert monitored.text() == "in\r\nout in\r\nerr\r\n"
+    else:
+        frames = frames_of(output)
+        assert (joined(frames, 1), joined(frames, 2)) == (b"out in\n", b"err\n")
+        assert sorted(e["log"] for e in monitored.entries()) == ["err\n", "out in\n"]
 
 
 def test_adopt_mode_refuses_a_pid_that_is_not_its_child(monitor_binary: str) -> None:

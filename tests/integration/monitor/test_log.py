@@ -3,13 +3,17 @@ rotation, the none driver and reopen-log (docs/monitor.md, "The log")."""
 
 from __future__ import annotations
 
+import json
+import subprocess
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.integration.monitor.conftest import MakeMonitored
-from tests.integration.monitor.harness import LOG_TIME, parse_time, read_all
-from tests.support import requires, wait_for
+from tests.integration.monitor.harness import LOG_TIME, joined, parse_time, read_all, read_frames
+from tests.support import Runtime, requires, wait_for
 
 pytestmark = [pytest.mark.integration, requires("root")]
 
@@ -139,3 +143,35 @@ def test_reopen_log_moves_on_to_a_new_file(make_monitored: MakeMonitored) -> Non
         monitored.wait_exit()
     assert [e["log"] for e in monitored.entries(moved)] == ["one\n"]
     assert [e["log"] for e in monitored.entries()] == ["two\n"]
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path, runtime: Runtime) -> Iterator[Path]:
+    """A 64 KiB tmpfs (unmounted before the runtime fixture's leak check)."""
+    path = tmp_path / "small"
+    path.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(path)], check=True)
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+def test_a_full_disk_loses_log_output_but_never_leaves_half_an_entry(
+    make_monitored: MakeMonitored, small_disk: Path
+) -> None:
+    monitored = make_monitored("sh", "-c", "seq 1 20000; exit 7")
+    log = small_disk / "ctr.log"
+    monitored.spawn("--log-path", str(log))
+    with monitored.attach() as client:
+        monitored.start()
+        frames = read_frames(client)
+    assert monitored.wait_exit()["exitCode"] == 7
+    # the attach client got everything; the log what fitted, in order
+    expected = "".join(f"{i}\n" for i in range(1, 20001))
+    assert joined(frames, 1).decode() == expected
+    lines = log.read_bytes().split(b"\n")
+    assert lines[-1] == b"", "the log ends with half an entry"
+    whole = [json.loads(line) for line in lines[:-1]]
+    assert 500 < len(whole) < 20000
+    assert [e["log"] for e in whole] == [f"{i}\n" for i in range(1, len(whole) + 1)]

@@ -515,19 +515,36 @@ static char log_buf[32768];
 static struct {
 	int fd;
 	long long size;         /* bytes in the file, including the buffered ones */
+	long long entry_end;    /* where the last finished entry ends (in size's terms) */
+	long long whole;        /* bytes on disk that end with a whole entry */
+	int dropping;           /* a write failed in the current entry: drop the rest */
 	size_t len;
 } lg = {.fd = -1};
 
 static void log_flush(void)
 {
-	if (lg.len > 0 && lg.fd >= 0 && write_all(lg.fd, log_buf, lg.len) != 0) {
-		/* a full disk drops this output; the container goes on */
+	if (lg.len == 0 || lg.fd < 0) {
+		lg.len = 0;
+		return;
+	}
+	if (write_all(lg.fd, log_buf, lg.len) == 0) {
+		lg.whole = lg.entry_end;
+	} else {
+		/* A full disk: this output is lost, but the file is cut back to its
+		 * last whole entry, so a reader never meets half a line. */
+		if (ftruncate(lg.fd, lg.whole) != 0) {
+			/* nothing more to do; the next entry starts on a line of its own anyway */
+		}
+		lg.size = lg.entry_end = lg.whole;
+		lg.dropping = 1;
 	}
 	lg.len = 0;
 }
 
 static void log_put(const char *data, size_t n)
 {
+	if (lg.dropping)
+		return;
 	lg.size += (long long)n;
 	while (n > 0) {
 		if (lg.len == sizeof log_buf)
@@ -547,6 +564,8 @@ static int log_open(int truncate)
 		return -1;
 	struct stat st;
 	lg.size = fstat(lg.fd, &st) == 0 ? (long long)st.st_size : 0;
+	lg.whole = lg.entry_end = lg.size;
+	lg.len = 0;
 	return 0;
 }
 
@@ -594,6 +613,7 @@ static void log_entry(const char *stream, const char *line, size_t n, int newlin
 		log_rotate();
 	char when[64];
 	size_t when_len = format_time(when, sizeof when, ts, 1);
+	lg.dropping = 0;
 	log_put("{\"log\":\"", 8);
 	json_escape((const unsigned char *)line, n, log_put);
 	if (newline)
@@ -603,6 +623,9 @@ static void log_entry(const char *stream, const char *line, size_t n, int newlin
 	log_put("\",\"time\":\"", 10);
 	log_put(when, when_len);
 	log_put("\"}\n", 3);
+	if (!lg.dropping)
+		lg.entry_end = lg.size;
+	lg.dropping = 0;
 }
 
 /* ---------------------------------------------------------------- output streams */
