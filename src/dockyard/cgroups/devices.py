@@ -149,7 +149,9 @@ class Emulator:
         return sorted(self.exceptions.items(), key=lambda kv: (kv[0][1], kv[0][2], kv[0][0]))
 
     def transition(self, target: Emulator) -> list[Rule]:
-        """The writes that turn this state into ``target`` (runc's minimal transition)."""
+        """The writes that turn this state into ``target`` (runc's minimal transition):
+        the end state of writing the rules one by one in their listed order (crun's
+        way), reached without passing through states in between."""
         rules: list[Rule] = []
         old = self.exceptions
         if self.default_allow or self.default_allow != target.default_allow:
@@ -160,7 +162,9 @@ class Emulator:
             dropped = "".join(c for c in access if c not in target.exceptions.get(key, ""))
             if dropped:
                 rules.append((target.default_allow, *key, dropped))
-        for key, access in target.ordered():
+        # In the order the rules first name them, as writing the list in order
+        # would leave them (the kernel lists exceptions in the order added).
+        for key, access in target.exceptions.items():
             gained = "".join(c for c in access if c not in old.get(key, ""))
             if gained:
                 rules.append((not target.default_allow, *key, gained))

@@ -12,12 +12,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from dockyard.cgroups.devices import container_resources
+from dockyard.cgroups.devices import container_resources, parse_rules, rule_string
 from dockyard.cgroups.manager import CgroupManager, manager_for, manager_from_paths
 from tests.integration.cgroups.conftest import Spawn
+from tests.support.device_rules import DEVICE_LISTS
 from tests.support.needs import requires
 
 pytestmark = [pytest.mark.integration, requires("root")]
@@ -240,3 +242,32 @@ def test_relative_path_lands_under_our_own_cgroup(cgroup_parent: str) -> None:
             parent = Path(path).parent
             if parent.exists():
                 parent.rmdir()
+
+
+def v1_devices_written_in_order(parent: Path, rules: list[dict[str, Any]]) -> str:
+    """devices.list of a scratch cgroup beside ours after each rule is written
+    in turn: the kernel itself applying the list in order."""
+    scratch = parent / "dockyard-test-in-order"
+    scratch.mkdir()
+    try:
+        for rule in parse_rules(rules):
+            (scratch / ("devices.allow" if rule[0] else "devices.deny")).write_text(
+                rule_string(rule)
+            )
+        return (scratch / "devices.list").read_text()
+    finally:
+        scratch.rmdir()
+
+
+@pytest.mark.skipif(V2, reason="the v1 devices controller; v2 uses eBPF (test_bpf_devices.py)")
+@pytest.mark.parametrize("rules", DEVICE_LISTS.values(), ids=DEVICE_LISTS.keys())
+def test_v1_devices_end_as_the_kernel_ends_them_written_in_order(
+    cgroup: CgroupManager, rules: list[dict[str, Any]]
+) -> None:
+    devices = Path(cgroup.paths()["devices"])
+
+    cgroup.set({"devices": rules})
+
+    assert (devices / "devices.list").read_text() == v1_devices_written_in_order(
+        devices.parent, rules
+    )

@@ -177,3 +177,21 @@ def test_ps_lists_exactly_the_containers_processes(runtime: Runtime, bundle: Bun
     table = runtime("ps", cid).stdout.splitlines()
     assert "PID" in table[0].split()
     assert {int(row.split()[1]) for row in table[1:]} == expected
+
+
+@pytest.mark.skipif(UNIFIED, reason="the v1 devices controller's list; v2 has no devices.list")
+def test_devices_list_shows_what_a_deny_all_then_allows_leaves(
+    runtime: Runtime, bundle: Bundle
+) -> None:
+    rules = [
+        {"allow": False, "access": "rwm"},
+        {"allow": True, "type": "c", "major": 10, "minor": 229, "access": "rwm"},
+        {"allow": True, "type": "b", "major": 7, "access": "r"},
+    ]
+    container_id = start(runtime, bundle, "exec sleep 1000", {"devices": rules})
+
+    listing = (cgroup_dir(init_pid(runtime, container_id), "devices") / "devices.list").read_text()
+
+    lines = listing.splitlines()
+    assert "c 10:229 rwm" in lines and "b 7:* r" in lines, listing
+    assert "a *:* rwm" not in lines

@@ -13,8 +13,6 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from dockyard.cgroups.devices import Emulator, rule_string
-
 NO_LIMIT = "9223372036854771712"
 COMMON_V1 = {
     "cgroup.procs": "",
@@ -130,12 +128,59 @@ V1_HIERARCHIES = (
 )  # fmt: skip
 
 
+class DeviceCgroup:
+    """A v1 devices cgroup as the kernel keeps it (security/device_cgroup.c):
+    a default behaviour and an ordered list of exceptions. Modelled here on
+    its own, not with the emulator under test, so that the two can disagree.
+    """
+
+    def __init__(self, allow_all: bool = True) -> None:
+        self.allow_all = allow_all
+        self.exceptions: list[list[str]] = []  # [type, major, minor, access]; access a set string
+
+    def copy(self) -> DeviceCgroup:
+        child = DeviceCgroup(self.allow_all)
+        child.exceptions = [list(entry) for entry in self.exceptions]
+        return child
+
+    def write(self, allow: bool, text: str) -> None:
+        fields = text.split()
+        if fields[0] == "a":  # the rest of the line is ignored
+            self.allow_all = allow
+            self.exceptions.clear()
+            return
+        kind, (major, minor), access = fields[0], fields[1].split(":"), fields[2]
+        # An allow on a deny-by-default cgroup (or a deny on an allow-by-default
+        # one) adds an exception, merged into one with the same key; otherwise
+        # it takes access away from that exact key only.
+        adds = allow != self.allow_all
+        for entry in self.exceptions:
+            if entry[:3] == [kind, major, minor]:
+                if adds:
+                    entry[3] = "".join(c for c in "rwm" if c in entry[3] + access)
+                else:
+                    entry[3] = "".join(c for c in entry[3] if c not in access)
+                    if not entry[3]:
+                        self.exceptions.remove(entry)
+                return
+        if adds:
+            self.exceptions.append([kind, major, minor, "".join(c for c in "rwm" if c in access)])
+
+    def listing(self) -> str:
+        """devices.list: "a *:* rwm" when all is allowed, else the exceptions in order."""
+        if self.allow_all:
+            return "a *:* rwm\n"
+        return "".join(
+            f"{kind} {major}:{minor} {access}\n" for kind, major, minor, access in self.exceptions
+        )
+
+
 class FakeKernel:
     def __init__(self, root: Path, mode: str) -> None:
         self.root = root
         self.mode = mode  # "v1", "hybrid" or "v2"
         self.writes: list[tuple[str, str]] = []
-        self.devices: dict[str, Emulator] = {}
+        self.devices: dict[Path, DeviceCgroup] = {}
         if mode == "v2":
             self._build_v2(root, V2_CONTROLLERS)
         else:
@@ -189,8 +234,9 @@ class FakeKernel:
             self._v2_add(p, enabled)
         else:
             self._fill_v1(p, hierarchy)
-            if hierarchy == "devices":
-                (p / "devices.list").write_text((p.parent / "devices.list").read_text())
+            if hierarchy == "devices":  # a new cgroup starts with its parent's rules
+                self.devices[p] = self.devices.get(p.parent, DeviceCgroup()).copy()
+                (p / "devices.list").write_text(self.devices[p].listing())
 
     def write(self, path: str, data: bytes) -> None:
         p = Path(path)
@@ -218,22 +264,9 @@ class FakeKernel:
             p.write_text(text)
 
     def _device_write(self, directory: Path, allow: bool, text: str) -> None:
-        current = Emulator.from_list((directory / "devices.list").read_text())
-        parts = text.replace(":", " ").split()
-        if parts[0] == "a":
-            rule = (allow, "a", -1, -1, "rwm")
-        else:
-            major = -1 if parts[1] == "*" else int(parts[1])
-            minor = -1 if parts[2] == "*" else int(parts[2])
-            rule = (allow, parts[0], major, minor, parts[3])
-        current.apply(rule, "fake")
-        if current.default_allow:
-            listing = "a *:* rwm\n"
-        else:
-            listing = "".join(
-                rule_string((True, *key, access)) + "\n" for key, access in current.ordered()
-            )
-        (directory / "devices.list").write_text(listing)
+        cgroup = self.devices.setdefault(directory, DeviceCgroup())
+        cgroup.write(allow, text)
+        (directory / "devices.list").write_text(cgroup.listing())
 
     def _subtree_write(self, directory: Path, text: str) -> None:
         available = (directory / "cgroup.controllers").read_text().split()

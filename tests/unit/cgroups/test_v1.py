@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 
+from dockyard.cgroups.devices import parse_rules, rule_string
 from dockyard.cgroups.manager import manager_for
 from dockyard.cgroups.v1.manager import V1Manager
 from dockyard.errors import HostError, InvalidSpec, Unsupported
-from tests.unit.cgroups.fakekernel import FakeKernel
+from tests.support.device_rules import DEVICE_LISTS, allow, deny_all
+from tests.unit.cgroups.fakekernel import DeviceCgroup, FakeKernel
 
 
 @pytest.fixture
@@ -411,3 +413,43 @@ def test_destroy_reports_what_it_cannot_remove(
     monkeypatch.setattr("dockyard.cgroups.fs.RMDIR_TIMEOUT", 0.05)
     with pytest.raises(HostError, match="still busy"):
         manager.destroy()
+
+
+def written_in_order(rules: list[dict[str, Any]]) -> str:
+    """devices.list of a fresh cgroup after each rule is written in turn (crun's way)."""
+    cgroup = DeviceCgroup()
+    for rule in parse_rules(rules):
+        cgroup.write(rule[0], rule_string(rule))
+    return cgroup.listing()
+
+
+@pytest.mark.parametrize("rules", DEVICE_LISTS.values(), ids=DEVICE_LISTS.keys())
+def test_devices_end_as_the_listed_rules_written_in_order(
+    hybrid: FakeKernel, manager: V1Manager, rules: list[dict[str, Any]]
+) -> None:
+    manager.set({"devices": rules})
+
+    assert at(hybrid, "devices", "devices.list") + "\n" == written_in_order(rules)
+
+
+def test_devices_list_shows_the_allowed_devices_in_listed_order(
+    hybrid: FakeKernel, manager: V1Manager
+) -> None:
+    manager.set({"devices": DEVICE_LISTS["deny-all-then-allows"]})
+
+    listing = at(hybrid, "devices", "devices.list").splitlines()
+    assert listing == ["c 10:229 rwm", "c 1:3 rwm", "b 8:* m"]
+
+
+@pytest.mark.parametrize("rules", DEVICE_LISTS.values(), ids=DEVICE_LISTS.keys())
+def test_devices_updated_from_other_rules_end_the_same(
+    hybrid: FakeKernel, manager: V1Manager, rules: list[dict[str, Any]]
+) -> None:
+    # A live container is moved to the new rules without a deny-all in between:
+    # the same devices, though kept entries keep their place in the list.
+    manager.set({"devices": [deny_all(), allow("c", 1, 3, "r"), allow("c", 5, 0, "rwm")]})
+
+    manager.set({"devices": rules})
+
+    got = at(hybrid, "devices", "devices.list").splitlines()
+    assert sorted(got) == sorted(written_in_order(rules).splitlines())
