@@ -19,6 +19,7 @@ from dockyard.errors import HostError, InvalidArgument, NotFound
 from dockyard.oci.image_spec import Descriptor
 
 from .compression import HashingReader, Readable, decompressed
+from .links import remove_link
 from .store import Operation, Store, hex_of, read_json, remove_tree, write_json
 from .unpack import RATIO_VARIABLE, HostileLayer, Limits, apply_layer
 
@@ -269,4 +270,5 @@ class Layers:
             os.rename(path, dead)
         except FileNotFoundError:
             return
+        remove_link(self.store.root, path / "diff")
         remove_tree(dead)

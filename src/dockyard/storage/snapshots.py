@@ -21,10 +21,12 @@ from pathlib import Path
 from dockyard.errors import Conflict, HostError, InvalidArgument, NotFound
 from dockyard.linux import libc
 
+from .links import ensure_link
 from .store import Store, read_json, remove_tree, write_json
 from .unpack import OPAQUE_XATTR
 
 OVERLAY, VFS = "overlay", "vfs"
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")  # mount(2) reads its options from one page
 
 
 @dataclass
@@ -122,15 +124,21 @@ class Snapshots:
         path = self._dir(snapshot_id)
         rootfs = path / "rootfs"
         if snapshot.driver == OVERLAY and not os.path.ismount(rootfs):
-            lowers = ":".join(str(d) for d in reversed(layer_dirs))
+            root = self.store.root
+            # every path relative to the store root, lowers by their short links
+            lowers = [ensure_link(root, d) for d in reversed(layer_dirs)]
             if not layer_dirs:
                 (path / "empty").mkdir(exist_ok=True)
-                lowers = str(path / "empty")
-            data = f"lowerdir={lowers},upperdir={path / 'upper'},workdir={path / 'work'}"
-            if len(data) >= 4000:
-                raise HostError(f"snapshot {snapshot_id}: too many layers for one overlay mount")
+                lowers = [os.path.relpath(path / "empty", root)]
+            upper, work = (os.path.relpath(path / d, root) for d in ("upper", "work"))
+            data = f"lowerdir={':'.join(lowers)},upperdir={upper},workdir={work}"
+            if len(data) >= _PAGE_SIZE:
+                raise HostError(
+                    f"snapshot {snapshot_id}: {len(layer_dirs)} layers are too many for one "
+                    f"overlay mount (its options must fit in {_PAGE_SIZE} bytes)"
+                )
             try:
-                libc.mount("overlay", str(rootfs), "overlay", 0, data)
+                _mount_from(root, "overlay", str(rootfs), "overlay", data)
             except OSError as exc:
                 raise HostError(f"cannot mount overlay for snapshot {snapshot_id}: {exc}") from exc
         return rootfs
@@ -148,6 +156,19 @@ class Snapshots:
         dead = self.store.tmp_dir / f".dead-snap-{snapshot_id}-{os.getpid()}"
         os.rename(path, dead)
         remove_tree(dead)
+
+
+def _mount_from(cwd: Path, source: str, target: str, fstype: str, data: str) -> None:
+    """mount(2) with relative paths in ``data`` resolved from ``cwd``. The working
+    directory is the process's: callers must not resolve relative paths in other
+    threads meanwhile (Dockyard's own paths are absolute)."""
+    saved = os.open(".", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.chdir(cwd)
+        libc.mount(source, target, fstype, 0, data)
+    finally:
+        os.fchdir(saved)
+        os.close(saved)
 
 
 def _root_like(root: Path, layer_dirs: list[Path]) -> None:

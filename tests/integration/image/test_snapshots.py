@@ -93,3 +93,40 @@ def test_the_root_has_the_images_mode_and_owner_whatever_the_umask(
     finally:
         for name in made:
             store.snapshots.remove(name)
+
+
+def test_an_overlay_mount_of_seventy_layers(dockyard: Dockyard, tmp_path: Path) -> None:
+    """With absolute paths, overlay's one-page option string holds about 40 layers."""
+    layers = []
+    for i in range(70):
+        entries: list = [dir_entry("data"), file_entry(f"data/f{i}", f"{i}\n".encode())]
+        if i == 40:
+            entries.append(file_entry("data/.wh.f3"))  # a whiteout deep in the stack
+        if i == 50:  # an opaque directory hides everything below it
+            entries += [dir_entry("cache"), file_entry("cache/.wh..wh..opq")]
+            entries.append(file_entry("cache/new", b"new\n"))
+        elif i < 50:
+            entries += [dir_entry("cache"), file_entry(f"cache/old{i}", b"old\n")]
+        layers.append(make_layer(tar_entries(entries)))
+    load_as(dockyard, tmp_path, "tall", Image(layers), 0o022)
+    store = store_for(dockyard, OVERLAY)
+    record = store.images.resolve("tall", "docker.io/library/tall:1")
+    assert len(record.layers) == 70
+
+    rootfs = store.snapshots.create("tall", record.id, record.layers, store.layer_dirs(record))
+    try:
+        assert os.path.ismount(rootfs)
+        names = sorted(os.listdir(rootfs / "data"))
+        assert names == sorted(f"f{i}" for i in range(70) if i != 3)
+        assert (rootfs / "data/f69").read_text() == "69\n"
+        assert os.listdir(rootfs / "cache") == ["new"]
+        (rootfs / "data/f0").write_text("changed\n")  # copy-up works through the links
+        assert (rootfs / "data/f0").read_text() == "changed\n"
+    finally:
+        store.snapshots.remove("tall")
+    assert not os.path.ismount(rootfs)
+    links = dockyard.root / "l"
+    assert len(os.listdir(links)) == 70
+
+    dockyard.run("rmi", "tall:1")
+    assert os.listdir(links) == []  # each layer's link goes with it

@@ -1,0 +1,63 @@
+"""Short names for layer directories, so that an overlay mount of many layers fits.
+
+mount(2) takes its options in one page: with absolute paths of layer
+directories (a store root, ``layers/``, 64 hex digits, ``/diff``), about 40
+layers fill it. As containers/storage does, each layer gets a short symlink
+under ``<root>/l/`` to its directory, and the mount runs with the store root
+as its working directory, naming lowers as ``l/NAME``: 29 bytes a layer,
+more than 130 layers in a page.
+
+Our names are derived, not random: 26 base32 characters (130 bits) of the
+sha256 of the link's target, so every process computes the same name with
+no record to keep, and making a link is idempotent. A link left behind by a
+crash points at a missing directory and harms nothing; it serves again if the
+layer comes back.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from pathlib import Path
+
+from dockyard.errors import HostError
+
+LINKS_DIR = "l"
+NAME_LENGTH = 26
+
+
+def _target(root: Path, layer_dir: Path) -> str:
+    return os.path.relpath(layer_dir, root / LINKS_DIR)
+
+
+def link_name(root: Path, layer_dir: Path) -> str:
+    digest = hashlib.sha256(_target(root, layer_dir).encode()).digest()
+    return base64.b32encode(digest).decode()[:NAME_LENGTH]
+
+
+def ensure_link(root: Path, layer_dir: Path) -> str:
+    """The short path (relative to ``root``) that names ``layer_dir``, made if missing."""
+    name = link_name(root, layer_dir)
+    target = _target(root, layer_dir)
+    path = root / LINKS_DIR / name
+    try:
+        os.symlink(target, path)
+    except FileNotFoundError:
+        os.makedirs(root / LINKS_DIR, mode=0o700, exist_ok=True)
+        return ensure_link(root, layer_dir)
+    except FileExistsError:
+        try:
+            found = os.readlink(path)
+        except OSError:
+            found = None
+        if found != target:  # 130 bits collide only by a mistake of ours; never mount it
+            raise HostError(f"overlay link {path} points to {found!r}, not {target!r}") from None
+    return f"{LINKS_DIR}/{name}"
+
+
+def remove_link(root: Path, layer_dir: Path) -> None:
+    try:
+        os.unlink(root / LINKS_DIR / link_name(root, layer_dir))
+    except FileNotFoundError:
+        pass

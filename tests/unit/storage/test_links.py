@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from dockyard.errors import HostError
+from dockyard.storage.links import NAME_LENGTH, ensure_link, link_name, remove_link
+
+
+def test_links_are_short_derived_and_idempotent(tmp_path: Path) -> None:
+    layer = tmp_path / "layers" / ("a" * 64) / "diff"
+    layer.mkdir(parents=True)
+    (layer / "file").write_text("x")
+
+    short = ensure_link(tmp_path, layer)
+
+    assert short == f"l/{link_name(tmp_path, layer)}" and len(short) == 2 + NAME_LENGTH
+    assert ensure_link(tmp_path, layer) == short  # a second process computes the same
+    assert (tmp_path / short / "file").read_text() == "x"
+    assert os.readlink(tmp_path / short) == f"../layers/{'a' * 64}/diff"
+    other = tmp_path / "layers" / ("b" * 64) / "diff"
+    assert link_name(tmp_path, other) != link_name(tmp_path, layer)
+    remove_link(tmp_path, layer)
+    remove_link(tmp_path, layer)  # gone already: fine
+    assert os.listdir(tmp_path / "l") == []
+
+
+def test_a_link_pointing_elsewhere_is_never_used(tmp_path: Path) -> None:
+    layer = tmp_path / "layers" / "x" / "diff"
+    (tmp_path / "l").mkdir()
+    os.symlink("/etc", tmp_path / "l" / link_name(tmp_path, layer))
+    with pytest.raises(HostError, match="points to '/etc'"):
+        ensure_link(tmp_path, layer)
