@@ -11,9 +11,10 @@ couple of times.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO
 
@@ -211,14 +212,27 @@ def push(
                 return
         if show:
             progress.start(key, "Pushing", desc.size)
-        with store.open_blob(desc.digest) as blob:
-            reader = VerifyingReader(blob, desc.digest, desc.size, f"blob {desc.digest}")
-            registry.upload_blob(
-                path,
-                desc,
-                reader,  # type: ignore[arg-type]
-                on_sent=lambda n: progress.advance(key, n) if show else None,
-            )
+
+        @contextlib.contextmanager
+        def verified() -> Iterator[Readable]:
+            with store.open_blob(desc.digest) as blob:
+                yield VerifyingReader(blob, desc.digest, desc.size, f"blob {desc.digest}")
+
+        restarted = [False]
+
+        def sent(amount: int) -> None:
+            if show and restarted[0]:  # the first bytes of a new attempt: a new bar
+                restarted[0] = False
+                progress.start(key, "Pushing", desc.size)
+            if show:
+                progress.advance(key, amount)
+
+        def retrying(wait: float) -> None:
+            restarted[0] = True
+            if show:
+                progress.status(key, f"Retrying in {wait:.0f} seconds")
+
+        registry.upload_blob(path, desc, verified, on_sent=sent, on_retry=retrying)
         if show:
             with lock:
                 progress.status(key, "Pushed")

@@ -172,6 +172,9 @@ class HttpClient:
                 route.conn.close()
                 hint = tls_hint(exc, parts.netloc, self.options.certs_dir)
                 raise HostError(f"{what}: {exc}{hint}") from exc
+            except BaseException:  # the body's source failed mid-request: drop the half
+                route.conn.close()
+                raise
         raise AssertionError("unreachable")
 
     def _send(self, method: str, url: str, headers: dict[str, str], body: Body) -> Response:

@@ -7,17 +7,19 @@ streams for the caller to read through a `VerifyingReader`.
 
 from __future__ import annotations
 
+import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import IO
 
-from dockyard.errors import InvalidArgument
+from dockyard.errors import DockyardError, HostError, InvalidArgument
 from dockyard.oci import jsonio
 from dockyard.oci.image_spec import ACCEPT_MANIFESTS, Descriptor, is_valid_digest
 
-from .digest import DigestMismatch, sha256_digest, verify_bytes
+from .digest import DigestMismatch, Readable, sha256_digest, verify_bytes
 from .http import HttpClient, RegistryError, RegistryNotFound, Response
+from .retry import RETRY_STATUSES, backoff
 
 MAX_MANIFEST = 4 << 20
 #: below this a blob goes up in one PUT; above it in PATCH chunks of this size
@@ -145,11 +147,36 @@ class Registry:
         self,
         path: str,
         desc: Descriptor,
-        source: IO[bytes],
+        open_source: Callable[[], AbstractContextManager[Readable]],
         chunk_size: int = CHUNK_SIZE,
-        on_sent: object = None,
+        on_sent: Callable[[int], None] | None = None,
+        on_retry: Callable[[float], None] | None = None,
     ) -> None:
-        """Upload a blob: one PUT if small, else PATCH chunks then the closing PUT."""
+        """Upload a blob, streamed from ``open_source()``: one PUT if small, else PATCH
+        chunks then the closing PUT. A failed upload is started again from its first
+        byte (a new session, the source opened again), ``upload_retries`` times."""
+        options = self.client.options
+        for attempt in range(options.upload_retries + 1):
+            try:
+                with open_source() as source:
+                    self._upload_once(path, desc, source, chunk_size, on_sent)
+                return
+            except (HostError, RegistryError) as exc:
+                if attempt == options.upload_retries or not _worth_retrying(exc):
+                    raise
+                wait = backoff(attempt, options)
+                if on_retry is not None:
+                    on_retry(wait)
+                time.sleep(wait)
+
+    def _upload_once(
+        self,
+        path: str,
+        desc: Descriptor,
+        source: Readable,
+        chunk_size: int,
+        on_sent: Callable[[int], None] | None,
+    ) -> None:
         scopes = push_scope(path)
         url = f"{self.base}/v2/{path}/blobs/uploads/"
         with self.client.request("POST", url, scopes=scopes, expect=(202,)) as response:
@@ -158,53 +185,89 @@ class Registry:
         if not location:
             raise RegistryError(f"{path}: the registry gave no upload location")
         location = urllib.parse.urljoin(self.base + "/", location)
-        if desc.size > chunk_size:
-            location = self._upload_chunks(location, scopes, source, desc.size, chunk_size, on_sent)
-            body: bytes = b""
-        else:
-            body = source.read()
-            if callable(on_sent):
-                on_sent(len(body))
-        sep = "&" if "?" in location else "?"
-        final = location + sep + urllib.parse.urlencode({"digest": desc.digest})
-        headers = {"Content-Type": "application/octet-stream", "Content-Length": str(len(body))}
-        with self.client.request(
-            "PUT", final, scopes=scopes, headers=headers, body=body, expect=(201, 204)
-        ) as response:
-            response.read()
-
-    def _upload_chunks(
-        self,
-        location: str,
-        scopes: tuple[str, ...],
-        source: IO[bytes],
-        size: int,
-        chunk_size: int,
-        on_sent: object,
-    ) -> str:
-        offset = 0
-        while offset < size:
-            chunk = source.read(min(chunk_size, size - offset))
-            if not chunk:
-                raise InvalidArgument(f"blob source ended at {offset} of {size} bytes")
-            headers = {
-                "Content-Type": "application/octet-stream",
-                "Content-Range": f"{offset}-{offset + len(chunk) - 1}",
-                "Content-Length": str(len(chunk)),
-            }
+        try:
+            offset = 0
+            if desc.size > chunk_size:
+                while offset < desc.size:
+                    length = min(chunk_size, desc.size - offset)
+                    headers = {
+                        "Content-Type": "application/octet-stream",
+                        "Content-Range": f"{offset}-{offset + length - 1}",
+                        "Content-Length": str(length),
+                    }
+                    body = _stream(source, length, on_sent)
+                    with self.client.request(
+                        "PATCH", location, scopes=scopes, headers=headers, body=body, expect=(202,)
+                    ) as response:
+                        response.read()
+                        next_location = response.header("Location")
+                    if next_location:
+                        location = urllib.parse.urljoin(self.base + "/", next_location)
+                    offset += length
+            length = desc.size - offset
+            if not length:  # all sent in chunks: check the source's end now
+                _check_end(source, desc)
+            sep = "&" if "?" in location else "?"
+            final = location + sep + urllib.parse.urlencode({"digest": desc.digest})
+            headers = {"Content-Type": "application/octet-stream", "Content-Length": str(length)}
             with self.client.request(
-                "PATCH", location, scopes=scopes, headers=headers, body=chunk, expect=(202,)
+                "PUT",
+                final,
+                scopes=scopes,
+                headers=headers,
+                body=_stream(source, length, on_sent, desc) if length else b"",
+                expect=(201, 204),
             ) as response:
                 response.read()
-                next_location = response.header("Location")
-            if next_location:
-                location = urllib.parse.urljoin(self.base + "/", next_location)
-            offset += len(chunk)
-            if callable(on_sent):
-                on_sent(len(chunk))
-        return location
+        except BaseException:
+            self._cancel(location, scopes)
+            raise
+
+    def _cancel(self, location: str, scopes: tuple[str, ...]) -> None:
+        """Best effort: tell the registry to drop an upload session we give up on."""
+        try:
+            with self.client.request(
+                "DELETE", location, scopes=scopes, expect=(200, 202, 204, 404)
+            ) as response:
+                response.read()
+        except DockyardError:
+            pass
 
 
-def iter_chunks(stream: IO[bytes], size: int = 1 << 20) -> Iterator[bytes]:
-    while chunk := stream.read(size):
-        yield chunk
+#: how much of a blob is read and sent at a time: memory stays this small
+PIECE = 1 << 20
+
+
+def _stream(
+    source: Readable,
+    length: int,
+    on_sent: Callable[[int], None] | None,
+    desc: Descriptor | None = None,
+) -> Iterator[bytes]:
+    """``length`` bytes of ``source`` in pieces; with ``desc``, its end is checked after."""
+    left = length
+    while left:
+        piece = source.read(min(PIECE, left))
+        if not piece:
+            raise InvalidArgument(f"the blob's source ended {left} bytes short")
+        left -= len(piece)
+        yield piece
+        if on_sent is not None:
+            on_sent(len(piece))
+    if desc is not None:
+        _check_end(source, desc)
+
+
+def _check_end(source: Readable, desc: Descriptor) -> None:
+    """Read past the last byte: a `VerifyingReader` checks the digest there."""
+    if source.read(1):
+        raise InvalidArgument(f"blob {desc.digest}: the source is longer than {desc.size} bytes")
+
+
+def _worth_retrying(exc: DockyardError) -> bool:
+    """A broken connection or a registry failing (5xx, 429); not a refusal or bad data."""
+    if isinstance(exc, DigestMismatch | InvalidArgument):
+        return False
+    if isinstance(exc, RegistryError):
+        return exc.status in RETRY_STATUSES
+    return isinstance(exc, HostError)

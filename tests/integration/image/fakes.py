@@ -1,10 +1,11 @@
 """Registries written in the test: real HTTP servers on 127.0.0.1 that misbehave on cue.
 
 `FakeRegistry` serves one image (a manifest by tag and digest, its blobs) the
-way the Distribution API does, and first offers every request to the test's
-``hook``, which may answer it any way it likes (an error status, headers and
-then nothing, a body drip-fed a byte at a time) and return True, or return
-False to let the normal answer go out. Every request is logged. Handlers
+way the Distribution API does, or passes requests on to a real registry
+(``upstream``), and first offers every request to the test's ``hook``, which
+may answer it any way it likes (an error status, headers and then nothing, a
+body drip-fed a byte at a time, a hang-up mid-upload) and return True, or
+return False to let the normal answer go out. Every request is logged. Handlers
 that hang wait on ``stopping``, which `stop` sets, so teardown never waits
 for them.
 """
@@ -36,6 +37,7 @@ class Seen:
 
 
 Handler = http.server.BaseHTTPRequestHandler
+_HOP_BY_HOP = ("connection", "keep-alive", "transfer-encoding", "proxy-authorization")
 Hook = Callable[[Handler, Seen], bool]
 
 
@@ -53,11 +55,34 @@ def answer(
     handler.wfile.flush()
 
 
+def relay(handler: Handler, address: tuple[str, int], path: str, body: bytes) -> None:
+    """Pass the request on to ``address``, Host and all (so the upload locations a registry
+    answers with point back to us), and its answer back."""
+    headers = {k: v for k, v in handler.headers.items() if k.lower() not in _HOP_BY_HOP}
+    conn = http.client.HTTPConnection(*address, timeout=60)
+    try:
+        conn.request(handler.command, path, body=body or None, headers=headers)
+        upstream = conn.getresponse()
+        data = upstream.read()
+    finally:
+        conn.close()
+    handler.send_response(upstream.status)
+    for name, value in upstream.getheaders():
+        if name.lower() not in _HOP_BY_HOP and name.lower() != "content-length":
+            handler.send_header(name, value)
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    if handler.command != "HEAD":
+        handler.wfile.write(data)
+    handler.wfile.flush()
+
+
 @dataclass
 class FakeRegistry:
     image: Image | None = None
     hook: Hook | None = None
     manifest_raw: bytes = b""  # served for every manifest request instead of the image's
+    upstream: str = ""  # host:port of a real registry to pass what the hook lets by to
     requests: list[Seen] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -85,7 +110,11 @@ class FakeRegistry:
         """The requests of ``method`` whose path holds ``part``."""
         return [r for r in self.requests if r.method == method and part in r.path]
 
-    def _answer(self, handler: Handler) -> None:
+    def _answer(self, handler: Handler, body: bytes) -> None:
+        if self.upstream:
+            host, _, port = self.upstream.rpartition(":")
+            relay(handler, (host, int(port)), handler.path, body)
+            return
         path = handler.path.split("?", 1)[0]
         if path == "/v2/":
             answer(handler, 200, b"{}", {"Content-Type": "application/json"})
@@ -110,15 +139,15 @@ class FakeRegistry:
                 pass
 
             def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
                 seen = Seen(
                     self.command, self.path, dict(self.headers), time.monotonic(), fake.stopping
                 )
                 fake.requests.append(seen)
-                if fake.hook is None or not fake.hook(self, seen):
-                    fake._answer(self)
+                # The hook comes before the body is read: it may read part of it and hang up.
+                if fake.hook is not None and fake.hook(self, seen):
+                    return
+                length = int(self.headers.get("Content-Length") or 0)
+                fake._answer(self, self.rfile.read(length) if length else b"")
 
             do_GET = do_HEAD = do_PUT = do_POST = do_PATCH = do_DELETE = _serve
 
@@ -127,9 +156,12 @@ class FakeRegistry:
 
 @contextmanager
 def fake_registry(
-    image: Image | None = None, hook: Hook | None = None, manifest_raw: bytes = b""
+    image: Image | None = None,
+    hook: Hook | None = None,
+    manifest_raw: bytes = b"",
+    upstream: str = "",
 ) -> Iterator[FakeRegistry]:
-    fake = FakeRegistry(image, hook, manifest_raw)
+    fake = FakeRegistry(image, hook, manifest_raw, upstream)
     try:
         yield fake
     finally:
@@ -225,28 +257,8 @@ class CountingProxy:
                     return
                 proxy.forwarded.append(f"{self.command} {self.path}")
                 length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else None
-                headers = {
-                    k: v
-                    for k, v in self.headers.items()
-                    if k.lower() not in ("proxy-authorization", "connection", "keep-alive")
-                }
-                conn = http.client.HTTPConnection(*target, timeout=30)
-                try:
-                    path = urllib.parse.urlunsplit(("", "", *parts[2:])) or "/"
-                    conn.request(self.command, path, body=body, headers=headers)
-                    upstream = conn.getresponse()
-                    data = upstream.read()
-                finally:
-                    conn.close()
-                self.send_response(upstream.status)
-                for name, value in upstream.getheaders():
-                    if name.lower() not in ("content-length", "connection", "transfer-encoding"):
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(data)
+                body = self.rfile.read(length) if length else b""
+                relay(self, target, urllib.parse.urlunsplit(("", "", *parts[2:])) or "/", body)
 
             do_GET = do_HEAD = do_PUT = do_POST = do_PATCH = do_DELETE = _forward
 
