@@ -10,6 +10,8 @@ import _ctypes
 import errno
 import posix
 
+from dockyard.linux import syscalls
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ctypes import Array, c_char
@@ -60,17 +62,8 @@ def _buffer(size: int) -> Array[c_char]:
 
 
 _syscall = _function("syscall", _Long)
-_MACHINE = posix.uname().machine
-# Syscalls without a glibc wrapper; numbers from the kernel's syscall tables.
-_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}[_MACHINE]
-_PIDFD_SEND_SIGNAL = 424
-_CLOSE_RANGE = 436
-_OPENAT2 = 437
-_KEYCTL = {"x86_64": 250, "aarch64": 219, "riscv64": 219}.get(_MACHINE, 250)
-_MOUNT_SETATTR = 442
-_BPF = {"x86_64": 321, "aarch64": 280, "riscv64": 280, "ppc64le": 361, "s390x": 351}.get(
-    _MACHINE, 321
-)
+# Syscalls without a glibc wrapper: their numbers differ per architecture.
+_nr = syscalls.number
 
 # unshare/setns/clone flags
 CLONE_NEWTIME = 0x00000080
@@ -203,7 +196,7 @@ def address_of(buffer: Array[c_char]) -> int:
 
 def bpf(command: int, attr: Array[c_char]) -> int:
     """bpf(2) with a ``union bpf_attr`` buffer, which the kernel may write back."""
-    return _check(_syscall(_Long(_BPF), _Long(command), attr, _ULong(len(attr))))
+    return _check(_syscall(_Long(_nr("bpf")), _Long(command), attr, _ULong(len(attr))))
 
 
 def _b(value: str | None) -> bytes | None:
@@ -238,7 +231,7 @@ def umount2(target: str, flags: int = 0) -> None:
 
 
 def pivot_root(new_root: str, put_old: str) -> None:
-    _check_path(_syscall(_Long(_PIVOT_ROOT), _b(new_root), _b(put_old)), new_root)
+    _check_path(_syscall(_Long(_nr("pivot_root")), _b(new_root), _b(put_old)), new_root)
 
 
 def unshare(flags: int) -> None:
@@ -265,7 +258,7 @@ def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 
 
 def keyctl(operation: int, name: str) -> int:
     """keyctl(2) with one string argument (KEYCTL_JOIN_SESSION_KEYRING)."""
-    return _check(_syscall(_Long(_KEYCTL), _Long(operation), _b(name)))
+    return _check(_syscall(_Long(_nr("keyctl")), _Long(operation), _b(name)))
 
 
 def personality(persona: int) -> None:
@@ -273,13 +266,13 @@ def personality(persona: int) -> None:
 
 
 def close_range(first: int, last: int = 0xFFFFFFFF, flags: int = 0) -> None:
-    _check(_syscall(_Long(_CLOSE_RANGE), _UInt(first), _UInt(last), _UInt(flags)))
+    _check(_syscall(_Long(_nr("close_range")), _UInt(first), _UInt(last), _UInt(flags)))
 
 
 def openat2(dirfd: int, path: str, flags: int, mode: int = 0, resolve: int = 0) -> int:
     how = _u64s(flags, mode, resolve)  # struct open_how
     return _check_path(
-        _syscall(_Long(_OPENAT2), _Int(dirfd), _b(path), how, _ULong(len(how))), path
+        _syscall(_Long(_nr("openat2")), _Int(dirfd), _b(path), how, _ULong(len(how))), path
     )
 
 
@@ -289,7 +282,12 @@ def mount_setattr(
     attr = _u64s(attr_set, attr_clr, propagation, 0)  # struct mount_attr
     _check_path(
         _syscall(
-            _Long(_MOUNT_SETATTR), _Int(dirfd), _b(path), _UInt(flags), attr, _ULong(len(attr))
+            _Long(_nr("mount_setattr")),
+            _Int(dirfd),
+            _b(path),
+            _UInt(flags),
+            attr,
+            _ULong(len(attr)),
         ),
         path,
     )
@@ -310,7 +308,6 @@ def setrlimit(resource: int, soft: int, hard: int) -> None:
 
 
 CLONE_INTO_CGROUP = 0x200000000
-_CLONE3 = 435
 _SIGCHLD = 17
 
 
@@ -325,7 +322,7 @@ def clone(flags: int, cgroup_fd: int | None = None) -> int:
     if cgroup_fd is not None:
         flags |= CLONE_INTO_CGROUP
     args = _u64s(flags, 0, 0, 0, _SIGCHLD, 0, 0, 0, 0, 0, cgroup_fd or 0)
-    return _check(_syscall(_Long(_CLONE3), args, _ULong(len(args))))
+    return _check(_syscall(_Long(_nr("clone3")), args, _ULong(len(args))))
 
 
 POLLIN = 0x1
@@ -363,7 +360,7 @@ def poll(fds: list[tuple[int, int]], timeout: float | None = None) -> list[tuple
 
 
 def pidfd_send_signal(pidfd: int, sig: int) -> None:
-    _check(_syscall(_Long(_PIDFD_SEND_SIGNAL), _Int(pidfd), _Int(sig), None, _UInt(0)))
+    _check(_syscall(_Long(_nr("pidfd_send_signal")), _Int(pidfd), _Int(sig), None, _UInt(0)))
 
 
 _flock = _function("flock")

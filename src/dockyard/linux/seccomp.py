@@ -17,6 +17,7 @@ import _ctypes
 import posix
 import sys
 
+from dockyard.linux import syscalls
 from dockyard.linux.libc import _buffer, _check, _Function, _Int, _Long, _syscall, _UInt, _ULong
 
 # Kernel values, from linux/seccomp.h.
@@ -47,15 +48,6 @@ X32_SYSCALL_BIT = 0x40000000
 
 NR_SCMP_ERROR = -1
 
-_SECCOMP = {
-    "x86_64": 317,
-    "aarch64": 277,
-    "riscv64": 277,
-    "ppc64le": 358,
-    "s390x": 348,
-    "i686": 354,
-    "armv7l": 383,
-}.get(posix.uname().machine, 317)
 _POINTER_SIZE = 8 if sys.maxsize > 2**32 else 4
 _ORDER = sys.byteorder
 
@@ -205,4 +197,8 @@ def set_filter(program: bytes, flags: int) -> int:
         + bytes(_POINTER_SIZE - 2)
         + _ctypes.addressof(insns).to_bytes(_POINTER_SIZE, _ORDER)
     )
-    return _check(_syscall(_Long(_SECCOMP), _UInt(SECCOMP_SET_MODE_FILTER), _UInt(flags), fprog))
+    return _check(
+        _syscall(
+            _Long(syscalls.number("seccomp")), _UInt(SECCOMP_SET_MODE_FILTER), _UInt(flags), fprog
+        )
+    )
