@@ -234,8 +234,10 @@ class Registry:
             pass
 
 
-#: how much of a blob is read and sent at a time: memory stays this small
-PIECE = 1 << 20
+#: how much of a blob is read and sent at a time: memory stays this small. Small, too,
+#: because the socket's timeout (the stall timeout) bounds each piece's sendall: 64 KiB
+#: in 60 s is about the minimum rate downloads are held to.
+PIECE = 64 << 10
 
 
 def _stream(
