@@ -18,7 +18,7 @@ import stat
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from dockyard.errors import Conflict, HostError, InvalidArgument, NotFound
+from dockyard.errors import Conflict, HostError, InvalidArgument, NotFound, Unsupported
 from dockyard.linux import libc
 
 from .links import ensure_link
@@ -142,6 +142,12 @@ class Snapshots:
             except OSError as exc:
                 raise HostError(f"cannot mount overlay for snapshot {snapshot_id}: {exc}") from exc
         return rootfs
+
+    def upper_dir(self, snapshot_id: str) -> Path:
+        """Where an overlay snapshot's changes are: what `differ` reads."""
+        if self.get(snapshot_id).driver != OVERLAY:
+            raise Unsupported(f"snapshot {snapshot_id} is a copy (vfs): it has no upper dir")
+        return self._dir(snapshot_id) / "upper"
 
     def unmount(self, snapshot_id: str) -> None:
         rootfs = self._dir(snapshot_id) / "rootfs"

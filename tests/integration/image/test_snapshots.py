@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
+import shutil
+import stat
+import struct
 import subprocess
+import tarfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from dockyard.storage.differ import changes, is_whiteout, write_layer, write_tree
 from dockyard.storage.local import LocalStore
 from dockyard.storage.snapshots import OVERLAY, VFS
+from dockyard.storage.treewalk import walk
+from dockyard.storage.unpack import apply_layer
 from tests.integration.image.builder import (
     Image,
     dir_entry,
@@ -130,3 +139,155 @@ def test_an_overlay_mount_of_seventy_layers(dockyard: Dockyard, tmp_path: Path) 
 
     dockyard.run("rmi", "tall:1")
     assert os.listdir(links) == []  # each layer's link goes with it
+
+
+# ---------------------------------------------------------------- the differ
+
+NET_RAW_EP = struct.pack("<IIIII", 0x02000000 | 1, 1 << 13, 0, 0, 0)
+
+
+def describe(root: Path, mtimes: bool = True) -> dict[str, tuple[object, ...]]:
+    """Everything the differ promises to keep, per path, read without following links."""
+    found: dict[str, tuple[object, ...]] = {}
+    inodes: dict[int, list[str]] = {}
+    for entry in walk(root):
+        st = entry.st
+        if is_whiteout(st):
+            found[entry.path] = ("whiteout",)
+            continue
+        kind = stat.S_IFMT(st.st_mode)
+        content: object = None
+        if stat.S_ISREG(st.st_mode):
+            content = hashlib.sha256(os.read(entry.fd, st.st_size + 1)).hexdigest()
+            if st.st_nlink > 1:
+                inodes.setdefault(st.st_ino, []).append(entry.path)
+        elif stat.S_ISLNK(st.st_mode):
+            content = entry.readlink()
+        elif stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
+            content = st.st_rdev
+        xattrs = {
+            k: v
+            for k, v in entry.xattrs().items()
+            if not k.startswith("trusted.overlay.") or k == "trusted.overlay.opaque"
+        }
+        keep_time = mtimes and not stat.S_ISDIR(st.st_mode)
+        found[entry.path] = (
+            kind,
+            stat.S_IMODE(st.st_mode),
+            st.st_uid,
+            st.st_gid,
+            content,
+            sorted(xattrs.items()),
+            st.st_mtime_ns // 10**9 if keep_time else None,
+        )
+    for paths in inodes.values():  # hardlinked groups, by their names
+        if len(paths) < 2:
+            continue  # one name left of a pair whose other name is hidden by a whiteout
+        for path in paths:
+            found[path] += (tuple(sorted(paths)),)
+    return found
+
+
+@pytest.fixture
+def container(loaded: Dockyard) -> Iterator[tuple[LocalStore, Path, list[Path]]]:
+    """An overlay snapshot of bb-multi, changed in every way a container can."""
+    store = store_for(loaded, OVERLAY)
+    record = store.images.resolve("bb-multi", "docker.io/library/bb-multi:latest")
+    layers = store.layer_dirs(record)
+    root = store.snapshots.create("c1", record.id, record.layers, layers)
+    try:
+        (root / "etc/motd").write_text("changed\n")
+        app = root / "srv/app"
+        app.mkdir(parents=True)
+        (app / "data").write_bytes(b"data\n" * 1000)
+        os.chown(app / "data", 1234, 5678)
+        os.chmod(app / "data", 0o4750)
+        os.setxattr(app / "data", "user.note", b"hello")
+        os.setxattr(app / "data", "security.capability", NET_RAW_EP)
+        os.link(app / "data", app / "data2")
+        (app / "link").symlink_to("/etc/passwd")
+        (root / "srv/escape").symlink_to("/")
+        os.mknod(app / "null", 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        os.mkfifo(app / "fifo")
+        (root / "bin/sh").unlink()
+        shutil.rmtree(root / "var/cache")  # a lower dir, replaced: opaque in the upper
+        (root / "var/cache").mkdir()
+        (root / "var/cache/fresh").write_text("fresh\n")
+        os.chmod(root / "opt", 0o700)
+        (root / "opt/data/two").unlink()  # one name of a hardlinked pair below
+        yield store, root, layers
+    finally:
+        store.snapshots.remove("c1")
+
+
+def test_changes_are_listed_as_docker_diff_lists_them(
+    container: tuple[LocalStore, Path, list[Path]],
+) -> None:
+    store, _, layers = container
+    listed = [str(c) for c in changes(store.snapshots.upper_dir("c1"), layers)]
+    assert listed == [
+        "C /bin",
+        "D /bin/sh",
+        "C /etc",
+        "C /etc/motd",
+        "C /opt",
+        "C /opt/data",
+        "D /opt/data/two",
+        "A /srv",
+        "A /srv/app",
+        "A /srv/app/data",
+        "A /srv/app/data2",
+        "A /srv/app/fifo",
+        "A /srv/app/link",
+        "A /srv/app/null",
+        "A /srv/escape",
+        "C /var",
+        "C /var/cache",
+        "A /var/cache/fresh",
+        "D /var/cache/new",
+    ]
+
+
+def test_the_layer_tar_round_trips_through_our_unpack(
+    container: tuple[LocalStore, Path, list[Path]], tmp_path: Path
+) -> None:
+    store, root, layers = container
+    upper = store.snapshots.upper_dir("c1")
+    out = io.BytesIO()
+    write_layer(upper, out)
+    with tarfile.open(fileobj=io.BytesIO(out.getvalue())) as tar:
+        names = tar.getnames()
+    assert "bin/.wh.sh" in names and "var/cache/.wh..wh..opq" in names
+    assert not [n for n in names if n.startswith("srv/escape/")]  # the link, not "/"
+
+    layer = tmp_path / "layer"
+    layer.mkdir()
+    apply_layer(io.BytesIO(out.getvalue()), str(layer))
+
+    assert describe(layer) == describe(upper)
+    assert os.getxattr(layer / "srv/app/data", "security.capability") == NET_RAW_EP
+    # and the image's layers with it on top show what the container showed
+    merged = tmp_path / "merged"
+    merged.mkdir()
+    lowers = ":".join(str(p) for p in [layer, *reversed(layers)])
+    subprocess.run(
+        ["mount", "-t", "overlay", "overlay", "-o", f"lowerdir={lowers}", str(merged)], check=True
+    )
+    try:
+        assert describe(merged, mtimes=False) == describe(root, mtimes=False)
+    finally:
+        subprocess.run(["umount", str(merged)], check=True)
+
+
+def test_write_tree_archives_a_mounted_root_without_following_links(
+    container: tuple[LocalStore, Path, list[Path]], tmp_path: Path
+) -> None:
+    _, root, _ = container
+    out = io.BytesIO()
+    write_tree(root, out)
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    with tarfile.open(fileobj=io.BytesIO(out.getvalue())) as tar:
+        assert not [n for n in tar.getnames() if n.startswith("srv/escape/")]
+    apply_layer(io.BytesIO(out.getvalue()), str(copy))
+    assert describe(copy, mtimes=False) == describe(root, mtimes=False)

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tarfile
-from pathlib import Path
-from typing import IO
 
 from dockyard.cli.commands._common import find_image, open_store
 from dockyard.cli.commands._output import check_output, output_file
 from dockyard.cli.docker_main import Context
 from dockyard.errors import InvalidArgument
+from dockyard.storage.differ import write_tree
 from dockyard.storage.snapshots import apply_diff
 
 
@@ -39,13 +36,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             apply_diff(diff, rootfs)
         if args.output:
             with output_file(args.output) as out:
-                _write_tar(rootfs, out)
+                write_tree(rootfs, out)
         else:
-            _write_tar(rootfs, sys.stdout.buffer)
+            write_tree(rootfs, sys.stdout.buffer)
     return 0
-
-
-def _write_tar(rootfs: Path, out: IO[bytes]) -> None:
-    with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
-        for entry in sorted(os.listdir(rootfs)):
-            tar.add(rootfs / entry, arcname=entry, recursive=True)
