@@ -13,6 +13,7 @@ import importlib
 import os
 import signal
 import sys
+from typing import Any
 
 from dockyard.errors import DockyardError
 
@@ -96,6 +97,17 @@ def _terminate(signum: int, frame: object) -> None:
     raise Terminated()
 
 
+def _handle_sigterm(handler: Any) -> Any:
+    """Install ``handler``; returns the one it replaced (None: unknown, left alone).
+    Only the main thread may: from another (an embedding program), nothing changes."""
+    if handler is None:
+        return None
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:
+        return None
+
+
 class Context:
     """What every verb gets: where the store is, which registries are insecure."""
 
@@ -160,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog=prog, description=(module.__doc__ or "").strip().splitlines()[0])
     module.add_arguments(parser)
     parsed = parser.parse_args(args)
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    previous = _handle_sigterm(_terminate)
     try:
         status: int = module.run(parsed, Context(opts.root, insecure))
     except DockyardError as exc:
@@ -173,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 1
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        _handle_sigterm(previous)
     return status
 
 

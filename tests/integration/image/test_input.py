@@ -438,3 +438,20 @@ def test_a_full_disk_while_saving_is_one_line_and_keeps_the_old_file(
         assert os.listdir(small) == ["image.tar"]
     finally:
         subprocess.run(["umount", str(small)], check=True)
+
+
+def test_a_piped_load_onto_a_full_disk_is_one_line_and_leaves_nothing(
+    small_store: Dockyard, tmp_path: Path
+) -> None:
+    layers = [
+        make_layer(tar_entries([file_entry(f"data{i}", os.urandom(50 << 20))])) for i in range(3)
+    ]
+    source = Dockyard(tmp_path / "source", tmp_path / "source-config")
+    write_layout(tmp_path / "layout", {"docker.io/library/big:1": [Image(layers)]})
+    source.run("load", "-i", str(tmp_path / "layout"))
+    source.run("save", "-o", str(tmp_path / "big.tar"), "big:1")
+
+    result = load_from_pipe(small_store, (tmp_path / "big.tar").read_bytes())
+
+    one_error_line(result, "no space left on device")
+    nothing_stored(small_store)
