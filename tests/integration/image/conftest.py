@@ -435,6 +435,13 @@ class Result:
     stderr: str
 
 
+def one_line_error(stderr: str) -> str:
+    """The error a failed command printed, which must be one ``Error:`` line."""
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), stderr
+    return lines[0]
+
+
 class Dockyard:
     """Runs the ``dockyard`` CLI with a store and a client config of its own."""
 

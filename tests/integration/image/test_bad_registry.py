@@ -11,16 +11,10 @@ from collections.abc import Callable
 import pytest
 
 from tests.integration.image.builder import Image, file_entry, make_layer, sha256, tar_entries
-from tests.integration.image.conftest import Dockyard
+from tests.integration.image.conftest import Dockyard, one_line_error
 from tests.integration.image.fakes import Handler, Hook, Seen, answer, fake_registry
 
 pytestmark = pytest.mark.integration
-
-
-def one_line_error(stderr: str) -> str:
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), stderr
-    return lines[0]
 
 
 def test_a_manifest_nested_100k_deep_is_one_line(dockyard: Dockyard) -> None:
@@ -83,6 +77,7 @@ def test_a_stalled_transfer_ends_at_the_deadline_in_one_line(
     assert elapsed < 15  # one stall, not retried or resumed: the same registry stalls again
     assert len(fake.seen("GET", part)) == 1
     assert "slow/img" not in dockyard.run("images").stdout
+    assert list((dockyard.root / "tmp").iterdir()) == []  # no half-written layer left
 
 
 def fails_first(part: str, statuses: list[int], retry_after: str | Callable[[], str] = "") -> Hook:

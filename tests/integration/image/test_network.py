@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.image.builder import file_entry, tar_entries
-from tests.integration.image.conftest import Dockyard, Registry, start_registry
+from tests.integration.image.conftest import Dockyard, Registry, one_line_error, start_registry
 from tests.integration.image.fakes import counting_proxy
 from tests.integration.image.pki import Pki, make_pki
 
@@ -85,12 +85,6 @@ def certs_d(
     for kind in files:
         source, name = sources[kind]
         shutil.copy(source, directory / name)
-
-
-def one_line_error(stderr: str) -> str:
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), stderr
-    return lines[0]
 
 
 def test_certs_d_gives_the_ca_and_the_client_certificate(
