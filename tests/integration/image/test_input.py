@@ -180,18 +180,24 @@ def test_a_highly_compressible_layer_within_the_limit_loads(
     assert result.returncode == 0, result.stderr
 
 
+def big_image(tmp_path: Path, count: int, size: int) -> Dockyard:
+    """A store of its own holding big:1, ``count`` layers of ``size`` random bytes."""
+    layers = [
+        make_layer(tar_entries([file_entry(f"data{i}", os.urandom(size))])) for i in range(count)
+    ]
+    source = Dockyard(tmp_path / "source", tmp_path / "source-config")
+    write_layout(tmp_path / "layout", {"docker.io/library/big:1": [Image(layers)]})
+    source.run("load", "-i", str(tmp_path / "layout"))
+    return source
+
+
 def test_a_full_disk_mid_pull_is_one_line_and_leaves_nothing_half_written(
     small_store: Dockyard, registry: Registry, tmp_path: Path
 ) -> None:
     # four layers of 40 MB that do not compress: the 128 MiB store fills up mid-pull,
     # in the forked workers that unpack them
-    layers = [
-        make_layer(tar_entries([file_entry(f"data{i}", os.urandom(40 << 20))])) for i in range(4)
-    ]
-    source = Dockyard(tmp_path / "source", tmp_path / "source-config")
+    source = big_image(tmp_path, 4, 40 << 20)
     name = f"{registry.host}/test/big:1"
-    write_layout(tmp_path / "layout", {"docker.io/library/big:1": [Image(layers)]})
-    source.run("load", "-i", str(tmp_path / "layout"))
     source.run("tag", "big:1", name)
     source.run("push", name)
 
@@ -443,12 +449,7 @@ def test_a_full_disk_while_saving_is_one_line_and_keeps_the_old_file(
 def test_a_piped_load_onto_a_full_disk_is_one_line_and_leaves_nothing(
     small_store: Dockyard, tmp_path: Path
 ) -> None:
-    layers = [
-        make_layer(tar_entries([file_entry(f"data{i}", os.urandom(50 << 20))])) for i in range(3)
-    ]
-    source = Dockyard(tmp_path / "source", tmp_path / "source-config")
-    write_layout(tmp_path / "layout", {"docker.io/library/big:1": [Image(layers)]})
-    source.run("load", "-i", str(tmp_path / "layout"))
+    source = big_image(tmp_path, 3, 50 << 20)
     source.run("save", "-o", str(tmp_path / "big.tar"), "big:1")
 
     result = load_from_pipe(small_store, (tmp_path / "big.tar").read_bytes())
