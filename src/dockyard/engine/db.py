@@ -1,0 +1,161 @@
+"""The engine's metadata: one SQLite database in WAL mode, shared by every ``dockyard``.
+
+Many CLI processes use it at once, so every change runs in a ``BEGIN
+IMMEDIATE`` transaction: the write lock is taken before anything is read,
+so a read-check-write (is the name free? is the volume unused?) can never
+interleave with another process's. SQLite waits for the lock (busy timeout)
+rather than failing. WAL lets readers (``ps``, ``inspect``) go on while a
+writer works; ``synchronous=NORMAL`` keeps every committed transaction
+across a crash of the process (a power cut may lose the last few, never the
+database's consistency).
+
+``_sqlite3`` is used directly: the ``sqlite3`` package adds ``datetime``
+and its adapters, a few milliseconds on every command.
+"""
+
+from __future__ import annotations
+
+import _sqlite3
+import posix
+
+from dockyard.errors import HostError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from sqlite3 import Connection
+    from typing import Any
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT = 60.0  # seconds a writer waits for another's transaction
+
+SCHEMA = """
+CREATE TABLE containers (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    image_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX containers_image ON containers (image_id);
+CREATE TABLE volumes (
+    name TEXT PRIMARY KEY,
+    created TEXT NOT NULL,
+    anonymous INTEGER NOT NULL DEFAULT 0,
+    doc TEXT NOT NULL
+);
+CREATE TABLE volume_users (
+    volume TEXT NOT NULL REFERENCES volumes (name),
+    -- deferred: create() records the volumes a container uses, then the container
+    container TEXT NOT NULL REFERENCES containers (id) ON DELETE CASCADE
+        DEFERRABLE INITIALLY DEFERRED,
+    PRIMARY KEY (volume, container)
+);
+CREATE INDEX volume_users_container ON volume_users (container);
+"""
+
+IntegrityError = _sqlite3.IntegrityError
+DatabaseError = _sqlite3.DatabaseError
+
+
+class Database:
+    """A connection opened on first use; `transaction` for changes, `query` for reads."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._conn: Connection | None = None
+
+    @property
+    def conn(self) -> Connection:
+        if self._conn is None:
+            self._conn = self._open()
+        return self._conn
+
+    def _open(self) -> Connection:
+        directory = self.path.rpartition("/")[0]
+        try:
+            if directory:
+                posix.mkdir(directory, 0o711)
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise HostError(f"cannot make {directory} for the engine database: {exc}") from exc
+        try:
+            conn: Connection = _sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
+            )
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version != SCHEMA_VERSION:
+                self._migrate(conn)
+        except _sqlite3.DatabaseError as exc:
+            raise HostError(f"the engine database {self.path}: {exc}") from exc
+        return conn
+
+    def _migrate(self, conn: Connection) -> None:
+        # WAL is a property of the file; setting it needs no transaction open.
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version == 0:
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            elif version > SCHEMA_VERSION:
+                raise HostError(
+                    f"the engine database {self.path} is from a newer Dockyard "
+                    f"(schema {version}, this one knows {SCHEMA_VERSION})"
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def transaction(self) -> Transaction:
+        """``with db.transaction() as tx:``: BEGIN IMMEDIATE, COMMIT, or ROLLBACK on error."""
+        return Transaction(self.conn)
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        try:
+            return self.conn.execute(sql, params).fetchall()
+        except _sqlite3.OperationalError as exc:
+            raise HostError(f"the engine database {self.path}: {exc}") from exc
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+class Transaction:
+    __slots__ = ("conn",)
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> Transaction:
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except _sqlite3.OperationalError as exc:
+            raise HostError(f"the engine database is busy or broken: {exc}") from exc
+        return self
+
+    def __exit__(self, kind: object, value: object, tb: object) -> None:
+        if kind is None:
+            self.conn.execute("COMMIT")
+        else:
+            self.conn.execute("ROLLBACK")
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        """Run a change; the number of rows it touched."""
+        return int(self.conn.execute(sql, params).rowcount)
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        return self.conn.execute(sql, params).fetchall()
+
+    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+        yield from self.conn.execute(sql, params)

@@ -1,0 +1,80 @@
+"""One verb at a time per container: an flock on ``<run root>/locks/<id>``.
+
+Database transactions are short; a verb (start, stop, rm) is long and talks
+to processes in between. The lock spans the verb, and the kernel drops it
+when its holder dies, so a killed CLI never leaves a container locked.
+The file is removed by whoever removes the container, while holding it; a
+waiter that then gets the lock on the removed file sees that (the path no
+longer names its inode) and takes the lock again on a fresh file.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import posix
+
+from dockyard.errors import HostError
+
+
+class ContainerLock:
+    __slots__ = ("fd", "path")
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.fd = -1
+
+    def acquire(self, wait: bool = True) -> bool:
+        flags = fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB)
+        while True:
+            try:
+                fd = posix.open(self.path, posix.O_RDWR | posix.O_CREAT | posix.O_CLOEXEC, 0o600)
+            except FileNotFoundError:
+                try:
+                    posix.mkdir(self.path.rpartition("/")[0], 0o700)
+                except FileExistsError:
+                    pass
+                except FileNotFoundError:
+                    _make_parents(self.path.rpartition("/")[0])
+                continue
+            except OSError as exc:
+                raise HostError(f"cannot open the container lock {self.path}: {exc}") from exc
+            try:
+                fcntl.flock(fd, flags)
+            except BlockingIOError:
+                posix.close(fd)
+                return False
+            try:
+                same = posix.stat(self.path).st_ino == posix.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                self.fd = fd
+                return True
+            posix.close(fd)  # removed while we waited: lock the new file
+
+    def release(self, remove: bool = False) -> None:
+        if self.fd < 0:
+            return
+        if remove:
+            try:
+                posix.unlink(self.path)
+            except FileNotFoundError:
+                pass
+        posix.close(self.fd)
+        self.fd = -1
+
+    def __enter__(self) -> ContainerLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def _make_parents(directory: str) -> None:
+    parts = directory.split("/")
+    for i in range(2, len(parts) + 1):
+        try:
+            posix.mkdir("/".join(parts[:i]) or "/", 0o711)
+        except FileExistsError:
+            pass

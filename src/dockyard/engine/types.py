@@ -1,0 +1,150 @@
+"""The engine's typed records: a container (what runs, how, and its run state) and a volume.
+
+The shapes follow Docker's container JSON (``Config``, ``HostConfig``,
+``State``, ``Mounts``) field for field where Docker has the field, in
+Python's spelling; `engine.inspect` maps them to Docker's names. They are
+stored as JSON in the database (`record.to_json`) and read back with
+`record.from_json`.
+"""
+
+from __future__ import annotations
+
+from dockyard.engine.record import field, record
+
+
+@record
+class Ulimit:
+    name: str
+    soft: int
+    hard: int
+
+
+@record
+class DeviceMapping:
+    path_on_host: str
+    path_in_container: str
+    permissions: str = "rwm"
+
+
+@record
+class LogConfig:
+    type: str = "json-file"
+    config: dict[str, str] = field(default_factory=dict)
+
+
+@record
+class MountPoint:
+    """One mount the user asked for (``-v``, ``--mount``, ``--tmpfs``) or the image's VOLUME."""
+
+    type: str  # bind, volume, tmpfs
+    destination: str
+    source: str = ""  # host path (bind, volume's _data), "" for tmpfs
+    name: str = ""  # the volume's name
+    read_only: bool = False
+    mode: str = ""  # what the user wrote after the second colon (z, Z, ro, ...)
+    propagation: str = ""  # rprivate, rshared, ...
+    options: list[str] = field(default_factory=list)  # tmpfs: size=, mode=
+    anonymous: bool = False
+    no_copy: bool = False  # volume-nocopy: do not seed a new volume from the image
+
+
+@record
+class ContainerConfig:
+    """What runs: Docker's ``Config``."""
+
+    image: str
+    hostname: str = ""
+    domainname: str = ""
+    user: str = ""
+    attach_stdin: bool = False
+    attach_stdout: bool = False
+    attach_stderr: bool = False
+    tty: bool = False
+    open_stdin: bool = False
+    stdin_once: bool = False
+    env: list[str] = field(default_factory=list)
+    cmd: list[str] | None = None
+    entrypoint: list[str] | None = None
+    volumes: list[str] = field(default_factory=list)
+    working_dir: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    stop_signal: str = ""
+    stop_timeout: int | None = None
+    exposed_ports: list[str] = field(default_factory=list)
+
+
+@record
+class HostConfig:
+    """How it runs: Docker's ``HostConfig``."""
+
+    binds: list[str] = field(default_factory=list)
+    network_mode: str = "default"
+    auto_remove: bool = False
+    runtime: str = "dockyard"
+    privileged: bool = False
+    readonly_rootfs: bool = False
+    cap_add: list[str] = field(default_factory=list)
+    cap_drop: list[str] = field(default_factory=list)
+    security_opt: list[str] = field(default_factory=list)
+    memory: int = 0
+    memory_swap: int = 0
+    memory_reservation: int = 0
+    nano_cpus: int = 0
+    cpu_shares: int = 0
+    cpuset_cpus: str = ""
+    pids_limit: int | None = None
+    ulimits: list[Ulimit] = field(default_factory=list)
+    devices: list[DeviceMapping] = field(default_factory=list)
+    sysctls: dict[str, str] = field(default_factory=dict)
+    group_add: list[str] = field(default_factory=list)
+    ipc_mode: str = "private"
+    pid_mode: str = ""
+    uts_mode: str = ""
+    shm_size: int = 64 * 1024 * 1024
+    tmpfs: dict[str, str] = field(default_factory=dict)
+    log_config: LogConfig = field(default_factory=LogConfig)
+    cgroup_parent: str = ""
+    platform: str = ""
+
+
+@record
+class RunState:
+    """What happened to it: Docker's ``State``, plus the monitor that holds it."""
+
+    pid: int = 0
+    exit_code: int = 0
+    error: str = ""
+    started_at: str = ""
+    finished_at: str = ""
+    oom_killed: bool = False
+    monitor_pid: int = 0
+    restart_count: int = 0
+
+
+@record
+class ContainerRecord:
+    id: str
+    name: str
+    image_id: str
+    created: str
+    status: str
+    config: ContainerConfig
+    host: HostConfig = field(default_factory=HostConfig)
+    mounts: list[MountPoint] = field(default_factory=list)
+    state: RunState = field(default_factory=RunState)
+    driver: str = ""  # the snapshot's storage driver: overlay or vfs
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:12]
+
+
+@record
+class VolumeRecord:
+    name: str
+    created: str
+    mountpoint: str
+    driver: str = "local"
+    labels: dict[str, str] = field(default_factory=dict)
+    options: dict[str, str] = field(default_factory=dict)
+    anonymous: bool = False
