@@ -1,0 +1,121 @@
+"""Adopt mode: create the container in a grandchild that then becomes its monitor by exec.
+
+    engine ── fork ──► A ── fork ──► B   (A exits at once: B is nobody's child we keep)
+                                    B: child subreaper, setsid, stdio = the container's pipes
+                                    B: runtime library create → the init is B's child
+                                    B: exec dockyard-monitor --adopt PID --stdout-fd ...
+
+No runtime process starts and no Python stays: B is the monitor from its
+exec on. The engine waits only for A and for the monitor's sync line.
+Everything B runs is inside one ``try`` that ends in ``_exit``: a failure
+there must never return into the engine's own code in a forked copy.
+"""
+
+from __future__ import annotations
+
+import posix
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from dockyard.engine.engine import Engine
+    from dockyard.engine.runtime_client import LibraryRuntime
+    from dockyard.engine.types import ContainerRecord
+
+
+def _pipe() -> tuple[int, int]:
+    return posix.pipe()  # both ends close-on-exec (PEP 446)
+
+
+def adopt(
+    monitor: str,
+    options: Callable[[Engine, ContainerRecord, int], list[str]],
+    engine: Engine,
+    rec: ContainerRecord,
+    runtime: LibraryRuntime,
+    bundle: str,
+    pid_file: str,
+) -> int:
+    from dockyard.engine.launch import _read_sync
+    from dockyard.linux import libc
+    from dockyard.runtime.create import CreateOptions, create  # loaded before the forks
+
+    sync_r, sync_w = _pipe()
+    tty = rec.config.tty
+    ends: list[int] = []  # every descriptor made here, closed by the engine after the fork
+    if tty:
+        from dockyard.runtime import console
+
+        relay, init_console = console.socket_pair()
+        ends += [relay, init_console]
+    else:
+        out_r, out_w = _pipe()
+        err_r, err_w = _pipe()
+        ends += [out_r, out_w, err_r, err_w]
+        if rec.config.open_stdin:
+            in_r, in_w = _pipe()
+            ends += [in_r, in_w]
+    argv = [monitor, *options(engine, rec, sync_w)]
+    child = posix.fork()
+    if child == 0:
+        status = 1
+        try:
+            if posix.fork() != 0:
+                posix._exit(0)
+            libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1)
+            posix.setsid()
+            devnull = posix.open("/dev/null", posix.O_RDWR)
+            opts = CreateOptions(bundle, pid_file=pid_file)
+            if tty:
+                opts.console_fd = init_console
+                for fd in (0, 1, 2):
+                    posix.dup2(devnull, fd)
+            else:
+                posix.dup2(in_r if rec.config.open_stdin else devnull, 0)
+                posix.dup2(out_w, 1)
+                posix.dup2(err_w, 2)
+            state = create(runtime.root, rec.id, opts)
+            # The container's ends live in the init now; the monitor must not
+            # hold them, or it would never see their end of file.
+            for fd in (0, 1, 2):
+                posix.dup2(devnull, fd)
+            keep = [sync_w]
+            if tty:
+                from dockyard.runtime import console
+
+                master = console.receive_master(relay)
+                keep.append(master)
+                argv += ["--pty-fd", str(master)]
+            else:
+                keep += [out_r, err_r]
+                argv += ["--stdout-fd", str(out_r), "--stderr-fd", str(err_r)]
+                if rec.config.open_stdin:
+                    keep.append(in_w)
+                    argv += ["--stdin-fd", str(in_w)]
+            for fd in keep:
+                posix.set_inheritable(fd, True)
+            argv += ["--adopt", str(state.pid)]
+            try:
+                posix.execv(monitor, argv)
+            except OSError as exc:
+                _say(sync_w, f"cannot run the container monitor {monitor}: {exc.strerror}")
+                runtime.delete(rec.id, force=True)
+        except BaseException as exc:
+            _say(sync_w, str(exc) or type(exc).__name__)
+        finally:
+            posix._exit(status)
+    for fd in [sync_w, *ends]:
+        posix.close(fd)
+    posix.waitpid(child, 0)
+    doc = _read_sync(sync_r)
+    return int(str(doc.get("pid", 0)))
+
+
+def _say(fd: int, message: str) -> None:
+    from dockyard.oci import jsonio
+
+    try:
+        posix.write(fd, (jsonio.dumps_compact({"error": message}) + "\n").encode())
+    except OSError:
+        pass

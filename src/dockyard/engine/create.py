@@ -1,0 +1,196 @@
+"""``create``: an image and run options -> a container record, its volumes, rootfs and bundle.
+
+The record is committed first (its name is then taken, atomically), then
+the root filesystem and bundle are made; if anything after the commit
+fails, everything made so far is undone, record included. A CLI killed
+half-way leaves a record whose bundle ``start`` completes, or that ``rm``
+removes whole.
+"""
+
+from __future__ import annotations
+
+from dockyard.engine import bundle, names
+from dockyard.engine.clock import rfc3339_now
+from dockyard.engine.record import field, record
+from dockyard.engine.status import Status
+from dockyard.engine.types import ContainerRecord, HostConfig, MountPoint
+from dockyard.errors import InvalidArgument
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TextIO
+
+    from dockyard.engine.engine import Engine
+
+
+@record
+class CreateRequest:
+    """Everything ``docker create``/``run`` takes that shapes the container."""
+
+    image: str
+    cmd: list[str] | None = None
+    entrypoint: list[str] | None = None
+    name: str = ""
+    env: list[str] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
+    working_dir: str | None = None
+    user: str | None = None
+    hostname: str = ""
+    domainname: str = ""
+    tty: bool = False
+    open_stdin: bool = False
+    attach: bool = False  # a foreground run: stdout/stderr (and stdin with -i) attached
+    stop_signal: str = ""
+    stop_timeout: int | None = None
+    mounts: list[MountPoint] = field(default_factory=list)
+    host: HostConfig = field(default_factory=HostConfig)
+    pull: str = "missing"
+    platform: str = ""
+
+
+NETWORK_MODES = ("default", "none", "host", "bridge")
+HOSTNAME_MAX = 63
+
+
+def _host_hostname() -> str:
+    import posix
+
+    return posix.uname().nodename
+
+
+def _check(req: CreateRequest) -> None:
+    host = req.host
+    if host.network_mode not in NETWORK_MODES:
+        raise InvalidArgument(
+            f"network {host.network_mode} not found: only none and host exist until "
+            "bridge networks come (the default is a private network namespace with loopback)"
+        )
+    if host.network_mode == "bridge":
+        host.network_mode = "default"
+    if req.hostname and (len(req.hostname) > HOSTNAME_MAX or "/" in req.hostname):
+        raise InvalidArgument(f"invalid hostname format: {req.hostname}")
+    if req.hostname and host.network_mode == "host":
+        raise InvalidArgument("conflicting options: hostname and the network mode")
+    for opt in host.security_opt:
+        key = opt.replace(":", "=", 1).partition("=")[0]
+        if key not in ("seccomp", "no-new-privileges", "label", "apparmor"):
+            raise InvalidArgument(f"Invalid --security-opt: {opt!r}")
+        if key in ("label", "apparmor") and opt.partition("=")[2] not in ("disable", "unconfined"):
+            raise InvalidArgument(
+                f"--security-opt {opt}: this host has no SELinux or AppArmor support in Dockyard"
+            )
+
+
+def _mounts(req: CreateRequest, image_volumes: list[str]) -> list[MountPoint]:
+    """The user's mounts, then an anonymous volume for each image VOLUME none of them covers."""
+    out: list[MountPoint] = []
+    seen: set[str] = set()
+    for m in req.mounts:
+        if m.destination in seen:
+            raise InvalidArgument(f"Duplicate mount point: {m.destination}")
+        seen.add(m.destination)
+        out.append(m)
+    for path in image_volumes:
+        dest = "/" + path.strip("/")
+        if dest not in seen:
+            seen.add(dest)
+            out.append(MountPoint("volume", dest, anonymous=True))
+    return out
+
+
+def _prepare_binds(mounts: list[MountPoint], binds_from_v: set[str]) -> None:
+    """-v makes a missing host directory (Docker's old rule); --mount wants it to exist."""
+    import posix
+
+    for m in mounts:
+        if m.type != "bind":
+            continue
+        try:
+            posix.stat(m.source)
+        except FileNotFoundError:
+            if m.destination in binds_from_v:
+                bundle.make_dir(m.source, 0o755)
+            else:
+                raise InvalidArgument(
+                    f'invalid mount config for type "bind": bind source path does not exist: '
+                    f"{m.source}"
+                ) from None
+
+
+def create(
+    engine: Engine, req: CreateRequest, out: TextIO, binds_from_v: set[str] | None = None
+) -> ContainerRecord:
+    """Make the container; ``out`` gets the pull output if the image has to be pulled."""
+    from dockyard.engine.image_facts import merge
+
+    _check(req)
+    if req.name:
+        req.name = names.check_name(req.name)
+    image = engine.images.ensure(req.image, req.pull, out, req.platform)
+    facts = engine.images.facts(image)
+    if req.platform and facts.architecture and facts.architecture not in req.platform:
+        raise InvalidArgument(
+            f"image {req.image} is for {facts.os}/{facts.architecture}, not {req.platform}"
+        )
+    config = merge(
+        facts,
+        req.image,
+        cmd=req.cmd,
+        entrypoint=req.entrypoint,
+        env=req.env,
+        user=req.user,
+        working_dir=req.working_dir,
+        labels=req.labels,
+        stop_signal=req.stop_signal,
+    )
+    if not (config.entrypoint or config.cmd):
+        raise InvalidArgument("no command specified")
+    container_id = names.new_id()
+    if req.host.network_mode == "host":
+        config.hostname = _host_hostname()
+    else:
+        config.hostname = req.hostname or container_id[:12]
+    config.domainname = req.domainname
+    config.tty = req.tty
+    config.open_stdin = req.open_stdin
+    config.stdin_once = req.open_stdin and req.attach
+    config.attach_stdin = req.open_stdin and req.attach
+    config.attach_stdout = config.attach_stderr = req.attach
+    config.stop_timeout = req.stop_timeout
+    if not req.host.cgroup_parent:
+        req.host.cgroup_parent = engine.cgroup_parent
+    if req.host.runtime in ("", "dockyard-runtime"):
+        req.host.runtime = "dockyard"
+    engine.runtime_for(req.host.runtime)  # an unknown --runtime fails before anything is made
+    mounts = _mounts(req, facts.volumes)
+    _prepare_binds(mounts, binds_from_v or set())
+    rec = ContainerRecord(
+        id=container_id,
+        name=req.name,
+        image_id=image.id,
+        created=rfc3339_now(),
+        status=Status.CREATED,
+        config=config,
+        host=req.host,
+        mounts=mounts,
+    )
+    new_volumes: list[str] = []
+    with engine.db.transaction() as tx:
+        new_volumes = engine.volumes.attach(tx, rec.id, rec.mounts)
+        engine.containers.insert(rec, tx)
+    try:
+        rootfs = bundle.mount_rootfs(engine.images, rec)
+        for m in rec.mounts:
+            if m.type == "volume" and m.name in new_volumes and not m.no_copy:
+                from dockyard.engine.volumes import seed
+
+                seed(m.source, rootfs, m.destination)
+        rec.driver = engine.images.store.snapshots.get(rec.id).driver
+        bundle.write_bundle(engine.paths, rec, rootfs)
+        engine.containers.update(rec)
+    except BaseException:
+        from dockyard.engine.remove import remove_everything
+
+        remove_everything(engine, rec, volumes=True)
+        raise
+    return rec

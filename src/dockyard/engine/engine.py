@@ -1,0 +1,70 @@
+"""`Engine`: the one object the CLI and the Python API hold; each verb is a module of its own.
+
+An engine is cheap to make (nothing is opened until used) and holds no
+process: every ``dockyard`` command makes one, does its verb, and exits,
+while containers live on under their monitors.
+"""
+
+from __future__ import annotations
+
+from dockyard.engine.container_table import ContainerTable
+from dockyard.engine.db import Database
+from dockyard.engine.locks import ContainerLock
+from dockyard.engine.paths import DEFAULT_ROOT, DEFAULT_RUN_ROOT, EnginePaths
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from dockyard.engine.images import ImageService
+    from dockyard.engine.runtime_client import BinaryRuntime, LibraryRuntime
+    from dockyard.engine.volumes import VolumeService
+
+
+class Engine:
+    def __init__(
+        self,
+        root: str = DEFAULT_ROOT,
+        run_root: str = DEFAULT_RUN_ROOT,
+        insecure_registries: list[str] | None = None,
+        cgroup_parent: str = "",
+    ) -> None:
+        self.paths = EnginePaths(root, run_root)
+        #: where containers' cgroups go when they ask for no parent of their own
+        self.cgroup_parent = cgroup_parent
+        self.db = Database(self.paths.db)
+        self.containers = ContainerTable(self.db)
+        self.insecure = list(insecure_registries or [])
+        self._images: ImageService | None = None
+        self._volumes: VolumeService | None = None
+        self._runtimes: dict[str, LibraryRuntime | BinaryRuntime] = {}
+
+    @property
+    def images(self) -> ImageService:
+        if self._images is None:
+            from dockyard.engine.images import ImageService
+
+            self._images = ImageService(self.paths.root, self.insecure)
+        return self._images
+
+    @property
+    def volumes(self) -> VolumeService:
+        if self._volumes is None:
+            from dockyard.engine.volumes import VolumeService
+
+            self._volumes = VolumeService(self.db, self.paths)
+        return self._volumes
+
+    def runtime_for(self, name: str) -> LibraryRuntime | BinaryRuntime:
+        """The runtime a container was made with (``--runtime``), by its recorded name."""
+        found = self._runtimes.get(name)
+        if found is None:
+            from dockyard.engine.runtime_client import runtime_for
+
+            found = runtime_for(name, self.paths.runtime_root)
+            self._runtimes[name] = found
+        return found
+
+    def lock(self, container_id: str) -> ContainerLock:
+        return ContainerLock(self.paths.lock_path(container_id))
+
+    def close(self) -> None:
+        self.db.close()

@@ -1,0 +1,137 @@
+"""Images as the engine uses them: find by any name Docker accepts, pull, pull when missing.
+
+`ImageService.pull` writes Docker's pull output (``latest: Pulling from
+library/busybox``, per-layer progress on a terminal, ``Digest:``,
+``Status:``) to the stream it is given: ``dockyard pull`` gives stdout,
+``dockyard run`` of a missing image gives stderr, as Docker does, so the
+container's output alone reaches stdout.
+"""
+
+from __future__ import annotations
+
+from dockyard.errors import InvalidArgument, NotFound
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import TextIO
+
+    from dockyard.engine.image_facts import ImageFacts
+    from dockyard.storage.images import ImageRecord
+    from dockyard.storage.local import LocalStore
+
+PULL_POLICIES = ("missing", "always", "never")
+
+
+class ImageService:
+    def __init__(self, root: str, insecure: list[str] | None = None) -> None:
+        self.root = root
+        self.insecure = list(insecure or [])
+        self._store: LocalStore | None = None
+
+    @property
+    def store(self) -> LocalStore:
+        if self._store is None:
+            from dockyard.storage.local import LocalStore
+
+            self._store = LocalStore(self.root)
+        return self._store
+
+    def find(self, text: str) -> ImageRecord:
+        """An image by name (normalised as Docker does), repo digest or (short) id."""
+        from dockyard.image import reference
+
+        full: str | None
+        try:
+            full = str(reference.parse(text))
+        except InvalidArgument:
+            full = None
+        try:
+            return self.store.images.resolve(text, full)
+        except NotFound:
+            raise NotFound(f"No such image: {text}") from None
+
+    def facts(self, record: ImageRecord) -> ImageFacts:
+        from dockyard.engine.image_facts import read_facts
+
+        return read_facts(record.id, self.store.read_blob(record.id))
+
+    def layer_dirs(self, record: ImageRecord) -> list[Path]:
+        return self.store.layer_dirs(record)
+
+    def pull(
+        self, name: str, out: TextIO, quiet: bool = False, platform: str = "", jobs: int = 4
+    ) -> str:
+        """Pull ``name`` into the store, printing as ``docker pull``; the image id."""
+        from dockyard.image import copy, progress, reference
+        from dockyard.image.auth import CredentialStore
+        from dockyard.image.http import HttpClient
+        from dockyard.image.platform import parse_platform
+        from dockyard.image.registry import Registry
+        from dockyard.image.sources import RegistrySource
+
+        ref = reference.parse(name)
+        if not quiet:
+            if ref.tag and ":" not in name.rsplit("/", 1)[-1] and not ref.digest:
+                out.write(f"Using default tag: {ref.tag}\n")
+            out.write(f"{ref.reference}: Pulling from {ref.path}\n")
+            out.flush()
+        store = self.store
+        before = store.images.names().get(str(ref)) if ref.tag else None
+        with HttpClient(CredentialStore(), insecure=self.insecure) as client:
+            source = RegistrySource(Registry(client, ref.api_host), ref)
+            result = copy.pull(
+                source,
+                store,
+                wanted=parse_platform(platform) if platform else None,
+                tags=[str(ref)] if ref.tag else [],
+                repo_digests=lambda digest: [f"{ref.repository}@{digest}"],
+                progress=progress.for_stream(out, quiet),
+                jobs=jobs,
+            )
+        if not quiet:
+            out.write(f"Digest: {result.digest}\n")
+            if result.downloaded or before != result.image_id:
+                out.write(f"Status: Downloaded newer image for {ref.familiar}\n")
+            else:
+                out.write(f"Status: Image is up to date for {ref.familiar}\n")
+        out.flush()
+        return result.image_id
+
+    def ensure(self, name: str, policy: str, out: TextIO, platform: str = "") -> ImageRecord:
+        """The image for ``run``/``create``, pulled as ``--pull missing|always|never`` says."""
+        if policy not in PULL_POLICIES:
+            raise InvalidArgument(
+                f'invalid pull option: "{policy}": must be one of "always", "missing" or "never"'
+            )
+        if policy != "always":
+            try:
+                return self.find(name)
+            except NotFound:
+                if policy == "never":
+                    raise NotFound(
+                        f"No such image: {name} (and --pull never forbids pulling it)"
+                    ) from None
+        from dockyard.image import reference
+
+        ref = reference.parse(name)
+        if policy != "always":
+            out.write(f"Unable to find image '{ref.familiar}' locally\n")
+        image_id = self.pull(str(ref), out, platform=platform)
+        return self.store.images.get(image_id)
+
+
+def remove_image(engine: object, text: str, force: bool = False) -> list[str]:
+    """Untag ``text`` (a name) or remove the image (an id); what was untagged or deleted."""
+    from dockyard.image import reference
+
+    images: ImageService = engine.images  # type: ignore[attr-defined]
+    record = images.find(text)
+    store = images.store
+    try:
+        name = str(reference.parse(text))
+    except InvalidArgument:
+        name = ""
+    by_id = name not in store.images.names()
+    result = store.remove(record, [] if by_id else [name], force, by_id)
+    return [*result.untagged, *result.deleted]

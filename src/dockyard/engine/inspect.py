@@ -1,0 +1,233 @@
+"""``inspect``: a container as Docker's JSON (``docker container inspect``), key for key.
+
+Keys Dockyard has no notion of yet (ports, restart policies, networks
+beyond none/host) are present with Docker's empty values, so that scripts
+and templates that read them get what they would from Docker.
+"""
+
+from __future__ import annotations
+
+from dockyard.engine import spec_defaults
+from dockyard.engine.clock import ZERO
+from dockyard.engine.exits import current_status, read_exit
+from dockyard.engine.status import Status
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from dockyard.engine.engine import Engine
+    from dockyard.engine.types import ContainerRecord, HostConfig, MountPoint
+
+
+def _state(engine: Engine, rec: ContainerRecord) -> dict[str, Any]:
+    status = current_status(engine, rec)
+    s = rec.state
+    exit_code, finished, oom, error = s.exit_code, s.finished_at, s.oom_killed, s.error
+    if status != rec.status and status == Status.EXITED:
+        info = read_exit(engine, rec.id)
+        if info is not None:
+            exit_code, finished, oom = info.exit_code, info.finished_at, info.oom_killed
+    running = status in (Status.RUNNING, Status.PAUSED, Status.RESTARTING)
+    return {
+        "Status": status,
+        "Running": running,
+        "Paused": status == Status.PAUSED,
+        "Restarting": status == Status.RESTARTING,
+        "OOMKilled": oom,
+        "Dead": status == Status.DEAD,
+        "Pid": s.pid if running else 0,
+        "ExitCode": exit_code,
+        "Error": error,
+        "StartedAt": s.started_at or ZERO,
+        "FinishedAt": finished or ZERO,
+    }
+
+
+def _host_config(host: HostConfig, mounts: list[MountPoint]) -> dict[str, Any]:
+    return {
+        "Binds": list(host.binds) or None,
+        "ContainerIDFile": "",
+        "LogConfig": {"Type": host.log_config.type, "Config": dict(host.log_config.config)},
+        "NetworkMode": host.network_mode,
+        "PortBindings": {},
+        "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
+        "AutoRemove": host.auto_remove,
+        "VolumeDriver": "",
+        "VolumesFrom": None,
+        "ConsoleSize": [0, 0],
+        "CapAdd": list(host.cap_add) or None,
+        "CapDrop": list(host.cap_drop) or None,
+        "CgroupnsMode": "host",
+        "Dns": [],
+        "DnsOptions": [],
+        "DnsSearch": [],
+        "ExtraHosts": None,
+        "GroupAdd": list(host.group_add) or None,
+        "IpcMode": host.ipc_mode,
+        "Cgroup": "",
+        "Links": None,
+        "OomScoreAdj": 0,
+        "PidMode": host.pid_mode,
+        "Privileged": host.privileged,
+        "PublishAllPorts": False,
+        "ReadonlyRootfs": host.readonly_rootfs,
+        "SecurityOpt": [_short_opt(o) for o in host.security_opt] or None,
+        "Tmpfs": dict(host.tmpfs) or None,
+        "UTSMode": host.uts_mode,
+        "UsernsMode": "",
+        "ShmSize": host.shm_size,
+        "Sysctls": dict(host.sysctls) or None,
+        "Runtime": host.runtime,
+        "Isolation": "",
+        "CpuShares": host.cpu_shares,
+        "Memory": host.memory,
+        "NanoCpus": host.nano_cpus,
+        "CgroupParent": host.cgroup_parent,
+        "BlkioWeight": 0,
+        "CpuPeriod": 0,
+        "CpuQuota": 0,
+        "CpusetCpus": host.cpuset_cpus,
+        "CpusetMems": "",
+        "Devices": [
+            {
+                "PathOnHost": d.path_on_host,
+                "PathInContainer": d.path_in_container,
+                "CgroupPermissions": d.permissions,
+            }
+            for d in host.devices
+        ],
+        "MemoryReservation": host.memory_reservation,
+        "MemorySwap": host.memory_swap,
+        "MemorySwappiness": None,
+        "OomKillDisable": False,
+        "PidsLimit": host.pids_limit,
+        "Ulimits": [{"Name": u.name, "Hard": u.hard, "Soft": u.soft} for u in host.ulimits] or None,
+        "Mounts": [_mount_request(m) for m in mounts if not m.anonymous and m.type != "tmpfs"]
+        or None,
+        "MaskedPaths": [] if host.privileged else list(spec_defaults.MASKED_PATHS),
+        "ReadonlyPaths": [] if host.privileged else list(spec_defaults.READONLY_PATHS),
+        "Init": None,
+    }
+
+
+def _short_opt(opt: str) -> str:
+    """A seccomp profile's JSON is kept whole; Docker shows it so too, but one line is kinder."""
+    return opt if not opt.startswith("seccomp={") else "seccomp=<profile>"
+
+
+def _mount_request(m: MountPoint) -> dict[str, Any]:
+    out: dict[str, Any] = {"Type": m.type, "Source": m.name or m.source, "Target": m.destination}
+    if m.read_only:
+        out["ReadOnly"] = True
+    return out
+
+
+def _mounts(mounts: list[MountPoint]) -> list[dict[str, Any]]:
+    out = []
+    for m in mounts:
+        if m.type == "tmpfs":
+            continue  # Docker lists --tmpfs under HostConfig.Tmpfs only
+        item: dict[str, Any] = {"Type": m.type}
+        if m.type == "volume":
+            item["Name"] = m.name
+        item["Source"] = m.source
+        item["Destination"] = m.destination
+        if m.type == "volume":
+            item["Driver"] = "local"
+        item["Mode"] = m.mode if m.type == "bind" or m.mode else "z" if m.type == "volume" else ""
+        item["RW"] = not m.read_only
+        item["Propagation"] = m.propagation
+        out.append(item)
+    return out
+
+
+def _config(rec: ContainerRecord) -> dict[str, Any]:
+    c = rec.config
+    out: dict[str, Any] = {
+        "Hostname": c.hostname,
+        "Domainname": c.domainname,
+        "User": c.user,
+        "AttachStdin": c.attach_stdin,
+        "AttachStdout": c.attach_stdout,
+        "AttachStderr": c.attach_stderr,
+        "Tty": c.tty,
+        "OpenStdin": c.open_stdin,
+        "StdinOnce": c.stdin_once,
+        "Env": list(c.env),
+        "Cmd": list(c.cmd) if c.cmd is not None else None,
+        "Image": c.image,
+        "Volumes": {v: {} for v in c.volumes} or None,
+        "WorkingDir": c.working_dir,
+        "Entrypoint": list(c.entrypoint) if c.entrypoint is not None else None,
+        "OnBuild": None,
+        "Labels": dict(c.labels),
+    }
+    if c.exposed_ports:
+        out["ExposedPorts"] = {p: {} for p in c.exposed_ports}
+    if c.stop_signal:
+        out["StopSignal"] = c.stop_signal
+    if c.stop_timeout is not None:
+        out["StopTimeout"] = c.stop_timeout
+    return out
+
+
+def container_json(engine: Engine, rec: ContainerRecord, size: bool = False) -> dict[str, Any]:
+    paths = engine.paths
+    directory = paths.container_dir(rec.id)
+    args = [*(rec.config.entrypoint or []), *(rec.config.cmd or [])]
+    snapshot = f"{engine.images.store.root}/snapshots/{rec.id}"
+    network = "none" if rec.host.network_mode == "default" else rec.host.network_mode
+    out: dict[str, Any] = {
+        "Id": rec.id,
+        "Created": rec.created,
+        "Path": args[0] if args else "",
+        "Args": args[1:],
+        "State": _state(engine, rec),
+        "Image": rec.image_id,
+        "ResolvConfPath": f"{directory}/resolv.conf",
+        "HostnamePath": f"{directory}/hostname",
+        "HostsPath": f"{directory}/hosts",
+        "LogPath": paths.log_path(rec.id) if rec.host.log_config.type != "none" else "",
+        "Name": f"/{rec.name}",
+        "RestartCount": rec.state.restart_count,
+        "Driver": rec.driver or "overlay",
+        "Platform": "linux",
+        "MountLabel": "",
+        "ProcessLabel": "",
+        "AppArmorProfile": "",
+        "ExecIDs": None,
+        "HostConfig": _host_config(rec.host, rec.mounts),
+        "GraphDriver": {
+            "Data": {
+                "MergedDir": f"{snapshot}/rootfs",
+                "UpperDir": f"{snapshot}/upper",
+                "WorkDir": f"{snapshot}/work",
+            },
+            "Name": rec.driver or "overlay",
+        },
+        "Mounts": _mounts(rec.mounts),
+        "Config": _config(rec),
+        "NetworkSettings": {
+            "Bridge": "",
+            "SandboxID": "",
+            "SandboxKey": "",
+            "Ports": {},
+            "Gateway": "",
+            "IPAddress": "",
+            "IPPrefixLen": 0,
+            "MacAddress": "",
+            "Networks": {network: {"NetworkID": "", "EndpointID": "", "IPAddress": ""}},
+        },
+    }
+    if size:
+        from dockyard.engine.sizes import tree_size
+
+        written = tree_size(f"{snapshot}/upper")
+        try:
+            image = engine.images.store.images.get(rec.image_id).size
+        except Exception:
+            image = 0
+        out["SizeRw"] = written
+        out["SizeRootFs"] = written + image
+    return out

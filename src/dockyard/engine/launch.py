@@ -1,0 +1,206 @@
+"""Put a created container under its monitor (docs/monitor.md), ready for ``RUNTIME start``.
+
+Two ways, one result: a ``dockyard-monitor`` process that is the parent of
+the container's init, holds its stdio, writes its log and exit file and
+serves attach, with no Python left behind.
+
+- Adopt mode (Dockyard's own runtime): the engine forks twice; the
+  grandchild makes itself a child subreaper, creates the container with the
+  runtime library (the init becomes its child), and execs the monitor with
+  ``--adopt PID`` and the container's stdio descriptors. No runtime process
+  is started at all: this is most of what makes ``run`` fast.
+- Spawn mode (runc, crun, any runc-like binary): the engine starts the
+  monitor, which runs the runtime's ``create`` command line itself.
+
+Either way the engine reads one sync line: ``{"pid": N}`` or ``{"error": ...}``.
+"""
+
+from __future__ import annotations
+
+import posix
+
+from dockyard.errors import HostError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from dockyard.engine.engine import Engine
+    from dockyard.engine.runtime_client import BinaryRuntime, LibraryRuntime
+    from dockyard.engine.types import ContainerRecord
+
+# the files of <run root>/c/<id>/
+PID_FILE = "pid"
+MONITOR_PID_FILE = "monitor.pid"
+EXIT_FILE = "exit.json"
+ATTACH_SOCKET = "attach"
+CTL_FIFO = "ctl"
+FOREGROUND_LOCK = "fg.lock"
+
+
+class StartFailed(HostError):
+    """The runtime could not create or start the container; the message is the runtime's."""
+
+
+def dockyard_command() -> list[str]:
+    """How a monitor's exit command calls us back: the ``dockyard`` beside this Python."""
+    import sys
+
+    here = sys.executable.rpartition("/")[0]
+    candidate = f"{here}/dockyard"
+    if posix.access(candidate, posix.X_OK):
+        return [candidate]
+    return [sys.executable, "-m", "dockyard.cli.docker_main"]
+
+
+def exit_command(engine: Engine, rec: ContainerRecord) -> list[str]:
+    """``container cleanup ID``, skipped (by flock -n) while a foreground CLI holds fg.lock:
+    that CLI cleans up itself, and no Python needs to start for nothing."""
+    run = engine.paths.run_dir(rec.id)
+    base = [
+        *dockyard_command(),
+        "--root",
+        engine.paths.root,
+        "--run-root",
+        engine.paths.run_root,
+        "container",
+        "cleanup",
+        rec.id,
+    ]
+    for directory in ("/usr/bin", "/bin"):
+        if posix.access(f"{directory}/flock", posix.X_OK):
+            return [f"{directory}/flock", "-n", "-E", "0", f"{run}/{FOREGROUND_LOCK}", *base]
+    return base
+
+
+def monitor_options(engine: Engine, rec: ContainerRecord, sync_fd: int) -> list[str]:
+    run = engine.paths.run_dir(rec.id)
+    opts = [
+        "--id",
+        rec.id,
+        "--sync-fd",
+        str(sync_fd),
+        "--monitor-pid-file",
+        f"{run}/{MONITOR_PID_FILE}",
+        "--exit-file",
+        f"{run}/{EXIT_FILE}",
+        "--attach-socket",
+        f"{run}/{ATTACH_SOCKET}",
+        "--ctl-fifo",
+        f"{run}/{CTL_FIFO}",
+    ]
+    log = rec.host.log_config
+    if log.type == "none":
+        opts += ["--log-driver", "none"]
+    else:
+        opts += ["--log-driver", "json-file", "--log-path", engine.paths.log_path(rec.id)]
+        if log.config.get("max-size"):
+            from dockyard.engine.parse import parse_bytes
+
+            opts += ["--log-max-size", str(parse_bytes(log.config["max-size"], "max-size"))]
+        if log.config.get("max-file"):
+            opts += ["--log-max-file", log.config["max-file"]]
+    if rec.config.tty:
+        opts.append("--tty")
+    if rec.config.open_stdin:
+        opts.append("--stdin")
+        if rec.config.stdin_once:
+            opts.append("--stdin-once")
+    for arg in exit_command(engine, rec):
+        opts += ["--exit-command", arg]
+    return opts
+
+
+def prepare_run_dir(engine: Engine, container_id: str) -> str:
+    """An empty run directory for a new start (a previous run's files removed)."""
+    from dockyard.engine.bundle import make_dir
+
+    run = engine.paths.run_dir(container_id)
+    make_dir(run, 0o700)
+    for name in posix.listdir(run):
+        if name != FOREGROUND_LOCK:
+            try:
+                posix.unlink(f"{run}/{name}")
+            except (FileNotFoundError, IsADirectoryError):
+                pass
+    return run
+
+
+def _read_sync(fd: int) -> dict[str, object]:
+    from dockyard.oci import jsonio
+
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = posix.read(fd, 4096)
+        if not chunk:
+            break
+        data += chunk
+    posix.close(fd)
+    if not data.strip():
+        raise StartFailed("the container monitor exited without a word (see its exit file)")
+    try:
+        doc = jsonio.loads(data.strip().splitlines()[0])
+    except ValueError:
+        raise StartFailed(f"the container monitor said {data[:200]!r}") from None
+    if not isinstance(doc, dict):
+        raise StartFailed(f"the container monitor said {data[:200]!r}")
+    if "error" in doc:
+        raise StartFailed(str(doc["error"]))
+    return doc
+
+
+def launch(engine: Engine, rec: ContainerRecord, runtime: LibraryRuntime | BinaryRuntime) -> int:
+    """Create the container under a new monitor; the init's pid. Raises StartFailed."""
+    from dockyard.engine.monitor import binary
+
+    monitor = binary()
+    prepare_run_dir(engine, rec.id)
+    bundle = engine.paths.container_dir(rec.id)
+    pid_file = f"{engine.paths.run_dir(rec.id)}/{PID_FILE}"
+    if runtime.in_process:
+        from dockyard.engine.adopt import adopt
+
+        pid = adopt(monitor, monitor_options, engine, rec, runtime, bundle, pid_file)  # type: ignore[arg-type]
+    else:
+        pid = _spawn(monitor, engine, rec, runtime, bundle, pid_file)
+    return pid
+
+
+def _spawn(
+    monitor: str,
+    engine: Engine,
+    rec: ContainerRecord,
+    runtime: LibraryRuntime | BinaryRuntime,
+    bundle: str,
+    pid_file: str,
+) -> int:
+    sync_r, sync_w = posix.pipe()
+    argv = [
+        monitor,
+        *monitor_options(engine, rec, 3),
+        "--pid-file",
+        pid_file,
+        "--",
+        *runtime.create_argv(rec.id, bundle, pid_file, rec.config.tty),
+    ]
+    try:
+        child = posix.posix_spawn(
+            monitor,
+            argv,
+            posix.environ,
+            file_actions=[(posix.POSIX_SPAWN_DUP2, sync_w, 3)],
+        )
+    except OSError as exc:
+        posix.close(sync_r)
+        raise HostError(f"cannot start the container monitor {monitor}: {exc.strerror}") from exc
+    finally:
+        posix.close(sync_w)
+    posix.waitpid(child, 0)  # it forks the monitor and exits at once
+    doc = _read_sync(sync_r)
+    return int(str(doc.get("pid", 0)))
+
+
+def monitor_pid(engine: Engine, container_id: str) -> int:
+    try:
+        with open(f"{engine.paths.run_dir(container_id)}/{MONITOR_PID_FILE}", "rb") as f:
+            return int(f.read().strip() or 0)
+    except (FileNotFoundError, ValueError):
+        return 0

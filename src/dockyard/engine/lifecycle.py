@@ -1,0 +1,212 @@
+"""start, stop, kill, restart, wait: a container's life after ``create``.
+
+Each verb takes the container lock, reads the record afresh, checks the
+status (`status.require`), acts through the runtime and the monitor, and
+writes the record back. Statuses are settled against the monitor's exit
+file first, so a container that ended on its own is seen as exited.
+"""
+
+from __future__ import annotations
+
+from dockyard.engine import status as machine
+from dockyard.engine.exits import ExitInfo, cleanup, current_status, read_exit, wait_exit
+from dockyard.engine.status import Status
+from dockyard.errors import Conflict, HostError, InvalidArgument, NotFound
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from dockyard.engine.engine import Engine
+    from dockyard.engine.types import ContainerRecord
+
+DEFAULT_STOP_TIMEOUT = 10
+
+
+def start_exit_code(message: str) -> int:
+    """The status Docker gives a container (and ``run``) whose process could not start."""
+    if (
+        "executable file not found" in message
+        or "no such file or directory" in message.lower()
+        or "no such file or executable" in message
+    ):
+        return 127
+    if "permission denied" in message.lower() or "is a directory" in message.lower():
+        return 126
+    return 128
+
+
+def settle(engine: Engine, rec: ContainerRecord) -> ContainerRecord:
+    """Handle an exit nobody has handled yet (its monitor's cleanup did not run or died)."""
+    if current_status(engine, rec) == rec.status:
+        return rec
+    lock = engine.lock(rec.id)
+    if not lock.acquire(wait=False):
+        return rec  # someone is at it right now
+    try:
+        return cleanup(engine, engine.containers.get(rec.id))
+    finally:
+        lock.release()
+
+
+def start(
+    engine: Engine,
+    name: str,
+    before_start: Callable[[ContainerRecord], None] | None = None,
+) -> ContainerRecord:
+    """Start a created or exited container; ``before_start`` runs once its monitor listens."""
+    rec = engine.containers.find(name)
+    with engine.lock(rec.id):
+        rec = engine.containers.get(rec.id)
+        rec = cleanup(engine, rec) if current_status(engine, rec) != rec.status else rec
+        if rec.status in (Status.RUNNING, Status.RESTARTING):
+            return rec  # Docker: starting a running container is not an error
+        if rec.status == Status.PAUSED:
+            raise Conflict(f"cannot start a paused container {rec.name}, try unpause instead")
+        machine.require("start", rec.name, rec.status)
+        return _start_locked(engine, rec, before_start)
+
+
+def _start_locked(
+    engine: Engine, rec: ContainerRecord, before_start: Callable[[ContainerRecord], None] | None
+) -> ContainerRecord:
+    from dockyard.engine import bundle
+    from dockyard.engine.clock import rfc3339_now
+    from dockyard.engine.launch import launch, monitor_pid
+
+    runtime = engine.runtime_for(rec.host.runtime)
+    rootfs = bundle.mount_rootfs(engine.images, rec)
+    try:
+        import posix
+
+        posix.stat(f"{engine.paths.container_dir(rec.id)}/config.json")
+    except FileNotFoundError:
+        bundle.write_bundle(engine.paths, rec, rootfs)  # a create killed before it wrote it
+    if runtime.state(rec.id) is not None:
+        runtime.delete(rec.id, force=True)  # left by a start that was killed
+    try:
+        pid = launch(engine, rec, runtime)
+        rec.state.pid = pid
+        rec.state.monitor_pid = monitor_pid(engine, rec.id)
+        if before_start is not None:
+            before_start(rec)
+        runtime.start(rec.id)
+    except BaseException as exc:
+        _start_failed(engine, rec, exc)
+        raise
+    rec.status = Status.RUNNING
+    rec.state.started_at = rfc3339_now()
+    rec.state.finished_at = ""
+    rec.state.exit_code = 0
+    rec.state.error = ""
+    rec.state.oom_killed = False
+    engine.containers.update(rec)
+    return rec
+
+
+def _start_failed(engine: Engine, rec: ContainerRecord, exc: BaseException) -> None:
+    """Undo a start that did not get the container running; the record keeps the error."""
+    from dockyard.engine.bundle import unmount_rootfs
+    from dockyard.engine.exits import remove_run_dir
+
+    runtime = engine.runtime_for(rec.host.runtime)
+    try:
+        runtime.delete(rec.id, force=True)
+    except Exception:
+        pass
+    if rec.state.monitor_pid:
+        wait_exit(engine, rec, 5.0)  # the monitor writes its exit file, then cleans up
+    unmount_rootfs(engine.images, rec.id)
+    remove_run_dir(engine, rec.id)
+    message = str(exc) or type(exc).__name__
+    rec.state.error = message
+    rec.state.exit_code = start_exit_code(message)
+    rec.state.pid = 0
+    rec.state.monitor_pid = 0
+    try:
+        engine.containers.update(rec)
+    except NotFound:
+        pass
+
+
+def stop(engine: Engine, name: str, timeout: int | None = None, signal: str = "") -> str:
+    """The stop signal, then SIGKILL after ``timeout`` seconds (the container's own, else 10)."""
+    from dockyard.runtime.signals import parse_signal
+
+    rec = engine.containers.find(name)
+    with engine.lock(rec.id):
+        rec = engine.containers.get(rec.id)
+        if current_status(engine, rec) not in (Status.RUNNING, Status.PAUSED, Status.RESTARTING):
+            cleanup(engine, rec)
+            return rec.id
+        if timeout is None:
+            timeout = rec.config.stop_timeout
+        if timeout is None:
+            timeout = DEFAULT_STOP_TIMEOUT
+        sig = parse_signal(signal or rec.config.stop_signal or "SIGTERM")
+        runtime = engine.runtime_for(rec.host.runtime)
+        info: ExitInfo | None = None
+        if rec.status == Status.PAUSED:
+            from dockyard.engine.remove import _thaw
+
+            _thaw(engine, rec)
+        if timeout != 0:
+            _signal(runtime, rec.id, sig)
+            info = wait_exit(engine, rec, None if timeout < 0 else float(timeout))
+        if info is None:
+            _signal(runtime, rec.id, 9, all_processes=True)
+            info = wait_exit(engine, rec, 30.0)
+            if info is None:
+                raise HostError(f"container {rec.name} did not exit after SIGKILL")
+        cleanup(engine, rec, info)
+        return rec.id
+
+
+def _signal(runtime: object, container_id: str, sig: int, all_processes: bool = False) -> None:
+    try:
+        runtime.kill(container_id, sig, all_processes)  # type: ignore[attr-defined]
+    except (Conflict, NotFound, HostError):
+        pass  # exited meanwhile: the exit file says how
+
+
+def kill(engine: Engine, name: str, signal: str = "KILL") -> str:
+    from dockyard.runtime.signals import parse_signal
+
+    signame = signal.upper()
+    try:
+        sig = parse_signal(
+            signame if signame.startswith("SIG") or signame.isdigit() else f"SIG{signame}"
+        )
+    except Exception:
+        raise InvalidArgument(f"invalid signal: {signal}") from None
+    rec = engine.containers.find(name)
+    with engine.lock(rec.id):
+        rec = engine.containers.get(rec.id)
+        machine.require("kill", rec.name, current_status(engine, rec))
+        try:
+            engine.runtime_for(rec.host.runtime).kill(rec.id, sig)
+        except (Conflict, NotFound) as exc:
+            raise Conflict(f"Cannot kill container: {name}: {exc}") from None
+    return rec.id
+
+
+def restart(engine: Engine, name: str, timeout: int | None = None) -> str:
+    container_id = stop(engine, name, timeout)
+    start(engine, container_id)
+    return container_id
+
+
+def wait(engine: Engine, name: str) -> int:
+    """Block until the container is not running; its exit code (``docker wait``)."""
+    rec = engine.containers.find(name)
+    if current_status(engine, rec) in (Status.RUNNING, Status.PAUSED, Status.RESTARTING):
+        info = wait_exit(engine, rec)
+        if info is not None:
+            return info.exit_code
+    found = read_exit(engine, rec.id)
+    if found is not None:
+        return found.exit_code
+    try:
+        return engine.containers.get(rec.id).state.exit_code
+    except NotFound:
+        return rec.state.exit_code

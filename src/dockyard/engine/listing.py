@@ -1,0 +1,204 @@
+"""``ps``: which containers to list (filters, -a, -n, -l) and the row of each, in Docker's terms.
+
+A row is a dict keyed by the names Docker's ``--format`` templates use
+(``.ID``, ``.Image``, ``.Command``, ``.CreatedAt``, ``.RunningFor``,
+``.Ports``, ``.Status``, ``.State``, ``.Names``, ``.Labels``, ``.Mounts``,
+``.Networks``, ``.Size``), holding the strings Docker prints; any template
+engine can take the rows as they are.
+"""
+
+from __future__ import annotations
+
+import time
+
+from dockyard.engine.clock import human_duration, parse_ns
+from dockyard.engine.exits import current_status, read_exit
+from dockyard.engine.status import Status
+from dockyard.errors import InvalidArgument
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from dockyard.engine.engine import Engine
+    from dockyard.engine.types import ContainerRecord
+
+FILTERS = (
+    "id",
+    "name",
+    "label",
+    "exited",
+    "status",
+    "ancestor",
+    "before",
+    "since",
+    "volume",
+    "network",
+)
+STATUSES = ("created", "restarting", "running", "removing", "paused", "exited", "dead")
+RUNNING_LIKE = (Status.RUNNING, Status.PAUSED, Status.RESTARTING)
+
+
+def parse_filters(items: list[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise InvalidArgument(f"bad format of filter (expected name=value): {item}")
+        if key not in FILTERS:
+            raise InvalidArgument(f"invalid filter '{key}'")
+        if key == "status" and value not in STATUSES:
+            raise InvalidArgument(
+                f"invalid filter 'status={value}': use one of {', '.join(STATUSES)}"
+            )
+        out.setdefault(key, []).append(value)
+    return out
+
+
+def quote(text: str) -> str:
+    """Go's strconv.Quote for the text Docker shows."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def ellipsis(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def status_text(engine: Engine, rec: ContainerRecord, now: float) -> tuple[str, str]:
+    """(State, Status) as ``docker ps`` shows them: running / "Up 5 minutes"..."""
+    state = current_status(engine, rec)
+    if state in RUNNING_LIKE:
+        since = parse_ns(rec.state.started_at) / 1e9
+        up = f"Up {human_duration(now - since)}"
+        return state, up + (" (Paused)" if state == Status.PAUSED else "")
+    if state == Status.EXITED:
+        code, finished = rec.state.exit_code, rec.state.finished_at
+        if rec.status != Status.EXITED:
+            info = read_exit(engine, rec.id)
+            if info is not None:
+                code, finished = info.exit_code, info.finished_at
+        ago = human_duration(now - parse_ns(finished) / 1e9) if finished else "0 seconds"
+        return state, f"Exited ({code}) {ago} ago"
+    if state == Status.REMOVING:
+        return state, "Removal In Progress"
+    return state, state.capitalize()
+
+
+def _matches(
+    engine: Engine, rec: ContainerRecord, state: str, f: dict[str, list[str]], order: dict[str, int]
+) -> bool:
+    if "id" in f and not any(rec.id.startswith(v) for v in f["id"]):
+        return False
+    if "name" in f:
+        import re
+
+        if not any(re.search(v, rec.name) for v in f["name"]):
+            return False
+    if "label" in f:
+        for want in f["label"]:
+            key, sep, value = want.partition("=")
+            if key not in rec.config.labels or (sep and rec.config.labels[key] != value):
+                return False
+    if "status" in f and state not in f["status"]:
+        return False
+    if "exited" in f and (state != Status.EXITED or str(rec.state.exit_code) not in f["exited"]):
+        return False
+    if "ancestor" in f and not any(_is_ancestor(engine, rec, v) for v in f["ancestor"]):
+        return False
+    if "volume" in f and not any(
+        m.name == v or m.destination == v or m.source == v for m in rec.mounts for v in f["volume"]
+    ):
+        return False
+    if "network" in f and _network(rec) not in f["network"]:
+        return False
+    for value in f.get("before", []):
+        if order[rec.id] >= order.get(engine.containers.find(value).id, -1):
+            return False
+    for value in f.get("since", []):
+        if order[rec.id] <= order.get(engine.containers.find(value).id, -1):
+            return False
+    return True
+
+
+def _is_ancestor(engine: Engine, rec: ContainerRecord, text: str) -> bool:
+    if text == rec.config.image or rec.image_id.removeprefix("sha256:").startswith(
+        text.removeprefix("sha256:")
+    ):
+        return True
+    try:
+        return engine.images.find(text).id == rec.image_id
+    except Exception:
+        return False
+
+
+def _network(rec: ContainerRecord) -> str:
+    mode = rec.host.network_mode
+    return "none" if mode == "default" else mode
+
+
+def select(
+    engine: Engine,
+    show_all: bool = False,
+    last: int = -1,
+    filters: dict[str, list[str]] | None = None,
+) -> list[ContainerRecord]:
+    """The containers ``ps`` shows, newest first."""
+    records = engine.containers.all()
+    # creation order, oldest 0: what before/since compare
+    order = {r.id: i for i, r in enumerate(reversed(records))}
+    if last >= 0:
+        show_all = True
+    f = filters or {}
+    if "status" in f or "exited" in f:
+        show_all = True
+    chosen = []
+    for rec in records:
+        state = current_status(engine, rec)
+        if not show_all and state not in RUNNING_LIKE:
+            continue
+        if _matches(engine, rec, state, f, order):
+            chosen.append(rec)
+    return chosen[:last] if last >= 0 else chosen
+
+
+def row(
+    engine: Engine, rec: ContainerRecord, no_trunc: bool = False, size: bool = False
+) -> dict[str, Any]:
+    now = time.time()
+    state, status = status_text(engine, rec, now)
+    command = " ".join([*(rec.config.entrypoint or []), *(rec.config.cmd or [])])
+    created = parse_ns(rec.created) / 1e9
+    out: dict[str, Any] = {
+        "ID": rec.id if no_trunc else rec.id[:12],
+        "Image": rec.config.image,
+        "Command": quote(command if no_trunc else ellipsis(command, 20)),
+        "CreatedAt": time.strftime("%Y-%m-%d %H:%M:%S +0000 UTC", time.gmtime(created)),
+        "RunningFor": f"{human_duration(now - created)} ago",
+        "Ports": "",
+        "State": state,
+        "Status": status,
+        "Names": rec.name,
+        "Labels": ",".join(f"{k}={v}" for k, v in sorted(rec.config.labels.items())),
+        "Mounts": ",".join(
+            m.name if m.type == "volume" else ellipsis(m.source, 15) if m.source else m.destination
+            for m in rec.mounts
+        ),
+        "Networks": _network(rec),
+        "LocalVolumes": str(sum(1 for m in rec.mounts if m.type == "volume")),
+        "Size": "",
+    }
+    if size:
+        out["Size"] = size_text(engine, rec)
+    return out
+
+
+def size_text(engine: Engine, rec: ContainerRecord) -> str:
+    """ "2B (virtual 1.98MB)": what the container wrote, and with its image's size."""
+    from dockyard.engine.sizes import human_size, tree_size
+
+    written = tree_size(f"{engine.images.store.root}/snapshots/{rec.id}/upper")
+    try:
+        image = engine.images.store.images.get(rec.image_id).size
+    except Exception:
+        image = 0
+    return f"{human_size(written)} (virtual {human_size(written + image)})"

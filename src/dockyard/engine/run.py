@@ -1,0 +1,137 @@
+"""``run``: create, start, and (in the foreground) stay attached until the container ends.
+
+A foreground run connects to the monitor's attach socket before ``start``,
+so no output is lost, and relays it (stdout and stderr apart, without a
+terminal). It holds ``fg.lock`` in the container's run directory while
+attached: the monitor's exit command sees it and leaves the cleanup to
+this process, which does it the moment the output ends, with ``--rm``
+removing everything. If this process dies, the lock goes with it and the
+exit command cleans up instead.
+"""
+
+from __future__ import annotations
+
+import posix
+
+from dockyard.engine.attach import FrameReader, relay
+from dockyard.engine.create import CreateRequest, create
+from dockyard.engine.exits import cleanup, read_exit, remove_run_dir, wait_exit
+from dockyard.engine.launch import FOREGROUND_LOCK
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TextIO
+
+    from dockyard.engine.attach import Writer
+    from dockyard.engine.engine import Engine
+    from dockyard.engine.types import ContainerRecord
+
+
+def run_detached(
+    engine: Engine, req: CreateRequest, progress: TextIO, binds_from_v: set[str] | None = None
+) -> ContainerRecord:
+    from dockyard.engine.lifecycle import start
+
+    rec = create(engine, req, progress, binds_from_v)
+    try:
+        return start(engine, rec.id)
+    except BaseException:
+        if rec.host.auto_remove:
+            _remove(engine, rec.id)
+        raise
+
+
+def _remove(engine: Engine, container_id: str) -> None:
+    from dockyard.engine.remove import remove_everything
+
+    with engine.lock(container_id):
+        try:
+            rec = engine.containers.get(container_id)
+        except Exception:
+            return
+        remove_everything(engine, rec, volumes=True)
+
+
+class Foreground:
+    """What a foreground run is attached to; ``on_started`` sees the running record."""
+
+    def __init__(self, out: Writer, err: Writer, stdin_fd: int | None = None) -> None:
+        self.out = out
+        self.err = err
+        self.stdin_fd = stdin_fd
+        self.sock = -1
+        self.rec: ContainerRecord | None = None
+
+
+def run_attached(
+    engine: Engine,
+    req: CreateRequest,
+    progress: TextIO,
+    fg: Foreground,
+    on_started: Callable[[ContainerRecord], None] | None = None,
+    binds_from_v: set[str] | None = None,
+) -> int:
+    """Run ``req`` in the foreground; the container's exit status."""
+    from dockyard.engine.bundle import make_dir
+    from dockyard.engine.exits import connect_attach
+    from dockyard.engine.lifecycle import start
+    from dockyard.engine.locks import ContainerLock
+
+    req.attach = True
+    rec = create(engine, req, progress, binds_from_v)
+    fg.rec = rec
+    run = engine.paths.run_dir(rec.id)
+    make_dir(run, 0o700)
+    held = ContainerLock(f"{run}/{FOREGROUND_LOCK}")
+    held.acquire()
+
+    def attach(started: ContainerRecord) -> None:
+        sock = connect_attach(engine, started.id)
+        if sock is None:
+            from dockyard.errors import HostError
+
+            raise HostError(
+                f"cannot attach to container {started.id[:12]}: its monitor is not listening"
+            )
+        fg.sock = sock
+
+    try:
+        try:
+            rec = start(engine, rec.id, before_start=attach)
+        except BaseException:
+            if rec.host.auto_remove:
+                _remove(engine, rec.id)
+            raise
+        fg.rec = rec
+        if on_started is not None:
+            on_started(rec)
+        reader = FrameReader(fg.out, fg.err, raw=rec.config.tty)
+        try:
+            relay(fg.sock, reader, fg.stdin_fd if rec.config.open_stdin else None)
+        finally:
+            posix.close(fg.sock)
+            fg.sock = -1
+        info = read_exit(engine, rec.id) or wait_exit(engine, rec, 30.0)
+        with engine.lock(rec.id):
+            try:
+                current = engine.containers.get(rec.id)
+            except Exception:
+                current = None
+            if current is not None:
+                cleanup(engine, current, info)
+        return info.exit_code if info is not None else 255
+    finally:
+        held.release(remove=True)
+        if _gone(engine, rec.id):
+            remove_run_dir(engine, rec.id)
+
+
+def _gone(engine: Engine, container_id: str) -> bool:
+    """True once nothing of the run is left to hold: the record exited or was removed."""
+    from dockyard.engine.status import Status
+
+    try:
+        return engine.containers.get(container_id).status != Status.RUNNING
+    except Exception:
+        return True
