@@ -36,8 +36,9 @@ ALLOWED: dict[str, set[str]] = {
     "network": L2,
     "build": L2,
     "engine": L3,
-    "cli": L4 | {"api"},
-    "api": L4,
+    "client": L4,  # the Python API (docker-py's shape) over the engine
+    "cli": L4 | {"api", "client"},
+    "api": L4 | {"client"},
 }
 
 

@@ -1,28 +1,40 @@
 """``dockyard``: Docker's command line over Dockyard's library.
 
 Global flags come before the verb; each verb lives in ``cli/commands/<verb>.py``
-(``add_arguments`` and ``run``) and is imported only when used. Management
-forms (``dockyard image ls``, ``dockyard system check``) map to the same
-modules as the short ones (``dockyard images``).
+and is imported only when used. Management forms (``dockyard image ls``,
+``dockyard container rm``) map to the same modules as the short ones.
+
+A verb module either declares ``FLAGS`` (Docker's flag syntax, parsed by
+``cli/flags.py``: the container verbs, whose start-up time matters) or
+``add_arguments`` (argparse, imported only then). Nothing on the way to a
+verb imports argparse, ``signal``, ``os`` or ``typing``: ``run`` starts a
+container in a few tens of milliseconds and Python's start is most of it.
 """
 
 from __future__ import annotations
 
-import argparse
-import importlib
-import os
-import signal
+import _signal  # type: ignore[import-not-found]  # signal.py costs ~10 ms (enum)
+import posix
 import sys
-from typing import Any
 
 from dockyard.errors import DockyardError
 
 VERBS = {
+    "run": "run",
+    "create": "create",
+    "start": "start",
+    "stop": "stop",
+    "restart": "restart",
+    "kill": "kill",
+    "rm": "rm",
+    "ps": "ps",
+    "logs": "logs",
+    "wait": "wait",
     "version": "version",
     "pull": "pull",
     "push": "push",
     "images": "images",
-    "inspect": "image_inspect",
+    "inspect": "inspect",
     "history": "history",
     "tag": "tag",
     "rmi": "rmi",
@@ -50,6 +62,32 @@ GROUPS = {
         "import": "import_",
     },
     "system": {"check": "system_check"},
+    "container": {
+        "run": "run",
+        "create": "create",
+        "start": "start",
+        "stop": "stop",
+        "restart": "restart",
+        "kill": "kill",
+        "rm": "rm",
+        "remove": "rm",
+        "ls": "ps",
+        "list": "ps",
+        "ps": "ps",
+        "logs": "logs",
+        "inspect": "container_inspect",
+        "wait": "wait",
+        "cleanup": "container_cleanup",
+    },
+    "volume": {
+        "create": "volume_create",
+        "ls": "volume_ls",
+        "list": "volume_ls",
+        "inspect": "volume_inspect",
+        "rm": "volume_rm",
+        "remove": "volume_rm",
+        "prune": "volume_prune",
+    },
 }
 
 USAGE = """Usage:  dockyard [OPTIONS] COMMAND
@@ -58,29 +96,44 @@ A container engine with Docker's command line.
 
 Options:
       --root DIR                 store root (default $DOCKYARD_ROOT or /var/lib/dockyard)
+      --run-root DIR             state that a reboot forgets (default $DOCKYARD_RUN_ROOT
+                                 or /run/dockyard)
       --insecure-registry HOST   allow plain HTTP to HOST (repeatable)
       --config DIR               client config directory (credentials)
+  -D, --debug                    show a traceback with errors
   -v, --version                  print version information and quit
 
 Management Commands:
+  container   Manage containers
   image       Manage images
   system      Manage Dockyard (check)
+  volume      Manage volumes
 
 Commands:
+  create      Create a new container
   export      Export an image's filesystem as a tar archive
   history     Show the history of an image
   images      List images
   import      Import the contents from a tarball to create a filesystem image
-  inspect     Return low-level information on images
+  inspect     Return low-level information on containers, images or volumes
+  kill        Kill one or more running containers
   load        Load an image from a tar archive or STDIN
   login       Log in to a registry
   logout      Log out from a registry
+  logs        Fetch the logs of a container
+  ps          List containers
   pull        Download an image from a registry
   push        Upload an image to a registry
+  restart     Restart one or more containers
+  rm          Remove one or more containers
   rmi         Remove one or more images
+  run         Create and run a new container from an image
   save        Save one or more images to a tar archive (streamed to STDOUT by default)
+  start       Start one or more stopped containers
+  stop        Stop one or more running containers
   tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
   version     Show the Dockyard version information
+  wait        Block until one or more containers stop, then print their exit codes
 """
 
 EXIT_USAGE = 125
@@ -92,8 +145,11 @@ class Terminated(BaseException):
     removed, as after ctrl-c. (SIGKILL leaves them to the next command.)"""
 
 
+SIGTERM = 15
+
+
 def _terminate(signum: int, frame: object) -> None:
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the clean-up must not be cut short
+    _signal.signal(SIGTERM, _signal.SIG_IGN)  # the clean-up must not be cut short
     raise Terminated()
 
 
@@ -103,36 +159,96 @@ def _handle_sigterm(handler: Any) -> Any:
     if handler is None:
         return None
     try:
-        return signal.signal(signal.SIGTERM, handler)
+        return _signal.signal(SIGTERM, handler)
     except ValueError:
         return None
 
 
-class Context:
-    """What every verb gets: where the store is, which registries are insecure."""
+def _env(name: str, default: str = "") -> str:
+    value = posix.environ.get(name.encode())
+    return value.decode(errors="surrogateescape") if value is not None else default
 
-    def __init__(self, root: str, insecure: list[str]) -> None:
+
+class Context:
+    """What every verb gets: where the store and the run state are, which registries are
+    insecure, and the engine over them (made on first use)."""
+
+    def __init__(
+        self, root: str, insecure: list[str], run_root: str = "", debug: bool = False
+    ) -> None:
         self.root = root
         self.insecure = insecure
+        self.run_root = run_root or _env("DOCKYARD_RUN_ROOT", "/run/dockyard")
+        self.debug = debug
+        self._engine: Engine | None = None
+
+    def engine(self) -> Engine:
+        if self._engine is None:
+            from dockyard.engine.engine import Engine
+
+            parent = _env("DOCKYARD_CGROUP_PARENT")
+            self._engine = Engine(self.root, self.run_root, self.insecure, parent)
+        return self._engine
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        sys.stderr.write(f"{self.prog}: {message}\nSee '{self.prog} --help'.\n")
-        sys.exit(EXIT_USAGE)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from types import ModuleType
+    from typing import Any, NoReturn
+
+    from dockyard.engine.engine import Engine
 
 
-def _global_options(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
-    parser = _Parser(prog="dockyard", add_help=False)
-    parser.add_argument("--root", default=os.environ.get("DOCKYARD_ROOT", "/var/lib/dockyard"))
-    parser.add_argument("--insecure-registry", action="append", default=[])
-    parser.add_argument("--config")
-    parser.add_argument("-D", "--debug", action="store_true")
-    parser.add_argument("-v", "--version", action="store_true")
-    parser.add_argument("-h", "--help", action="store_true")
-    parser.add_argument("rest", nargs=argparse.REMAINDER)
-    opts = parser.parse_args(argv)
-    return opts, opts.rest
+class GlobalOptions:
+    def __init__(self) -> None:
+        self.root = _env("DOCKYARD_ROOT", "/var/lib/dockyard")
+        self.run_root = ""
+        self.insecure: list[str] = []
+        self.config = ""
+        self.debug = False
+        self.version = False
+        self.help = False
+
+
+_GLOBAL_VALUES = {"--root": "root", "--run-root": "run_root", "--config": "config"}
+_GLOBAL_BOOLS = {"-D": "debug", "--debug": "debug", "-v": "version", "--version": "version"}
+
+
+def _global_options(argv: list[str]) -> tuple[GlobalOptions, list[str]]:
+    """The options before the verb (by hand: argparse costs ~10 ms to import)."""
+    opts = GlobalOptions()
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if not arg.startswith("-") or arg == "-":
+            break
+        i += 1
+        name, eq, value = arg.partition("=")
+        if name in ("-h", "--help"):
+            opts.help = True
+        elif name in _GLOBAL_BOOLS:
+            setattr(opts, _GLOBAL_BOOLS[name], True)
+        elif name in _GLOBAL_VALUES or name == "--insecure-registry":
+            if not eq:
+                if i >= len(argv):
+                    _usage_error("dockyard", f"flag needs an argument: {name}")
+                value = argv[i]
+                i += 1
+            if name == "--insecure-registry":
+                opts.insecure.append(value)
+            else:
+                setattr(opts, _GLOBAL_VALUES[name], value)
+        elif name == "--":
+            break
+        else:
+            _usage_error("dockyard", f"unknown flag: {name}")
+    return opts, argv[i:]
+
+
+def _usage_error(prog: str, message: str) -> NoReturn:
+    sys.stderr.write(f"{prog}: {message}\nSee '{prog} --help'.\n")
+    sys.exit(EXIT_USAGE)
 
 
 def _module_for(rest: list[str]) -> tuple[str, str, list[str]] | None:
@@ -142,7 +258,7 @@ def _module_for(rest: list[str]) -> tuple[str, str, list[str]] | None:
     if verb in GROUPS:
         sub = rest[1] if len(rest) > 1 else ""
         if sub not in GROUPS[verb]:
-            names = ", ".join(GROUPS[verb])
+            names = ", ".join(n for n in GROUPS[verb] if n != "cleanup")
             sys.stderr.write(f"dockyard {verb}: unknown command {sub!r}; commands: {names}\n")
             sys.exit(EXIT_USAGE)
         return f"dockyard {verb} {sub}", GROUPS[verb][sub], rest[2:]
@@ -150,6 +266,38 @@ def _module_for(rest: list[str]) -> tuple[str, str, list[str]] | None:
         return f"dockyard {verb}", VERBS[verb], rest[1:]
     sys.stderr.write(f"dockyard: '{verb}' is not a dockyard command.\nSee 'dockyard --help'\n")
     sys.exit(EXIT_USAGE)
+
+
+def _parse_argparse(module: ModuleType, prog: str, args: list[str]) -> argparse.Namespace:
+    import argparse
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> None:  # type: ignore[override]
+            sys.stderr.write(f"{self.prog}: {message}\nSee '{self.prog} --help'.\n")
+            sys.exit(EXIT_USAGE)
+
+    parser = _Parser(prog=prog, description=(module.__doc__ or "").strip().splitlines()[0])
+    module.add_arguments(parser)
+    return parser.parse_args(args)
+
+
+def _parse_flags(module: ModuleType, prog: str, args: list[str]) -> object:
+    from dockyard.cli.flags import Flag, UsageError, parse, usage
+
+    flags: list[Flag] = module.FLAGS
+    # -h is help unless the verb takes it for something else (run -h HOSTNAME)
+    short_help = "" if any(f.short == "h" for f in flags) else "h"
+    try:
+        parsed = parse(
+            args, [*flags, Flag("help", short_help)], getattr(module, "INTERSPERSED", True)
+        )
+    except UsageError as exc:
+        _usage_error(prog, str(exc))
+    if parsed.help:
+        doc = (module.__doc__ or "").strip().splitlines()[0]
+        sys.stdout.write(usage(prog, getattr(module, "SYNOPSIS", ""), doc, flags))
+        sys.exit(0)
+    return parsed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -165,27 +313,35 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     prog, module_name, args = found
     if opts.config:
-        os.environ["DOCKYARD_CONFIG"] = opts.config
-    insecure = list(opts.insecure_registry)
-    insecure += [h for h in os.environ.get("DOCKYARD_INSECURE_REGISTRIES", "").split(",") if h]
-    module = importlib.import_module(f"dockyard.cli.commands.{module_name}")
-    parser = _Parser(prog=prog, description=(module.__doc__ or "").strip().splitlines()[0])
-    module.add_arguments(parser)
-    parsed = parser.parse_args(args)
+        posix.environ[b"DOCKYARD_CONFIG"] = opts.config.encode()
+    insecure = list(opts.insecure)
+    insecure += [h for h in _env("DOCKYARD_INSECURE_REGISTRIES").split(",") if h]
+    module = __import__(f"dockyard.cli.commands.{module_name}", fromlist=["run"])
+    if hasattr(module, "FLAGS"):
+        parsed: object = _parse_flags(module, prog, args)
+    else:
+        parsed = _parse_argparse(module, prog, args)
+    ctx = Context(opts.root, insecure, opts.run_root, opts.debug)
     previous = _handle_sigterm(_terminate)
     try:
-        status: int = module.run(parsed, Context(opts.root, insecure))
+        status: int = module.run(parsed, ctx)
     except DockyardError as exc:
-        sys.stderr.write(f"Error: {exc}\n")
-        return 1
+        if opts.debug:
+            import traceback
+
+            traceback.print_exc()
+        sys.stderr.write(f"{getattr(module, 'ERROR_PREFIX', 'Error: ')}{exc}\n")
+        return int(getattr(module, "exit_code_for", lambda e: 1)(exc))
     except KeyboardInterrupt:
         return 130
     except Terminated:
-        return 128 + signal.SIGTERM
+        return 128 + SIGTERM
     except BrokenPipeError:
         return 1
     finally:
         _handle_sigterm(previous)
+        if ctx._engine is not None:
+            ctx._engine.close()
     return status
 
 

@@ -1,0 +1,227 @@
+"""The flags ``run`` and ``create`` share, and the `CreateRequest` they make.
+
+Only parsing here: every value goes through ``engine/parse.py`` and
+``engine/mount_spec.py``, which the Python API uses too.
+"""
+
+from __future__ import annotations
+
+from dockyard.cli.flags import BOOL, LIST, VALUE, Flag
+from dockyard.engine import parse as values
+from dockyard.engine.create import CreateRequest
+from dockyard.engine.mount_spec import parse_mount, parse_tmpfs, parse_volume, tmpfs_mount
+from dockyard.engine.types import HostConfig, LogConfig
+from dockyard.errors import DockyardError, InvalidArgument
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from dockyard.cli.flags import Parsed
+
+SYNOPSIS = "[OPTIONS] IMAGE [COMMAND] [ARG...]"
+INTERSPERSED = False  # flags end at the image: the rest is the container's command
+
+FLAGS = [
+    Flag("interactive", "i", help="Keep STDIN open even if not attached"),
+    Flag("tty", "t", help="Allocate a pseudo-TTY"),
+    Flag("rm", help="Automatically remove the container and its anonymous volumes when it exits"),
+    Flag("name", kind=VALUE, help="Assign a name to the container"),
+    Flag("env", "e", LIST, help="Set environment variables"),
+    Flag("env-file", kind=LIST, help="Read in a file of environment variables"),
+    Flag("workdir", "w", VALUE, help="Working directory inside the container"),
+    Flag("user", "u", VALUE, help="Username or UID (format: <name|uid>[:<group|gid>])"),
+    Flag("entrypoint", kind=VALUE, help="Overwrite the default ENTRYPOINT of the image"),
+    Flag("label", "l", LIST, help="Set meta data on a container"),
+    Flag("hostname", "h", VALUE, help="Container host name"),
+    Flag("domainname", kind=VALUE, help="Container NIS domain name"),
+    Flag("memory", "m", VALUE, help="Memory limit"),
+    Flag("memory-swap", kind=VALUE, help="Swap limit equal to memory plus swap: -1 unlimited"),
+    Flag("memory-reservation", kind=VALUE, help="Memory soft limit"),
+    Flag("cpus", kind=VALUE, help="Number of CPUs"),
+    Flag("cpu-shares", "c", VALUE, help="CPU shares (relative weight)"),
+    Flag("cpuset-cpus", kind=VALUE, help="CPUs in which to allow execution (0-3, 0,1)"),
+    Flag("pids-limit", kind=VALUE, help="Tune container pids limit (-1 for unlimited)"),
+    Flag("ulimit", kind=LIST, help="Ulimit options"),
+    Flag("cap-add", kind=LIST, help="Add Linux capabilities"),
+    Flag("cap-drop", kind=LIST, help="Drop Linux capabilities"),
+    Flag("privileged", help="Give extended privileges to this container"),
+    Flag("read-only", help="Mount the container's root filesystem as read only"),
+    Flag("security-opt", kind=LIST, help="Security Options"),
+    Flag("stop-signal", kind=VALUE, help="Signal to stop the container"),
+    Flag("stop-timeout", kind=VALUE, help="Timeout (in seconds) to stop a container"),
+    Flag("shm-size", kind=VALUE, help="Size of /dev/shm"),
+    Flag("device", kind=LIST, help="Add a host device to the container"),
+    Flag("sysctl", kind=LIST, help="Sysctl options"),
+    Flag("group-add", kind=LIST, help="Add additional groups to join"),
+    Flag("ipc", kind=VALUE, help="IPC mode to use (private, shareable, host, none)"),
+    Flag("pid", kind=VALUE, help="PID namespace to use (host)"),
+    Flag("uts", kind=VALUE, help="UTS namespace to use (host)"),
+    Flag("network", kind=VALUE, help="Connect a container to a network (none, host)"),
+    Flag("net", kind=VALUE, help="Alias of --network"),
+    Flag("platform", kind=VALUE, help="Set platform if server is multi-platform capable"),
+    Flag("runtime", kind=VALUE, help="Runtime to use for this container (dockyard, runc, PATH)"),
+    Flag(
+        "pull",
+        kind=VALUE,
+        default="missing",
+        help='Pull image before running ("always", "missing", "never")',
+    ),
+    Flag("volume", "v", LIST, help="Bind mount a volume"),
+    Flag("mount", kind=LIST, help="Attach a filesystem mount to the container"),
+    Flag("tmpfs", kind=LIST, help="Mount a tmpfs directory"),
+    Flag("log-driver", kind=VALUE, help="Logging driver for the container (json-file, none)"),
+    Flag("log-opt", kind=LIST, help="Log driver options (max-size, max-file)"),
+    Flag("cgroup-parent", kind=VALUE, help="Optional parent cgroup for the container"),
+    Flag("quiet", "q", BOOL, help="Suppress the pull output"),
+]
+RUN_FLAGS = [
+    Flag("detach", "d", help="Run container in background and print container ID"),
+    Flag("sig-proxy", default=True, help="Proxy received signals to the process"),
+    *FLAGS,
+]
+
+
+def _int_or_none(text: str, option: str) -> int | None:
+    return values.parse_int(text, option) if text else None
+
+
+def _log_config(p: Parsed) -> LogConfig:
+    driver = str(p.log_driver) or "json-file"
+    if driver not in ("json-file", "none", "local"):
+        raise InvalidArgument(f"logging driver {driver!r} is not supported (json-file or none)")
+    if driver == "local":
+        driver = "json-file"
+    config = {}
+    for opt in p.log_opt:
+        key, sep, value = opt.partition("=")
+        if not sep or key not in ("max-size", "max-file"):
+            raise InvalidArgument(f"unknown log opt {key!r} for {driver} log driver")
+        if key == "max-size":
+            values.parse_bytes(value, "--log-opt max-size")
+        elif not value.isdigit() or int(value) < 1:
+            raise InvalidArgument(f"invalid value for max-file: {value!r}")
+        config[key] = value
+    return LogConfig(driver, config)
+
+
+def _mode(text: str, option: str, allowed: tuple[str, ...], default: str) -> str:
+    return values.namespace_mode(text, option, allowed) if text else default
+
+
+def request_from(p: Parsed) -> tuple[CreateRequest, set[str]]:
+    """The parsed flags and arguments as a `CreateRequest`; -v destinations made by -v."""
+    import posix
+
+    if not p.args:
+        raise InvalidArgument('"run" requires at least 1 argument (an image)')
+    environ = (
+        {
+            k.decode(errors="surrogateescape"): v.decode(errors="surrogateescape")
+            for k, v in posix.environ.items()
+        }
+        if p.env or p.env_file
+        else {}
+    )
+    env: list[str] = []
+    for path in p.env_file:
+        env += values.read_env_file(path, environ)
+    env += values.env_items(list(p.env), environ)
+    mounts = [parse_volume(v) for v in p.volume]
+    from_v = {m.destination for m in mounts if m.type == "bind"}
+    mounts += [parse_mount(m) for m in p.mount]
+    for item in p.tmpfs:
+        dest, options = parse_tmpfs(item)
+        mounts.append(tmpfs_mount(dest, options))
+    network = str(p.network or p.net) or "default"
+    host = HostConfig(
+        binds=list(p.volume),
+        network_mode=network,
+        auto_remove=bool(p.rm),
+        runtime=str(p.runtime) or "dockyard",
+        privileged=bool(p.privileged),
+        readonly_rootfs=bool(p.read_only),
+        cap_add=[values.capability(c) for c in p.cap_add],
+        cap_drop=[values.capability(c) for c in p.cap_drop],
+        security_opt=_security_opts(list(p.security_opt)),
+        memory=values.parse_bytes(str(p.memory), "--memory") if p.memory else 0,
+        memory_swap=values.parse_memory_swap(str(p.memory_swap)) if p.memory_swap else 0,
+        memory_reservation=(
+            values.parse_bytes(str(p.memory_reservation), "--memory-reservation")
+            if p.memory_reservation
+            else 0
+        ),
+        nano_cpus=values.parse_cpus(str(p.cpus)) if p.cpus else 0,
+        cpu_shares=values.parse_int(str(p.cpu_shares), "--cpu-shares") if p.cpu_shares else 0,
+        cpuset_cpus=str(p.cpuset_cpus),
+        pids_limit=_int_or_none(str(p.pids_limit), "--pids-limit"),
+        ulimits=[values.parse_ulimit(u) for u in p.ulimit],
+        devices=[values.parse_device(d) for d in p.device],
+        sysctls=values.sysctls(list(p.sysctl)),
+        group_add=list(p.group_add),
+        ipc_mode=_mode(str(p.ipc), "--ipc", ("private", "shareable", "host", "none"), "private"),
+        pid_mode=_mode(str(p.pid), "--pid", ("host",), ""),
+        uts_mode=_mode(str(p.uts), "--uts", ("host",), ""),
+        shm_size=values.parse_bytes(str(p.shm_size), "--shm-size") if p.shm_size else 64 << 20,
+        tmpfs={m.destination: m.mode for m in mounts if m.type == "tmpfs"},
+        log_config=_log_config(p),
+        cgroup_parent=str(p.cgroup_parent),
+        platform=str(p.platform),
+    )
+    entrypoint = None
+    if "entrypoint" in p.given:
+        entrypoint = [str(p.entrypoint)] if p.entrypoint else []
+    req = CreateRequest(
+        image=p.args[0],
+        cmd=list(p.args[1:]) or None,
+        entrypoint=entrypoint,
+        name=str(p.name),
+        env=env,
+        labels=values.labels(list(p.label)),
+        working_dir=str(p.workdir) or None,
+        user=str(p.user) if "user" in p.given else None,
+        hostname=str(p.hostname),
+        domainname=str(p.domainname),
+        tty=bool(p.tty),
+        open_stdin=bool(p.interactive),
+        stop_signal=str(p.stop_signal),
+        stop_timeout=_int_or_none(str(p.stop_timeout), "--stop-timeout"),
+        mounts=mounts,
+        host=host,
+        pull=str(p.pull),
+        platform=str(p.platform),
+    )
+    if req.stop_signal:
+        from dockyard.runtime.signals import parse_signal
+
+        parse_signal(req.stop_signal)
+    return req, from_v
+
+
+def _security_opts(opts: list[str]) -> list[str]:
+    """seccomp=FILE becomes seccomp=<the file's JSON>, as Docker's client sends it."""
+    out = []
+    for opt in opts:
+        key, sep, value = opt.replace(":", "=", 1).partition("=")
+        if key == "seccomp" and sep and value != "unconfined":
+            try:
+                with open(value, encoding="utf-8") as f:
+                    value = f.read()
+            except OSError as exc:
+                raise InvalidArgument(
+                    f"opening seccomp profile ({value}) failed: {exc.strerror}"
+                ) from None
+            out.append(f"seccomp={value}")
+        else:
+            out.append(opt)
+    return out
+
+
+def exit_code_for(exc: DockyardError) -> int:
+    """Docker's exit codes for a failed run/create: 127 not found, 126 not runnable, else 125."""
+    from dockyard.engine.launch import StartFailed
+
+    if isinstance(exc, StartFailed):
+        from dockyard.engine.lifecycle import start_exit_code
+
+        code = start_exit_code(str(exc))
+        return code if code in (126, 127) else 125
+    return 125

@@ -1,0 +1,80 @@
+"""Return low-level information on containers, images or volumes."""
+
+from __future__ import annotations
+
+import sys
+
+from dockyard.cli.flags import VALUE, Flag
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from dockyard.cli.docker_main import Context
+    from dockyard.cli.flags import Parsed
+
+SYNOPSIS = "[OPTIONS] NAME|ID [NAME|ID...]"
+FLAGS = [
+    Flag("format", "f", VALUE, help="Format output using a custom template"),
+    Flag("size", "s", help="Display total file sizes if the type is container"),
+    Flag("type", kind=VALUE, help="Return JSON for specified type (container, image, volume)"),
+]
+KINDS = ("container", "image", "volume")
+
+
+def find(ctx: Context, name: str, kind: str, size: bool) -> dict[str, Any]:
+    """The JSON of what ``name`` names, looked up as Docker does: container, image, volume."""
+    from dockyard.errors import NotFound
+
+    engine = ctx.engine()
+    for each in (kind,) if kind else KINDS:
+        try:
+            if each == "container":
+                from dockyard.engine.inspect import container_json
+
+                return container_json(engine, engine.containers.find(name), size)
+            if each == "image":
+                from dockyard.engine.image_json import inspect_data
+
+                store = engine.images.store
+                return inspect_data(store, engine.images.find(name))
+            from dockyard.engine.volume_json import volume_json
+
+            return volume_json(engine.volumes.get(name))
+        except NotFound:
+            continue
+    raise NotFound(f"No such {kind or 'object'}: {name}")
+
+
+def show(items: list[dict[str, Any]], template: str) -> None:
+    from dockyard.oci import jsonio
+
+    if template:
+        from dockyard.cli.commands._format import render
+
+        for item in items:
+            sys.stdout.write(render(template, item) + "\n")
+    else:
+        sys.stdout.write(jsonio.dumps(items, indent=4) + "\n")
+
+
+def inspect_all(ctx: Context, p: Parsed, kind: str) -> int:
+    from dockyard.errors import DockyardError, InvalidArgument
+
+    if kind and kind not in KINDS:
+        raise InvalidArgument(f'"{kind}" is not a valid value for --type')
+    if not p.args:
+        raise InvalidArgument('"inspect" requires at least 1 argument')
+    found, status = [], 0
+    for name in p.args:
+        try:
+            found.append(find(ctx, name, kind, bool(p.size)))
+        except DockyardError as exc:
+            sys.stderr.write(f"Error: {exc}\n")
+            status = 1
+    show(found, str(p.format))
+    return status
+
+
+def run(p: Parsed, ctx: Context) -> int:
+    return inspect_all(ctx, p, str(p.type))

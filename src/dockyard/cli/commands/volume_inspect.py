@@ -1,0 +1,18 @@
+"""Display detailed information on one or more volumes."""
+
+from __future__ import annotations
+
+from dockyard.cli.commands.inspect import inspect_all
+from dockyard.cli.flags import VALUE, Flag
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from dockyard.cli.docker_main import Context
+    from dockyard.cli.flags import Parsed
+
+SYNOPSIS = "[OPTIONS] VOLUME [VOLUME...]"
+FLAGS = [Flag("format", "f", VALUE, help="Format output using a custom template")]
+
+
+def run(p: Parsed, ctx: Context) -> int:
+    return inspect_all(ctx, p, "volume")
