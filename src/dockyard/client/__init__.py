@@ -1,0 +1,113 @@
+"""The Python API: docker-py's high-level client, in-process, with no daemon.
+
+    import dockyard
+
+    client = dockyard.from_env()
+    print(client.containers.run("busybox", ["echo", "hi"]))   # b'hi\\n'
+    box = client.containers.run("busybox", "sleep 60", detach=True)
+    box.stop()
+    box.remove()
+
+`Client` holds an engine (engine/): every call works on the same store,
+database and monitors as the ``dockyard`` command, so containers made here
+show in ``dockyard ps`` and the other way round.
+"""
+
+from __future__ import annotations
+
+from dockyard.client.errors import (
+    APIError,
+    ContainerError,
+    DockerException,
+    ImageNotFound,
+    NotFound,
+)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from dockyard.client.containers import ContainerCollection
+    from dockyard.client.images import ImageCollection
+    from dockyard.client.volumes import VolumeCollection
+    from dockyard.engine.engine import Engine
+
+__all__ = [
+    "APIError",
+    "Client",
+    "ContainerError",
+    "DockerException",
+    "ImageNotFound",
+    "NotFound",
+    "from_env",
+]
+
+
+def _env(name: str, default: str) -> str:
+    import os
+
+    return os.environ.get(name) or default
+
+
+class Client:
+    """The engine under ``root`` (the store) and ``run_root`` (what a reboot forgets)."""
+
+    def __init__(
+        self,
+        root: str | None = None,
+        run_root: str | None = None,
+        insecure_registries: list[str] | None = None,
+    ) -> None:
+        from dockyard.engine.engine import Engine
+
+        self.engine: Engine = Engine(
+            root or _env("DOCKYARD_ROOT", "/var/lib/dockyard"),
+            run_root or _env("DOCKYARD_RUN_ROOT", "/run/dockyard"),
+            insecure_registries
+            if insecure_registries is not None
+            else [h for h in _env("DOCKYARD_INSECURE_REGISTRIES", "").split(",") if h],
+            _env("DOCKYARD_CGROUP_PARENT", ""),
+        )
+
+    @property
+    def containers(self) -> ContainerCollection:
+        from dockyard.client.containers import ContainerCollection
+
+        return ContainerCollection(self)
+
+    @property
+    def images(self) -> ImageCollection:
+        from dockyard.client.images import ImageCollection
+
+        return ImageCollection(self)
+
+    @property
+    def volumes(self) -> VolumeCollection:
+        from dockyard.client.volumes import VolumeCollection
+
+        return VolumeCollection(self)
+
+    def ping(self) -> bool:
+        return True
+
+    def version(self) -> dict[str, str]:
+        from dockyard import OCI_VERSION, __version__
+
+        return {
+            "Version": __version__,
+            "ApiVersion": "1.43",
+            "Os": "linux",
+            "OciVersion": OCI_VERSION,
+        }
+
+    def close(self) -> None:
+        self.engine.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def from_env(**kwargs: object) -> Client:
+    """A client configured from the environment (DOCKYARD_ROOT, DOCKYARD_RUN_ROOT, ...)."""
+    return Client(**kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,251 @@
+"""``client.containers``: run, create, get, list; and `Container`, docker-py's model object."""
+
+from __future__ import annotations
+
+from dockyard import errors as engine_errors
+from dockyard.client.errors import ContainerError, NotFound, translate
+from dockyard.client.model import Model
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
+    from dockyard.client import Client
+    from dockyard.client.images import Image
+
+
+class _Discard:
+    """Where pull progress goes when a program asked for nothing."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+class Container(Model):
+    @property
+    def name(self) -> str:
+        return str(self.attrs.get("Name", "")).lstrip("/")
+
+    @property
+    def status(self) -> str:
+        return str(self.attrs["State"]["Status"])
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return dict(self.attrs["Config"].get("Labels") or {})
+
+    @property
+    def image(self) -> Image:
+        return self.client.images.get(self.attrs["Image"])
+
+    def reload(self) -> None:
+        self.attrs = self.client.containers.get(self.id).attrs
+
+    # ------------------------------------------------------------ verbs
+
+    def start(self) -> None:
+        from dockyard.engine.lifecycle import start
+
+        _call(lambda: start(self.client.engine, self.id))
+
+    def stop(self, timeout: int | None = None) -> None:
+        from dockyard.engine.lifecycle import stop
+
+        _call(lambda: stop(self.client.engine, self.id, timeout))
+
+    def restart(self, timeout: int | None = None) -> None:
+        from dockyard.engine.lifecycle import restart
+
+        _call(lambda: restart(self.client.engine, self.id, timeout))
+
+    def kill(self, signal: str | int | None = None) -> None:
+        from dockyard.engine.lifecycle import kill
+
+        _call(lambda: kill(self.client.engine, self.id, str(signal or "KILL")))
+
+    def remove(self, v: bool = False, link: bool = False, force: bool = False) -> None:
+        from dockyard.engine.remove import remove
+
+        _call(lambda: remove(self.client.engine, self.id, force=force, volumes=v))
+
+    def wait(self, timeout: float | None = None, condition: str | None = None) -> dict[str, Any]:
+        """Block until it stops: ``{"StatusCode": N, "Error": None}`` (docker-py's answer)."""
+        from dockyard.engine.exits import wait_exit
+        from dockyard.engine.lifecycle import wait
+
+        engine = self.client.engine
+        if timeout is not None:
+            rec = _call(lambda: engine.containers.find(self.id))
+            if wait_exit(engine, rec, float(timeout)) is None:
+                raise TimeoutError(f"container {self.short_id} still runs after {timeout} s")
+        code = _call(lambda: wait(engine, self.id))
+        return {"StatusCode": code, "Error": None}
+
+    def logs(
+        self,
+        stdout: bool = True,
+        stderr: bool = True,
+        stream: bool = False,
+        timestamps: bool = False,
+        tail: str | int = "all",
+        since: object = None,
+        follow: bool | None = None,
+        until: object = None,
+    ) -> bytes | Iterator[bytes]:
+        chunks = self._log_chunks(stdout, stderr, timestamps, tail, since, bool(follow), until)
+        if stream:
+            return iter(chunks)
+        return b"".join(chunks)
+
+    def _log_chunks(
+        self,
+        stdout: bool,
+        stderr: bool,
+        timestamps: bool,
+        tail: str | int,
+        since: object,
+        follow: bool,
+        until: object,
+    ) -> list[bytes]:
+        from dockyard.engine import logs
+
+        engine = self.client.engine
+        rec = _call(lambda: engine.containers.find(self.id))
+        out: list[bytes] = []
+
+        def emit(entry: logs.LogEntry) -> None:
+            if (entry.stream == "stderr" and stderr) or (entry.stream != "stderr" and stdout):
+                out.append((entry.time.encode() + b" " if timestamps else b"") + entry.text)
+
+        _call(lambda: logs.read(engine, rec, emit, follow, _when(since), _when(until), str(tail)))
+        return out
+
+
+def _when(value: object) -> str:
+    """docker-py's since/until: a datetime, a Unix time, or what the CLI takes."""
+    if value is None:
+        return ""
+    if hasattr(value, "timestamp"):
+        return str(value.timestamp())
+    return str(value)
+
+
+def _call(action: Any) -> Any:
+    try:
+        return action()
+    except engine_errors.DockyardError as exc:
+        raise translate(exc) from exc
+
+
+class ContainerCollection:
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def _model(self, container_id: str) -> Container:
+        from dockyard.engine.inspect import container_json
+
+        engine = self.client.engine
+        rec = _call(lambda: engine.containers.find(container_id))
+        return Container(self.client, container_json(engine, rec))
+
+    def get(self, container_id: str) -> Container:
+        return self._model(container_id)
+
+    def list(
+        self,
+        all: bool = False,
+        before: str | None = None,
+        filters: dict[str, Any] | None = None,
+        limit: int = -1,
+        since: str | None = None,
+        sparse: bool = False,
+        ignore_removed: bool = False,
+    ) -> list[Container]:
+        from dockyard.engine.listing import parse_filters, select
+
+        items = []
+        for key, value in (filters or {}).items():
+            for v in value if isinstance(value, list) else [value]:
+                items.append(f"{key}={v}")
+        if before:
+            items.append(f"before={before}")
+        if since:
+            items.append(f"since={since}")
+        engine = self.client.engine
+        records = _call(lambda: select(engine, all, limit, parse_filters(items)))
+        found = []
+        for rec in records:
+            try:
+                found.append(self._model(rec.id))
+            except NotFound:
+                if not ignore_removed:
+                    raise
+        return found
+
+    def create(self, image: str, command: object = None, **kwargs: Any) -> Container:
+        from dockyard.client.options import request
+        from dockyard.engine.create import create
+
+        kwargs.setdefault("pull", "never")  # docker-py's create does not pull
+        req = _call(lambda: request(image, command, **kwargs))
+        try:
+            rec = create(self.client.engine, req, _Discard())  # type: ignore[arg-type]
+        except engine_errors.NotFound as exc:
+            raise translate(exc, image="image" in str(exc).lower()) from exc
+        except engine_errors.DockyardError as exc:
+            raise translate(exc) from exc
+        return self._model(rec.id)
+
+    def run(
+        self,
+        image: str,
+        command: object = None,
+        stdout: bool = True,
+        stderr: bool = False,
+        remove: bool = False,
+        **kwargs: Any,
+    ) -> Container | bytes:
+        """Run a container: its output (bytes), or with ``detach=True`` the `Container`."""
+        from dockyard.client.options import request
+        from dockyard.engine.run import Foreground, run_attached, run_detached
+
+        detach = bool(kwargs.get("detach"))
+        kwargs.setdefault("pull", "missing")
+        req = _call(lambda: request(image, command, remove=remove, **kwargs))
+        engine = self.client.engine
+        if detach:
+            rec = _call(lambda: run_detached(engine, req, _Discard()))  # type: ignore[arg-type]
+            return self._model(rec.id)
+        out: list[bytes] = []
+        err: list[bytes] = []
+        both: list[bytes] = []
+
+        def on_out(data: bytes) -> None:
+            out.append(data)
+            if stdout:
+                both.append(data)
+
+        def on_err(data: bytes) -> None:
+            err.append(data)
+            if stderr:
+                both.append(data)
+
+        fg = Foreground(on_out, on_err)
+        req.host.auto_remove = remove
+        code = _call(lambda: run_attached(engine, req, _Discard(), fg))  # type: ignore[arg-type]
+        assert fg.rec is not None
+        if code != 0:
+            model: Container | str
+            try:
+                model = self._model(fg.rec.id)
+            except NotFound:
+                model = fg.rec.id  # removed with remove=True
+            raise ContainerError(model, code, command, image, b"".join(err))
+        return b"".join(both)

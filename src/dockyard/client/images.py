@@ -1,0 +1,117 @@
+"""``client.images``: pull, get, list, remove; and `Image`, docker-py's model object."""
+
+from __future__ import annotations
+
+from dockyard import errors as engine_errors
+from dockyard.client.errors import ImageNotFound, translate
+from dockyard.client.model import Model
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from dockyard.client import Client
+    from dockyard.storage.images import ImageRecord
+
+
+class Image(Model):
+    def __repr__(self) -> str:
+        return f"<Image: {', '.join(repr(t) for t in self.tags) or self.short_id}>"
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:19]  # "sha256:" and 12 digits, as docker-py's
+
+    @property
+    def tags(self) -> list[str]:
+        return [t for t in self.attrs.get("RepoTags") or [] if t != "<none>:<none>"]
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return dict((self.attrs.get("Config") or {}).get("Labels") or {})
+
+    def reload(self) -> None:
+        self.attrs = self.client.images.get(self.id).attrs
+
+
+class ImageCollection:
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def _model(self, record: ImageRecord) -> Image:
+        from dockyard.engine.image_json import inspect_data
+
+        return Image(self.client, inspect_data(self.client.engine.images.store, record))
+
+    def get(self, name: str) -> Image:
+        try:
+            return self._model(self.client.engine.images.find(name))
+        except engine_errors.DockyardError as exc:
+            raise translate(exc, image=True) from exc
+
+    def list(
+        self,
+        name: str | None = None,
+        all: bool = False,
+        filters: dict[str, Any] | None = None,
+    ) -> list[Image]:
+        store = self.client.engine.images.store
+        records = store.images.all()
+        if name:
+            wanted = self.get(name).id
+            records = [r for r in records if r.id == wanted]
+        for key, value in (filters or {}).items():
+            if key == "label":
+                labels = [value] if isinstance(value, str) else list(value)
+                kept = []
+                for r in records:
+                    have = self._model(r).labels
+                    if all_labels(have, labels):
+                        kept.append(r)
+                records = kept
+            elif key == "dangling":
+                dangling = str(value).lower() in ("true", "1")
+                records = [r for r in records if (not store.images.tags_of(r.id)) == dangling]
+            else:
+                raise translate(engine_errors.InvalidArgument(f"invalid filter '{key}'"))
+        records.sort(key=lambda r: r.created, reverse=True)
+        return [self._model(r) for r in records]
+
+    def pull(
+        self,
+        repository: str,
+        tag: str | None = None,
+        all_tags: bool = False,
+        platform: str | None = None,
+    ) -> Image:
+        from dockyard.client.containers import _Discard
+
+        if all_tags:
+            raise translate(
+                engine_errors.Unsupported("all_tags: pulling every tag is not supported")
+            )
+        name = f"{repository}:{tag}" if tag and "@" not in repository else repository
+        images = self.client.engine.images
+        try:
+            image_id = images.pull(name, _Discard(), quiet=True, platform=platform or "")  # type: ignore[arg-type]
+            return self._model(images.store.images.get(image_id))
+        except engine_errors.NotFound as exc:
+            raise ImageNotFound(str(exc)) from exc
+        except engine_errors.DockyardError as exc:
+            raise translate(exc) from exc
+
+    def remove(self, image: str, force: bool = False, noprune: bool = False) -> None:
+        from dockyard.engine.images import remove_image
+
+        try:
+            remove_image(self.client.engine, image, force)
+        except engine_errors.DockyardError as exc:
+            raise translate(exc, image=True) from exc
+
+
+def all_labels(have: dict[str, str], wanted: list[str]) -> bool:
+    for item in wanted:
+        key, sep, value = item.partition("=")
+        if key not in have or (sep and have[key] != value):
+            return False
+    return True
