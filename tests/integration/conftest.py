@@ -11,6 +11,7 @@ import pytest
 
 from tests.support import leaks
 from tests.support.bundle import Bundle, MakeBundle
+from tests.support.registry import Registry, need_registry, start_registry
 from tests.support.rootfs import build_rootfs
 from tests.support.runtime import ISSUED_IDS, Runtime, runtime_under_test
 
@@ -99,3 +100,12 @@ def clean_up_leaks(processes: dict[int, str], mounts: list[str], cgroups: set[Pa
         + [f"mount (detached): {point}" for point in mounts]
         + [f"cgroup (removed): {cgroup}" for cgroup in sorted(cgroups)]
     )
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    """An anonymous registry on 127.0.0.1 for the whole session (image and engine tests)."""
+    need_registry()
+    server = start_registry(tmp_path_factory.mktemp("registry") / "anon")
+    yield server
+    server.stop()

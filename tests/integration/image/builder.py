@@ -99,13 +99,15 @@ class Image:
     cmd: list[str] = field(default_factory=lambda: ["/bin/sh"])
     labels: dict[str, str] = field(default_factory=dict)
     env: list[str] = field(default_factory=lambda: ["PATH=/bin"])
+    #: more of the config's "config" (Entrypoint, User, WorkingDir, Volumes, StopSignal...)
+    extra: dict[str, object] = field(default_factory=dict)
 
     def config(self) -> bytes:
         doc = {
             "architecture": self.architecture,
             "os": "linux",
             "created": "2024-01-02T03:04:05Z",
-            "config": {"Cmd": self.cmd, "Env": self.env, "Labels": self.labels},
+            "config": {"Cmd": self.cmd, "Env": self.env, "Labels": self.labels, **self.extra},
             "rootfs": {"type": "layers", "diff_ids": [layer.diff_id for layer in self.layers]},
             "history": [
                 {"created": "2024-01-02T03:04:05Z", "created_by": f"layer {i}"}

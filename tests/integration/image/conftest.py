@@ -15,14 +15,11 @@ import http.server
 import json
 import os
 import shutil
-import socket
 import subprocess
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -36,19 +33,18 @@ from tests.integration.image.builder import (
     tar_entries,
     write_layout,
 )
+from tests.support.registry import (
+    Registry,
+    free_port,
+    start_registry,
+)
+from tests.support.registry import need_registry as _need_registry
 from tests.support.rootfs import build_rootfs
 
 REPO = Path(__file__).resolve().parents[3]
 DOCKYARD = REPO / ".venv" / "bin" / "dockyard"
-REGISTRY_BIN = shutil.which("docker-registry") or "/usr/bin/docker-registry"
 
 pytestmark = pytest.mark.integration
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def b64url(data: bytes) -> str:
@@ -217,102 +213,6 @@ class TokenServer:
 
 
 # ---------------------------------------------------------------- registry
-
-
-@dataclass
-class Registry:
-    host: str
-    dir: Path
-    process: subprocess.Popen[bytes]
-    username: str = ""
-    password: str = ""
-    token: TokenServer | None = None
-    extra: dict[str, object] = field(default_factory=dict)
-
-    def blob_file(self, digest: str) -> Path:
-        hexpart = digest.split(":")[1]
-        return (
-            self.dir / "data" / "docker/registry/v2/blobs/sha256" / hexpart[:2] / hexpart / "data"
-        )
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-def start_registry(
-    workdir: Path,
-    auth: str = "",
-    username: str = "",
-    password: str = "",
-    token: TokenServer | None = None,
-    http_extra: str = "",
-) -> Registry:
-    """``http_extra``: more of the config's ``http:`` section (``  tls: ...``, indented)."""
-    port = free_port()
-    workdir.mkdir(parents=True)
-    auth_config = ""
-    if auth == "htpasswd":
-        hashed = subprocess.run(
-            ["htpasswd", "-Bbn", username, password], check=True, capture_output=True, text=True
-        ).stdout.strip()
-        (workdir / "htpasswd").write_text(hashed + "\n")
-        auth_config = (
-            f"auth:\n  htpasswd:\n    realm: test-realm\n    path: {workdir / 'htpasswd'}\n"
-        )
-    elif auth == "token":
-        assert token is not None
-        auth_config = (
-            f"auth:\n  token:\n    realm: {token.realm}\n    service: {token.service}\n"
-            f"    issuer: {token.issuer}\n    rootcertbundle: {token.cert}\n"
-        )
-    (workdir / "config.yml").write_text(
-        "version: 0.1\n"
-        "log:\n  level: error\n  accesslog:\n    disabled: true\n"
-        f"storage:\n  filesystem:\n    rootdirectory: {workdir / 'data'}\n"
-        "  delete:\n    enabled: true\n"
-        f"http:\n  addr: 127.0.0.1:{port}\n" + http_extra + auth_config
-    )
-    log = open(workdir / "registry.log", "wb")  # noqa: SIM115
-    process = subprocess.Popen(
-        [REGISTRY_BIN, "serve", str(workdir / "config.yml")], stdout=log, stderr=subprocess.STDOUT
-    )
-    log.close()
-    registry = Registry(f"127.0.0.1:{port}", workdir, process, username, password, token)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            urllib.request.urlopen(f"http://{registry.host}/v2/", timeout=1).close()
-            break
-        except urllib.error.HTTPError:
-            break  # 401: up, and asking for credentials
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                registry.stop()
-                raise RuntimeError(
-                    f"docker-registry did not start:\n{(workdir / 'registry.log').read_text()}"
-                ) from None
-            time.sleep(0.05)
-    return registry
-
-
-def _need_registry() -> None:
-    if os.geteuid() != 0:
-        pytest.skip("needs root (the store keeps ownership and device nodes)")
-    if not Path(REGISTRY_BIN).exists():
-        pytest.skip("needs docker-registry (apt-get install docker-registry)")
-
-
-@pytest.fixture(scope="session")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    _need_registry()
-    server = start_registry(tmp_path_factory.mktemp("registry") / "anon")
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="session")

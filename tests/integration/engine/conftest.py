@@ -1,0 +1,210 @@
+"""Fixtures for the engine tests: test images in the session's registry, a CLI with its own roots.
+
+Every test gets its own store root, run root and cgroup parent (under
+``dockyard-test-<session>``, so the session's leak check recognises them).
+After the test every container it made is force-removed through the CLI,
+then the test fails if anything is left: a monitor, a mount, a cgroup, a
+run directory, a record.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from tests.integration.image.builder import (
+    Image,
+    dir_entry,
+    file_entry,
+    make_layer,
+    tar_directory,
+    tar_entries,
+    write_layout,
+)
+from tests.integration.image.conftest import Dockyard as ImageTestsDockyard
+from tests.support import leaks
+from tests.support.registry import Registry
+from tests.support.rootfs import build_rootfs
+
+REPO = Path(__file__).resolve().parents[3]
+DOCKYARD = Path(sys.executable).parent / "dockyard"
+CGROUP_V1_ROOT = Path("/sys/fs/cgroup")
+
+pytestmark = [pytest.mark.integration]
+
+
+@dataclass
+class EngineImages:
+    """Names of the test images in the session's registry."""
+
+    registry: str
+    busybox: str  # busybox, Cmd sh
+    volume: str  # busybox + /data (a VOLUME) holding seed.txt, owned 1000:1000, mode 640
+    configured: str  # Entrypoint, Cmd, User, WorkingDir, Env, StopSignal, Labels set
+
+
+def _busybox_layer(work: Path) -> object:
+    return make_layer(tar_directory(build_rootfs(work / "rootfs")))
+
+
+@pytest.fixture(scope="session")
+def engine_images(registry: Registry, tmp_path_factory: pytest.TempPathFactory) -> EngineImages:
+    if not Path("/usr/bin/skopeo").exists():
+        pytest.skip("needs skopeo (apt-get install skopeo)")
+    work = tmp_path_factory.mktemp("engine-images")
+    base = _busybox_layer(work)
+    seed_dir = dir_entry("data", 0o755)
+    seed_dir.uid = seed_dir.gid = 1000
+    seed, data = file_entry("data/seed.txt", b"seeded from the image\n", 0o640)
+    seed.uid = seed.gid = 1000
+    volume_layer = make_layer(tar_entries([seed_dir, (seed, data)]))
+    images = {
+        "busybox": Image([base], cmd=["sh"]),  # type: ignore[list-item]
+        "volume": Image(
+            [base, volume_layer],  # type: ignore[list-item]
+            cmd=["sh"],
+            extra={"Volumes": {"/data": {}}},
+        ),
+        "configured": Image(
+            [base],  # type: ignore[list-item]
+            cmd=["default-arg"],
+            env=["PATH=/usr/local/bin:/bin", "FROM_IMAGE=yes"],
+            labels={"from": "image"},
+            extra={
+                "Entrypoint": ["/bin/echo", "entry"],
+                "User": "test",
+                "WorkingDir": "/work/dir",
+                "StopSignal": "SIGUSR1",
+            },
+        ),
+    }
+    layout = write_layout(
+        work / "layout", {f"docker.io/library/{k}:{k}": [v] for k, v in images.items()}
+    )
+    for name in images:
+        subprocess.run(
+            [
+                "skopeo",
+                "copy",
+                "--quiet",
+                "--dest-tls-verify=false",
+                f"oci:{layout}:{name}",
+                f"docker://{registry.host}/{name}:latest",
+            ],
+            check=True,
+            capture_output=True,
+        )
+    host = registry.host
+    return EngineImages(host, f"{host}/busybox", f"{host}/volume", f"{host}/configured")
+
+
+class Dockyard(ImageTestsDockyard):
+    """The ``dockyard`` CLI with a store, a run root and a cgroup parent of its own."""
+
+    def __init__(self, root: Path, run_root: Path, cgroup_parent: str, registry: str) -> None:
+        super().__init__(root, root.parent / "config")
+        self.run_root = run_root
+        self.cgroup_parent = cgroup_parent
+        self.env.update(
+            DOCKYARD_RUN_ROOT=str(run_root),
+            DOCKYARD_CGROUP_PARENT=cgroup_parent,
+            DOCKYARD_INSECURE_REGISTRIES=registry,
+        )
+
+    def ids(self) -> list[str]:
+        return self.run("ps", "-aq", "--no-trunc").stdout.split()
+
+    def inspect(self, name: str) -> dict[str, object]:
+        import json
+
+        data = json.loads(self.run("inspect", "--type", "container", name).stdout)
+        return data[0]  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+def cgroup_parent(session_marker: str) -> str:
+    return f"/{leaks.CGROUP_NAME_PART}-engine-{session_marker}"
+
+
+def monitors_of(dy: Dockyard) -> dict[int, str]:
+    """Processes whose command line names the run root: monitors, exit commands."""
+    return leaks.processes_mentioning(str(dy.run_root) + "/", exclude=leaks.ancestors(os.getpid()))
+
+
+def leftovers(dy: Dockyard) -> list[str]:
+    """What a test's containers left behind after they were all removed."""
+    found = []
+    for mount in leaks.mounts_under(dy.root.parent):
+        found.append(f"mount: {mount}")
+    monitors = leaks.processes_mentioning(
+        str(dy.run_root) + "/", exclude=leaks.ancestors(os.getpid())
+    )
+    found += [f"process: {d}" for d in monitors.values()]
+    c_dir = dy.run_root / "c"
+    if c_dir.exists():
+        found += [f"run dir: {p}" for p in c_dir.iterdir()]
+    runtime_dir = dy.run_root / "runtime"
+    if runtime_dir.exists():
+        found += [
+            f"runtime state: {p}" for p in runtime_dir.iterdir() if not p.name.startswith(".")
+        ]
+    snapshots = dy.root / "snapshots"
+    if snapshots.exists():
+        found += [f"snapshot: {p}" for p in snapshots.iterdir()]
+    for hierarchy in CGROUP_V1_ROOT.iterdir():
+        parent = hierarchy / dy.cgroup_parent.strip("/")
+        if parent.is_dir():
+            found += [f"cgroup: {p}" for p in parent.iterdir() if p.is_dir()]
+    return found
+
+
+def _wait_for_monitors(dy: Dockyard, deadline: float) -> None:
+    """Exit commands (cleanup) run after a container ends: give them time to finish."""
+    while time.monotonic() < deadline:
+        if not leaks.processes_mentioning(
+            str(dy.run_root) + "/", exclude=leaks.ancestors(os.getpid())
+        ):
+            return
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def dockyard(tmp_path: Path, engine_images: EngineImages, cgroup_parent: str) -> Iterator[Dockyard]:
+    if os.geteuid() != 0:
+        pytest.skip("needs root (containers, mounts, cgroups)")
+    dy = Dockyard(tmp_path / "root", tmp_path / "run", cgroup_parent, engine_images.registry)
+    yield dy
+    if (dy.root / "engine.db").exists():
+        ids = dy.ids()
+        if ids:
+            dy.run("rm", "-f", "-v", *ids, check=False)
+    _wait_for_monitors(dy, time.monotonic() + 10)
+    found = leftovers(dy)
+    if found:
+        leaks.kill_processes(monitors_of(dy))
+        leaks.unmount(leaks.mounts_under(dy.root.parent))
+        pytest.fail("the engine left behind:\n" + "\n".join(found))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def remove_cgroup_parent(cgroup_parent: str) -> Iterator[None]:
+    yield
+    for hierarchy in CGROUP_V1_ROOT.iterdir():
+        parent = hierarchy / cgroup_parent.strip("/")
+        if parent.is_dir():
+            try:
+                parent.rmdir()
+            except OSError:
+                pass
+
+
+@pytest.fixture
+def token() -> str:
+    return secrets.token_hex(4)

@@ -1,0 +1,107 @@
+"""``dockyard run`` as a user types it: output, exit codes, pulls, --rm, -d."""
+
+from __future__ import annotations
+
+from tests.integration.engine.conftest import Dockyard, EngineImages
+
+
+def test_run_prints_the_output_and_keeps_stdout_and_stderr_apart(
+    dockyard: Dockyard, engine_images: EngineImages
+) -> None:
+    result = dockyard.run(
+        "run", "--rm", engine_images.busybox, "sh", "-c", "echo out; echo err >&2"
+    )
+
+    assert result.stdout == "out\n"
+    assert result.stderr.endswith("err\n")
+
+
+def test_a_missing_image_is_pulled_with_dockers_messages_on_stderr(
+    dockyard: Dockyard, engine_images: EngineImages
+) -> None:
+    result = dockyard.run("run", "--rm", engine_images.busybox, "echo", "hi")
+
+    assert result.stdout == "hi\n"
+    assert f"Unable to find image '{engine_images.busybox}:latest' locally" in result.stderr
+    assert "latest: Pulling from busybox" in result.stderr
+    assert f"Status: Downloaded newer image for {engine_images.busybox}:latest" in result.stderr
+
+
+def test_the_containers_exit_status_is_the_clis(
+    dockyard: Dockyard, engine_images: EngineImages
+) -> None:
+    three = dockyard.run("run", "--rm", engine_images.busybox, "sh", "-c", "exit 3", check=False)
+    assert three.returncode == 3
+    # the init itself killed by a signal: 128 + its number
+    dockyard.run("run", "-d", "--name", "victim", engine_images.busybox, "sleep", "1000")
+    dockyard.run("kill", "victim")
+    assert dockyard.run("wait", "victim").stdout == "137\n"
+    assert dockyard.inspect("victim")["State"]["ExitCode"] == 137  # type: ignore[index]
+
+
+def test_dockers_exit_codes_for_what_cannot_run(
+    dockyard: Dockyard, engine_images: EngineImages
+) -> None:
+    dockyard.run("pull", engine_images.busybox)
+    missing = dockyard.run("run", "--rm", engine_images.busybox, "no-such-command", check=False)
+    bad_flag = dockyard.run("run", "--no-such-flag", engine_images.busybox, check=False)
+    no_image = dockyard.run(
+        "run", "--rm", "--pull", "never", f"{engine_images.registry}/nothing", check=False
+    )
+
+    assert missing.returncode == 127, missing.stderr
+    assert "executable file not found" in missing.stderr
+    assert bad_flag.returncode == 125
+    assert "unknown flag: --no-such-flag" in bad_flag.stderr
+    assert no_image.returncode == 125
+    assert "No such image" in no_image.stderr
+    for result in (missing, no_image):
+        assert "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) <= 2, result.stderr
+
+
+def test_run_rm_leaves_nothing(dockyard: Dockyard, engine_images: EngineImages) -> None:
+    dockyard.run("pull", engine_images.busybox)
+
+    dockyard.run("run", "--rm", engine_images.busybox, "true")
+    dockyard.run("run", "--rm", engine_images.busybox, "no-such-command", check=False)
+
+    assert dockyard.ids() == []
+    assert list((dockyard.root / "containers").iterdir()) == []
+    assert list((dockyard.root / "snapshots").iterdir()) == []
+
+
+def test_run_d_prints_the_id_and_the_container_outlives_the_cli(
+    dockyard: Dockyard, engine_images: EngineImages
+) -> None:
+    result = dockyard.run("run", "-d", "--name", "sleeper", engine_images.busybox, "sleep", "1000")
+    container_id = result.stdout.strip()
+
+    assert len(container_id) == 64 and all(c in "0123456789abcdef" for c in container_id)
+    state = dockyard.inspect("sleeper")["State"]
+    assert state["Status"] == "running"  # type: ignore[index]
+    assert dockyard.run("ps", "-q").stdout.split() == [container_id[:12]]
+
+
+def test_pull_never_and_always(dockyard: Dockyard, engine_images: EngineImages) -> None:
+    refused = dockyard.run("run", "--pull", "never", engine_images.busybox, "true", check=False)
+    assert refused.returncode == 125
+
+    dockyard.run("pull", engine_images.busybox)
+    again = dockyard.run("run", "--rm", "--pull", "always", engine_images.busybox, "true")
+    assert "Pulling from busybox" in again.stderr
+    assert "Status: Image is up to date" in again.stderr
+
+    quiet = dockyard.run("run", "--rm", engine_images.busybox, "true")
+    assert quiet.stderr == ""
+
+
+def test_a_program_that_ends_at_once_starts_every_time(
+    dockyard: Dockyard, engine_images: EngineImages
+) -> None:
+    """The runtime's start once looked for the init after releasing it: a quick
+    program, already reaped by its monitor, made about one start in six fail."""
+    dockyard.run("pull", engine_images.busybox)
+
+    for _ in range(25):
+        dockyard.run("run", "--rm", engine_images.busybox, "true")
