@@ -1346,6 +1346,9 @@ static void run_exit_command(void)
 
 static void finish(void)
 {
+	/* a client that connected before the end (the engine attaches before start) gets
+	 * the output even when the init ended before the loop first polled */
+	accept_clients();
 	drain(&out);
 	drain(&err);
 	log_flush();
