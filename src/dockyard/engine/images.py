@@ -64,8 +64,9 @@ class ImageService:
     ) -> str:
         """Pull ``name`` into the store, printing as ``docker pull``; the image id."""
         from dockyard.image import copy, progress, reference
-        from dockyard.image.auth import CredentialStore
+        from dockyard.image.credstore import CredentialStore
         from dockyard.image.http import HttpClient
+        from dockyard.image.options import ClientOptions
         from dockyard.image.platform import parse_platform
         from dockyard.image.registry import Registry
         from dockyard.image.sources import RegistrySource
@@ -78,7 +79,9 @@ class ImageService:
             out.flush()
         store = self.store
         before = store.images.names().get(str(ref)) if ref.tag else None
-        with HttpClient(CredentialStore(), insecure=self.insecure) as client:
+        with HttpClient(
+            CredentialStore(), insecure=self.insecure, options=ClientOptions.from_env()
+        ) as client:
             source = RegistrySource(Registry(client, ref.api_host), ref)
             result = copy.pull(
                 source,
