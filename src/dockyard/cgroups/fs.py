@@ -225,7 +225,7 @@ def remove_tree(directory: str) -> bool:
     except FileNotFoundError:
         return True
     except OSError:
-        pass
+        pass  # busy or not empty: the cgroups below go first, and what stays is reported
     gone = True
     for path in subdirs_deepest_first(directory):
         try:

@@ -8,6 +8,7 @@ the container closes its side.
 
 from __future__ import annotations
 
+import errno
 import posix
 
 
@@ -30,7 +31,7 @@ def receive_master(sock_fd: int) -> int:
     for level, kind, data in ancillary:
         if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS:
             return int.from_bytes(data[:4], "little")
-    raise OSError(5, "the container's init sent no terminal")
+    raise OSError(errno.EIO, "the container's init sent no terminal")
 
 
 def host_terminal() -> int | None:

@@ -130,7 +130,8 @@ def mount_one(
             target = inroot.open_in_root(root_fd, mount.destination)
             _finish(target, opts)
     except OSError as exc:
-        if (fstype == "mqueue" and exc.errno in (1, 13)) or (fstype == "sysfs" and in_userns):
+        refused = exc.errno in (errno.EPERM, errno.EACCES)
+        if (fstype == "mqueue" and refused) or (fstype == "sysfs" and in_userns):
             # Without their namespaces of our own the kernel refuses these; bind the host's.
             _bind_host_fallback(target, fstype, opts)
         else:
@@ -154,7 +155,7 @@ def _target(root_fd: int, destination: str, is_dir: bool, fstype: str, field: st
             except FileNotFoundError:
                 pass
             except OSError as exc:
-                if exc.errno == 40:  # ELOOP
+                if exc.errno == errno.ELOOP:
                     raise HostError(
                         f"{field}: mount destination {destination} is a symlink; refusing "
                         f"to mount {fstype} there"
@@ -363,7 +364,7 @@ def _make_device(
         try:
             posix.unlink(name, dir_fd=parent)  # a file the image put there is replaced
         except IsADirectoryError:
-            raise OSError(21, "a directory is in the way", path) from None
+            raise OSError(errno.EISDIR, "a directory is in the way", path) from None
         posix.mknod(name, node, posix.makedev(major, minor), dir_fd=parent)
     posix.chmod(name, mode & 0o7777, dir_fd=parent)  # mknod honours the umask; we do not
     if uid is not None or gid is not None:

@@ -44,7 +44,7 @@ def find_cgroup(state: ContainerState) -> None:
             with open(f"{state.bundle}/config.json", "rb") as f:
                 config = jsonio.object_members(f.read())
         except OSError:
-            config = {}
+            config = {}  # the bundle is gone too: look where create puts a cgroup by default
     linux = config.get("linux")
     cgroups_path = linux.get("cgroupsPath") if isinstance(linux, dict) else None
     from dockyard.cgroups.manager import manager_for
