@@ -218,6 +218,7 @@ _personality = _function("personality")
 _capset = _function("capset")
 _capget = _function("capget")
 _ioctl = _function("ioctl")
+_syncfs = _function("syncfs")
 
 
 def mount(
@@ -416,6 +417,11 @@ def ioctl_get_int(fd: int, request: int) -> int:
     arg = _buffer(4)
     _check(_ioctl(_Int(fd), _ULong(request), arg))
     return int.from_bytes(arg.raw, "little")
+
+
+def syncfs(fd: int) -> None:
+    """Write back every dirty page and inode of the filesystem that holds ``fd``."""
+    _check(_syncfs(_Int(fd)))
 
 
 def ioctl_none(fd: int, request: int, arg: int = 0) -> int:

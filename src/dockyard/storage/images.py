@@ -3,8 +3,15 @@
 An image's ID is its config digest, as Docker's is. Its record holds the
 manifest it came with (stored as a blob, with its digest, so it can be
 pushed or saved unchanged), its layers' chain IDs and its repo digests. Tags
-live in names.json, updated under a lock with write-and-rename; a record is
-written before any tag points at it.
+live in names.json. A record is written before any tag points at it.
+
+Every change to records and names is a read-modify-write inside
+`Images.transaction`, under records.lock, so that concurrent commands lose no
+update: a push adding a repo digest, a pull rewriting the same record, an
+``rmi`` that checks, under the same lock, that no tag and no snapshot is
+left. Readers take no lock (records are replaced by rename) and put up with
+damage: a damaged record or names.json (what a power cut could leave before
+the store fsynced) is skipped and reported by `damaged`, for ``system check``.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from pathlib import Path
 from dockyard.errors import Conflict, InvalidArgument, NotFound
 from dockyard.oci.image_spec import ImageConfig, Manifest, parse_manifest
 
-from .store import Store, hex_of, read_json, write_json
+from .store import RECORDS_LOCK, Damaged, Store, hex_of, read_json, write_json
 
 
 @dataclass
@@ -40,48 +47,73 @@ class ImageRecord:
         return self.id.removeprefix("sha256:")[:12]
 
 
+def _record(path: Path, raw: object) -> ImageRecord:
+    try:
+        if not isinstance(raw, dict):
+            raise TypeError("not an object")
+        record = ImageRecord(**raw)
+        if not isinstance(record.layers, list) or not isinstance(record.repo_digests, list):
+            raise TypeError("layers or repo_digests is not a list")
+    except TypeError as exc:
+        raise Damaged(path, str(exc)) from None
+    return record
+
+
 class Images:
     def __init__(self, store: Store) -> None:
         self.store = store
 
     # ------------------------------------------------------------ records
 
-    def _path(self, image_id: str) -> Path:
+    def path(self, image_id: str) -> Path:
         return self.store.images_dir / f"{hex_of(image_id)}.json"
 
     def get(self, image_id: str) -> ImageRecord:
+        """The record; `NotFound`, or `Damaged` if it cannot be read."""
+        path = self.path(image_id)
         try:
-            raw = read_json(self._path(image_id))
+            return _record(path, read_json(path))
         except FileNotFoundError:
             raise NotFound(f"no such image: {image_id}") from None
-        return ImageRecord(**raw)
 
     def exists(self, image_id: str) -> bool:
         try:
-            return bool(self._path(image_id).is_file())
+            return bool(self.path(image_id).is_file())
         except NotFound:
             return False
 
+    def _record_paths(self) -> list[Path]:
+        return [
+            Path(e.path)
+            for e in os.scandir(self.store.images_dir)
+            if e.name.endswith(".json") and len(e.name) == 69
+        ]
+
     def all(self) -> list[ImageRecord]:
+        """Every readable record (damaged ones are left to `damaged`)."""
         records = []
-        for entry in os.scandir(self.store.images_dir):
-            if entry.name.endswith(".json") and len(entry.name) == 69:
-                try:
-                    records.append(ImageRecord(**read_json(Path(entry.path))))
-                except FileNotFoundError:
-                    continue  # removed meanwhile
+        for path in self._record_paths():
+            try:
+                records.append(_record(path, read_json(path)))
+            except (FileNotFoundError, Damaged):
+                continue  # removed meanwhile, or for system check to repair
         return records
 
-    def put(self, record: ImageRecord) -> None:
-        if not record.added:
-            record.added = time.time()
-        write_json(self._path(record.id), asdict(record))
-
-    def delete_record(self, image_id: str) -> None:
+    def damaged(self) -> list[Damaged]:
+        """The image records, and names.json, that cannot be read."""
+        found = []
+        for path in self._record_paths():
+            try:
+                _record(path, read_json(path))
+            except FileNotFoundError:
+                continue
+            except Damaged as exc:
+                found.append(exc)
         try:
-            self._path(image_id).unlink()
-        except FileNotFoundError:
-            pass
+            self._read_names()
+        except Damaged as exc:
+            found.append(exc)
+        return found
 
     def manifest(self, record: ImageRecord) -> Manifest:
         parsed = parse_manifest(
@@ -96,34 +128,49 @@ class Images:
 
     # ------------------------------------------------------------ names
 
-    def names(self) -> dict[str, str]:
+    def _read_names(self) -> dict[str, str]:
+        path = self.store.names_path
         try:
-            raw = read_json(self.store.names_path)
+            raw = read_json(path)
         except FileNotFoundError:
             return {}
-        tags = raw.get("tags", {}) if isinstance(raw, dict) else {}
+        if not isinstance(raw, dict) or not isinstance(raw.get("tags", {}), dict):
+            raise Damaged(path, "not a tags object")
+        tags = raw.get("tags", {})
         return {k: v for k, v in tags.items() if isinstance(k, str) and isinstance(v, str)}
 
+    def names(self) -> dict[str, str]:
+        """Tags; none if names.json is damaged (``system check`` says so and repairs it)."""
+        try:
+            return self._read_names()
+        except Damaged:
+            return {}
+
     @contextmanager
-    def editing_names(self) -> Iterator[dict[str, str]]:
-        """Read-modify-write names.json under its lock."""
-        with self.store.locked("names.lock"):
-            names = self.names()
-            before = dict(names)
-            yield names
-            if names != before:
-                write_json(self.store.names_path, {"tags": dict(sorted(names.items()))})
+    def transaction(self) -> Iterator[Transaction]:
+        """Read-modify-write records and names under records.lock.
+
+        Changes to names are written when the block ends without an error;
+        records are written (and deleted) at once, each by an atomic rename.
+        A damaged names.json is refused: ``system check`` repairs it first.
+        """
+        with self.store.locked(RECORDS_LOCK):
+            tx = Transaction(self, self._read_names())
+            before = dict(tx.names)
+            yield tx
+            if tx.names != before:
+                write_json(self.store.names_path, {"tags": dict(sorted(tx.names.items()))})
 
     def tag(self, name: str, image_id: str) -> None:
-        if not self.exists(image_id):
-            raise NotFound(f"no such image: {image_id}")
-        with self.editing_names() as names:
-            names[name] = image_id
+        with self.transaction() as tx:
+            if not self.exists(image_id):  # under the lock: rmi cannot slip in between
+                raise NotFound(f"no such image: {image_id}")
+            tx.names[name] = image_id
 
     def untag(self, name: str) -> str:
-        with self.editing_names() as names:
+        with self.transaction() as tx:
             try:
-                return names.pop(name)
+                return tx.names.pop(name)
             except KeyError:
                 raise NotFound(f"no such image: {name}") from None
 
@@ -159,3 +206,31 @@ class Images:
             if len(matches) > 1:
                 raise Conflict(f"{text!r} matches {len(matches)} images; give more of the ID")
         raise NotFound(f"no such image: {text}")
+
+
+class Transaction:
+    """Records and names as one command sees and changes them, under records.lock."""
+
+    def __init__(self, images: Images, names: dict[str, str]) -> None:
+        self.images = images
+        self.names = names
+
+    def get(self, image_id: str) -> ImageRecord:
+        return self.images.get(image_id)
+
+    def exists(self, image_id: str) -> bool:
+        return self.images.exists(image_id)
+
+    def put(self, record: ImageRecord) -> None:
+        if not record.added:
+            record.added = time.time()
+        write_json(self.images.path(record.id), asdict(record))
+
+    def delete(self, image_id: str) -> None:
+        try:
+            self.images.path(image_id).unlink()
+        except FileNotFoundError:
+            pass
+
+    def tags_of(self, image_id: str) -> list[str]:
+        return self.images.tags_of(image_id, self.names)

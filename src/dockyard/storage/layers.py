@@ -5,10 +5,20 @@ written to a blob file while they are decompressed, hashed again (the diff
 ID) and unpacked. Only when both digests match are the blob and the layer
 directory renamed into the store; a mismatch, a hostile entry or a crash
 leaves them in the operation's temp dir, which is removed.
+
+The operation leases the layer and its blob before it looks for them, so that
+garbage collection cannot remove what it found (operations.py). Before the
+rename that publishes a layer, syncfs(2) puts its whole tree (and the blob
+beside it) on disk, one call per layer rather than an fsync per file; the
+rename itself is made durable with an fsync of layers/. A layer whose
+layer.json cannot be read (a power cut before this was so) is not a layer:
+`has` says no, the next pull replaces it, ``system check`` unpacks it again
+from its blob.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 from collections.abc import Callable
@@ -16,11 +26,22 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from dockyard.errors import HostError, InvalidArgument, NotFound
+from dockyard.linux import libc
 from dockyard.oci.image_spec import Descriptor
 
 from .compression import HashingReader, Readable, decompressed
 from .links import remove_link
-from .store import Operation, Store, hex_of, read_json, remove_tree, write_json
+from .operations import Operation
+from .store import (
+    RECORDS_LOCK,
+    Damaged,
+    Store,
+    fsync_dir,
+    hex_of,
+    read_json,
+    remove_tree,
+    write_json,
+)
 from .unpack import RATIO_VARIABLE, HostileLayer, Limits, apply_layer
 
 #: what ingest_layer did: nothing, fetched the blob only, unpacked a local blob, or both
@@ -133,14 +154,26 @@ class Layers:
         return self.path(chain_id) / "diff"
 
     def has(self, chain_id: str) -> bool:
-        return (self.path(chain_id) / "layer.json").is_file()
+        """True if the layer is complete: its directory holds a readable record."""
+        try:
+            self.record(chain_id)
+        except (NotFound, Damaged):
+            return False
+        return True
 
     def record(self, chain_id: str) -> LayerRecord:
+        """The layer's record; `NotFound`, or `Damaged` if it cannot be read."""
+        path = self.path(chain_id) / "layer.json"
         try:
-            raw = read_json(self.path(chain_id) / "layer.json")
-        except FileNotFoundError:
+            raw = read_json(path)
+        except (FileNotFoundError, NotADirectoryError):
             raise NotFound(f"layer {chain_id} is not in the store") from None
-        return LayerRecord(**raw)
+        try:
+            if not isinstance(raw, dict):
+                raise TypeError("not an object")
+            return LayerRecord(**raw)
+        except TypeError as exc:
+            raise Damaged(path, str(exc)) from None
 
     def all(self) -> list[str]:
         return [f"sha256:{e.name}" for e in os.scandir(self.store.layers_dir) if len(e.name) == 64]
@@ -157,6 +190,7 @@ class Layers:
         on_extract: Callable[[], None] | None = None,
     ) -> str:
         """Make sure the store has blob ``desc`` and layer ``chain_id``; fetch only what lacks."""
+        op.lease(layers=[chain_id], blobs=[desc.digest])
         have_layer = self.has(chain_id)
         have_blob = self.store.has_blob(desc.digest)
         if have_layer and have_blob:
@@ -173,6 +207,7 @@ class Layers:
                 tee.verify()
             else:
                 self._unpack(op, tee, desc, diff_id, chain_id, parent, on_extract, tee)
+            os.fsync(fd)  # after the layer's syncfs, if any: little left to write
         finally:
             os.close(fd)
         op.commit_blob(tmp_blob, desc.digest)
@@ -221,11 +256,8 @@ class Layers:
             chain_id, diff_id, parent, stats.bytes, stats.entries, [desc.digest], stats.root
         )
         write_json(work / "layer.json", asdict(record))
-        try:
-            os.rename(work, self.path(chain_id))
-        except OSError:
-            if not self.has(chain_id):
-                raise
+        self._publish(op, work, chain_id)
+        if work.exists():
             remove_tree(work)  # another operation unpacked it first
             self._add_blob(chain_id, desc.digest)
 
@@ -251,24 +283,66 @@ class Layers:
                 os.chown(diff, uid, gid)
             os.chmod(diff, mode)
 
+    def _publish(self, op: Operation, work: Path, chain_id: str) -> None:
+        """Rename a complete layer directory into place, durably; a damaged one is replaced."""
+        fd = os.open(work, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            libc.syncfs(fd)
+        except OSError as exc:
+            raise HostError(f"cannot write layer {chain_id} to disk: {exc.strerror}") from exc
+        finally:
+            os.close(fd)
+        path = self.path(chain_id)
+        for _ in range(3):
+            try:
+                os.rename(work, path)
+                fsync_dir(self.store.layers_dir)
+                return
+            except OSError as exc:
+                if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                    raise HostError(f"cannot put layer {chain_id} in place: {exc}") from exc
+                if self.has(chain_id):
+                    return  # the caller finds work still there and drops it
+            # A directory without a readable record: what a crash left. Replace it.
+            try:
+                os.rename(path, op.temp_path("damaged-layer"))
+            except FileNotFoundError:
+                pass
+        raise HostError(f"cannot put layer {chain_id} in place at {path}")
+
+    def restore(self, op: Operation, chain_id: str, diff_id: str, parent: str, blob: str) -> None:
+        """Unpack a layer again from its stored blob (``system check``'s repair)."""
+        with self.store.open_blob(blob) as f:
+            size = os.fstat(f.fileno()).st_size
+            desc = Descriptor("application/vnd.oci.image.layer.v1.tar", blob, size)
+            self._unpack(op, f, desc, diff_id, chain_id, parent, None)
+
     def _add_blob(self, chain_id: str, digest: str) -> None:
-        record = self.record(chain_id)
-        if digest not in record.blobs:
-            record.blobs.append(digest)
-            write_json(self.path(chain_id) / "layer.json", asdict(record))
+        with self.store.locked(RECORDS_LOCK):
+            record = self.record(chain_id)
+            if digest not in record.blobs:
+                record.blobs.append(digest)
+                write_json(self.path(chain_id) / "layer.json", asdict(record))
 
     def open_diff(self, desc_digest: str) -> Readable:
         """The uncompressed tar of a stored layer blob."""
         stream, _ = decompressed(self.store.open_blob(desc_digest))
         return stream
 
-    def remove(self, op: Operation, chain_id: str) -> None:
-        """Move the layer out of sight (the commit point), then delete it."""
-        path = self.path(chain_id)
-        dead = op.temp_path("dead-layer")
+    def size(self, chain_id: str) -> int:
+        """The layer's unpacked size; 0 if unknown."""
         try:
-            os.rename(path, dead)
+            return self.record(chain_id).size
+        except (NotFound, Damaged):
+            return 0
+
+    def remove(self, op: Operation, chain_id: str) -> int:
+        """Move the layer out of sight (the commit point) into ``op``'s directory, where it
+        is deleted with the operation; the bytes it held (0 if unknown or gone)."""
+        size = self.size(chain_id)
+        try:
+            os.rename(self.path(chain_id), op.temp_path("dead-layer"))
         except FileNotFoundError:
-            return
-        remove_link(self.store.root, path / "diff")
-        remove_tree(dead)
+            return 0
+        remove_link(self.store.root, self.diff_dir(chain_id))
+        return size

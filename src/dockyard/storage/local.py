@@ -14,15 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Protocol
 
-from dockyard.errors import Conflict, NoSpace
+from dockyard.errors import Conflict, NoSpace, NotFound
 from dockyard.oci.image_spec import Descriptor, ImageConfig, Manifest
 
 from .compression import Readable
-from .gc import Collected, collect
+from .gc import Collected, collect, image_blobs
 from .images import ImageRecord, Images
 from .layers import Layers, chain_ids
+from .operations import Operation, mark_pending
 from .snapshots import Snapshots
-from .store import DEFAULT_ROOT, Operation, Store
+from .store import DEFAULT_ROOT, Damaged, Store
 from .unpack import Limits
 
 
@@ -81,7 +82,7 @@ class Ingest:
     def commit(
         self, image: ResolvedLike, config_raw: bytes, tags: list[str], repo_digests: list[str]
     ) -> str:
-        """Write the image record, then point ``tags`` at it."""
+        """Write the image record, then point ``tags`` at it (one transaction)."""
         local = self.local
         manifest = image.manifest
         config = ImageConfig.parse(config_raw)
@@ -89,26 +90,32 @@ class Ingest:
         chains = chain_ids(config.diff_ids)
         local.layers.settle_roots(chains)
         size = sum(local.layers.record(c).size for c in chains)
-        previous = local.images.get(image_id) if local.images.exists(image_id) else None
-        digests = list(previous.repo_digests) if previous else []
-        for digest in repo_digests:
-            repo = digest.split("@", 1)[0]
-            digests = [d for d in digests if d.split("@", 1)[0] != repo] + [digest]
-        record = ImageRecord(
-            id=image_id,
-            manifest_digest=image.manifest_digest,
-            manifest_media_type=manifest.media_type,
-            layers=chains,
-            repo_digests=digests,
-            index_digest=image.index_digest,
-            created=config.created,
-            size=size,
-            platform=str(config.platform),
-        )
-        local.images.put(record)
-        with local.images.editing_names() as names:
+        with local.images.transaction() as tx:
+            try:
+                previous = tx.get(image_id)
+            except (NotFound, Damaged):
+                previous = None  # a damaged record is replaced by this good one
+            if previous is not None and previous.manifest_digest != image.manifest_digest:
+                mark_pending(local.store)  # the old manifest's blobs: collected when we end
+            digests = list(previous.repo_digests) if previous else []
+            for digest in repo_digests:
+                repo = digest.split("@", 1)[0]
+                digests = [d for d in digests if d.split("@", 1)[0] != repo] + [digest]
+            tx.put(
+                ImageRecord(
+                    id=image_id,
+                    manifest_digest=image.manifest_digest,
+                    manifest_media_type=manifest.media_type,
+                    layers=chains,
+                    repo_digests=digests,
+                    index_digest=image.index_digest,
+                    created=config.created,
+                    size=size,
+                    platform=str(config.platform),
+                )
+            )
             for tag in tags:
-                names[tag] = image_id
+                tx.names[tag] = image_id
         return image_id
 
 
@@ -156,6 +163,16 @@ class LocalStore:
         with disk_errors(self.root, "writing to the store"), self.store.operation() as op:
             yield op.dir
 
+    @contextmanager
+    def using(self, record: ImageRecord) -> Iterator[Operation]:
+        """An operation that leases an image's layers and blobs while it reads them
+        (export, push, save): ``rmi`` meanwhile removes the record, not what is read."""
+        with disk_errors(self.root, "writing to the store"), self.store.operation() as op:
+            op.lease(layers=record.layers, blobs=image_blobs(self.images, record))
+            if not self.images.exists(record.id):
+                raise NotFound(f"no such image: {record.short_id} (removed meanwhile)")
+            yield op
+
     def layer_dirs(self, record: ImageRecord) -> list[Path]:
         return [self.layers.diff_dir(chain) for chain in record.layers]
 
@@ -164,33 +181,76 @@ class LocalStore:
         return self.snapshots.users_of_image(image_id)
 
     def remove(self, record: ImageRecord, names: list[str], force: bool, by_id: bool) -> Removal:
-        """Untag ``names``; delete the image when no tag is left (or ``by_id`` with force)."""
+        """Untag ``names``; delete the image when no tag is left (or ``by_id`` with force).
+
+        Decided and done under records.lock, so that a tag, a pull or a snapshot
+        made meanwhile is seen; then what nothing uses any more is collected.
+        """
         result = Removal()
-        users = self.users(record.id)
-        all_tags = self.images.tags_of(record.id)
-        if by_id and len(all_tags) > 1 and not force:
-            raise Conflict(
-                f"unable to delete {record.short_id} (must be forced) - image is referenced "
-                "in multiple repositories"
-            )
-        with self.images.editing_names() as edit:
+        with self.images.transaction() as tx:
+            if not tx.exists(record.id):
+                raise NotFound(f"no such image: {record.short_id}")
+            all_tags = tx.tags_of(record.id)
+            if by_id and len(all_tags) > 1 and not force:
+                raise Conflict(
+                    f"unable to delete {record.short_id} (must be forced) - image is referenced "
+                    "in multiple repositories"
+                )
             for name in names if not by_id else all_tags:
-                if edit.pop(name, None) is not None:
+                if tx.names.pop(name, None) is not None:
                     result.untagged.append(name)
-            left = [n for n, target in edit.items() if target == record.id]
-            if not left:
+            if not tx.tags_of(record.id):
+                users = self.users(record.id)
                 if users and not force:
-                    for name in result.untagged:
-                        edit[name] = record.id
-                    raise Conflict(
+                    raise Conflict(  # leaves the block: the untagging is not written
                         f"unable to remove image {record.short_id}: it is in use by "
                         f"{', '.join(users)}; remove those first or use -f"
                     )
-                self.images.delete_record(record.id)
+                tx.delete(record.id)
                 result.deleted.append(record.id)
         if result.deleted:
             result.collected = collect(self.store)
         return result
+
+    def remove_repo_digest(self, record: ImageRecord, name: str) -> bool:
+        """Drop the repo digest ``name`` from an image; True if no tag names it any more."""
+        with self.images.transaction() as tx:
+            current = tx.get(record.id)
+            current.repo_digests = [d for d in current.repo_digests if d != name]
+            tx.put(current)
+            record.repo_digests = current.repo_digests
+            return not tx.tags_of(record.id)
+
+    def add_repo_digest(self, image_id: str, repository: str, digest: str) -> None:
+        """Record that ``repository`` holds the image as ``digest`` (after a push)."""
+        with self.images.transaction() as tx:
+            try:
+                record = tx.get(image_id)
+            except NotFound:
+                return  # removed while it was pushed: nothing to record
+            kept = [d for d in record.repo_digests if d.split("@", 1)[0] != repository]
+            record.repo_digests = [*kept, f"{repository}@{digest}"]
+            tx.put(record)
+
+    def prune(self, all_images: bool) -> tuple[list[ImageRecord], dict[str, list[str]], Collected]:
+        """Delete dangling images (every unused one with ``all_images``), then collect.
+
+        Returns the images deleted, the tags removed with each, and what was collected.
+        """
+        deleted: list[ImageRecord] = []
+        untagged: dict[str, list[str]] = {}
+        with self.images.transaction() as tx:
+            for record in self.images.all():
+                tags = tx.tags_of(record.id)
+                if self.users(record.id):
+                    continue
+                if all_images or (not tags and not record.repo_digests):
+                    for tag in tags:
+                        del tx.names[tag]
+                    tx.delete(record.id)
+                    deleted.append(record)
+                    untagged[record.id] = tags
+        return deleted, untagged, collect(self.store)
 
     def gc(self) -> Collected:
         return collect(self.store)

@@ -7,6 +7,23 @@ directory of the snapshot's own, applying whiteouts as it goes: slower and
 bigger, for hosts where overlayfs cannot be mounted. Layers are stored in
 overlayfs's format either way (0:0 character devices for whiteouts, the
 ``trusted.overlay.opaque`` xattr for opaque directories).
+
+How the engine holds an image's layers: by its snapshot. A container's
+snapshot is named by the container's id, and its record
+(``snapshots/<id>/snapshot.json``) lists the chain IDs of the layers it
+stands on. While the record exists, garbage collection keeps those layers
+(gc.py counts them) and ``rmi`` refuses to delete the image (with ``-f`` it
+deletes the image record, and the layers stay until the snapshot goes).
+Nothing else is needed: no lease outlives the call that makes the snapshot.
+
+`Snapshots.create` runs inside an operation (operations.py) that leases the
+layers before it checks they exist, builds the snapshot in the operation's
+private directory, and publishes it with a rename under records.lock, where it
+also checks that the image still exists (``rmi`` looks for users under the same
+lock: one of the two wins, never both). `Snapshots.remove` unmounts and renames
+the snapshot away under the same lock, and collects the image's layers if the
+image is gone meanwhile (``rmi -f``). A crash leaves the half-made snapshot or
+the removed one in the operation's directory, which the next command cleans up.
 """
 
 from __future__ import annotations
@@ -22,7 +39,17 @@ from dockyard.errors import Conflict, HostError, InvalidArgument, NotFound, Unsu
 from dockyard.linux import libc
 
 from .links import ensure_link
-from .store import Store, read_json, remove_tree, write_json
+from .operations import Operation, begin
+from .store import (
+    RECORDS_LOCK,
+    Damaged,
+    Store,
+    fsync_dir,
+    hex_of,
+    read_json,
+    remove_tree,
+    write_json,
+)
 from .unpack import OPAQUE_XATTR
 
 OVERLAY, VFS = "overlay", "vfs"
@@ -46,19 +73,28 @@ def _valid_id(snapshot_id: str) -> str:
 
 def overlay_supported(store: Store) -> bool:
     """Try a tiny overlay mount inside the store once."""
-    probe = store.tmp_dir / f".overlay-probe-{os.getpid()}"
-    dirs = [probe / n for n in ("lower", "upper", "work", "merged")]
+    with begin(store) as op:
+        probe = op.temp_path("overlay-probe")
+        dirs = [probe / n for n in ("lower", "upper", "work", "merged")]
+        try:
+            for d in dirs:
+                d.mkdir(parents=True, exist_ok=True)
+            data = f"lowerdir={dirs[0]},upperdir={dirs[1]},workdir={dirs[2]}"
+            libc.mount("overlay", str(dirs[3]), "overlay", 0, data)
+            libc.umount2(str(dirs[3]), libc.MNT_DETACH)
+            return True
+        except OSError:
+            return False
+
+
+def _snapshot(path: Path) -> Snapshot:
+    raw = read_json(path)
     try:
-        for d in dirs:
-            d.mkdir(parents=True, exist_ok=True)
-        data = f"lowerdir={dirs[0]},upperdir={dirs[1]},workdir={dirs[2]}"
-        libc.mount("overlay", str(dirs[3]), "overlay", 0, data)
-        libc.umount2(str(dirs[3]), libc.MNT_DETACH)
-        return True
-    except OSError:
-        return False
-    finally:
-        remove_tree(probe)
+        if not isinstance(raw, dict):
+            raise TypeError("not an object")
+        return Snapshot(**raw)
+    except TypeError as exc:
+        raise Damaged(path, str(exc)) from None
 
 
 class Snapshots:
@@ -76,17 +112,28 @@ class Snapshots:
         return self.store.snapshots_dir / _valid_id(snapshot_id)
 
     def all(self) -> list[Snapshot]:
+        """Every readable snapshot (damaged ones are left to `damaged`)."""
         found = []
         for entry in os.scandir(self.store.snapshots_dir):
             try:
-                found.append(Snapshot(**read_json(Path(entry.path) / "snapshot.json")))
-            except (FileNotFoundError, NotADirectoryError):
+                found.append(_snapshot(Path(entry.path) / "snapshot.json"))
+            except (FileNotFoundError, NotADirectoryError, Damaged):
                 continue
+        return found
+
+    def damaged(self) -> list[str]:
+        """Snapshot directories whose record is missing or unreadable."""
+        found = []
+        for entry in os.scandir(self.store.snapshots_dir):
+            try:
+                _snapshot(Path(entry.path) / "snapshot.json")
+            except (FileNotFoundError, NotADirectoryError, Damaged):
+                found.append(entry.path)
         return found
 
     def get(self, snapshot_id: str) -> Snapshot:
         try:
-            return Snapshot(**read_json(self._dir(snapshot_id) / "snapshot.json"))
+            return _snapshot(self._dir(snapshot_id) / "snapshot.json")
         except FileNotFoundError:
             raise NotFound(f"no such snapshot: {snapshot_id}") from None
 
@@ -101,23 +148,39 @@ class Snapshots:
         path = self._dir(snapshot_id)
         if path.exists():
             raise Conflict(f"snapshot {snapshot_id} exists already")
-        work = self.store.tmp_dir / f".snap-{snapshot_id}-{os.getpid()}"
-        remove_tree(work)
-        work.mkdir()
         driver = self.driver
-        (work / "rootfs").mkdir()
-        if driver == OVERLAY:
-            (work / "upper").mkdir()
-            (work / "work").mkdir()
-            _root_like(work / "upper", layer_dirs)  # overlay's root is the upper dir's
-        else:
-            for diff in layer_dirs:
-                apply_diff(diff, work / "rootfs")
-            _root_like(work / "rootfs", layer_dirs)
-        snapshot = Snapshot(snapshot_id, image_id, list(layers), driver)
-        write_json(work / "snapshot.json", asdict(snapshot))
-        os.rename(work, path)
+        with begin(self.store) as op:
+            op.lease(layers=layers)
+            for chain_id, diff in zip(layers, layer_dirs, strict=True):
+                if not (diff.parent / "layer.json").is_file():
+                    raise NotFound(f"layer {chain_id} of image {image_id} is not in the store")
+            work = op.temp_path("snapshot")
+            work.mkdir()
+            (work / "rootfs").mkdir()
+            if driver == OVERLAY:
+                (work / "upper").mkdir()
+                (work / "work").mkdir()
+                _root_like(work / "upper", layer_dirs)  # overlay's root is the upper dir's
+            else:
+                for diff in layer_dirs:
+                    apply_diff(diff, work / "rootfs")
+                _root_like(work / "rootfs", layer_dirs)
+            snapshot = Snapshot(snapshot_id, image_id, list(layers), driver)
+            write_json(work / "snapshot.json", asdict(snapshot))
+            self._publish(op, work, snapshot)
         return self.mount(snapshot_id, layer_dirs)
+
+    def _publish(self, op: Operation, work: Path, snapshot: Snapshot) -> None:
+        with self.store.locked(RECORDS_LOCK):
+            if not (self.store.images_dir / f"{hex_of(snapshot.image)}.json").is_file():
+                raise NotFound(f"no such image: {snapshot.image}")
+            try:
+                os.rename(work, self._dir(snapshot.id))
+            except OSError as exc:
+                if exc.errno in (errno.EEXIST, errno.ENOTEMPTY):
+                    raise Conflict(f"snapshot {snapshot.id} exists already") from None
+                raise HostError(f"cannot create snapshot {snapshot.id}: {exc}") from exc
+            fsync_dir(self.store.snapshots_dir)
 
     def mount(self, snapshot_id: str, layer_dirs: list[Path]) -> Path:
         snapshot = self.get(snapshot_id)
@@ -155,13 +218,24 @@ class Snapshots:
             libc.umount2(str(rootfs), libc.MNT_DETACH)
 
     def remove(self, snapshot_id: str) -> None:
+        """Unmount and remove a snapshot; its layers go too if nothing else uses them."""
         path = self._dir(snapshot_id)
-        if not path.exists():
-            raise NotFound(f"no such snapshot: {snapshot_id}")
-        self.unmount(snapshot_id)
-        dead = self.store.tmp_dir / f".dead-snap-{snapshot_id}-{os.getpid()}"
-        os.rename(path, dead)
-        remove_tree(dead)
+        image_gone = False
+        with begin(self.store) as op, self.store.locked(RECORDS_LOCK):
+            if not path.exists():
+                raise NotFound(f"no such snapshot: {snapshot_id}")
+            try:
+                image = self.get(snapshot_id).image
+                image_gone = not (self.store.images_dir / f"{hex_of(image)}.json").exists()
+            except (Damaged, NotFound):
+                image_gone = True
+            self.unmount(snapshot_id)
+            os.rename(path, op.temp_path("removed-snapshot"))
+            fsync_dir(self.store.snapshots_dir)
+        if image_gone:  # rmi -f left the layers to this snapshot
+            from .gc import collect
+
+            collect(self.store)
 
 
 def _mount_from(cwd: Path, source: str, target: str, fstype: str, data: str) -> None:

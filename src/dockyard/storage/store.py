@@ -5,16 +5,28 @@
     <root>/images/<id hex>.json   one record per image (id = config digest)
     <root>/names.json             tags: "docker.io/library/busybox:latest" -> image id
     <root>/snapshots/<id>/        containers' root filesystems (see snapshots.py)
-    <root>/tmp/<op>/              one private directory per running operation
+    <root>/tmp/<op>/, <op>.lock   one private directory per running operation (operations.py)
 
-Crash safety comes from one rule: everything is built in the operation's
+Crash safety comes from one rule: everything is built in an operation's
 private directory and moved into place with rename(2), the commit point; a
 layer directory is complete before it is renamed, an image record is written
-after all its layers and blobs exist, and tags after the record. An operation
-holds an flock on ``tmp/<op>.lock`` while it runs, so the next command can
-tell a dead operation's directory from a live one and remove it.
-Garbage collection (removing layers and blobs no image uses) takes the store
-lock exclusively; operations hold it shared.
+after all its layers and blobs exist, and tags after the record. What a
+rename publishes is on disk before the rename (fsync of a file, syncfs(2) for
+a layer's tree), and the directory holding the new name is fsynced after it,
+so that a power cut leaves the old state or the new one, never an empty
+record under a final name.
+
+The locks, all flock(2) on files in the root, taken in this order:
+
+    gate.lock     held shortly by an operation while it takes store.lock, and by
+                  `system check` for as long as it waits for store.lock: a
+                  waiting check is not starved by a stream of new operations
+    store.lock    shared by every operation; exclusive for `system check`,
+                  which alone may judge what no lock vouches for
+    records.lock  every read-modify-write of names.json, an image, layer or
+                  snapshot record, and the checks that must agree with them
+                  (``rmi`` looking for a snapshot that uses an image)
+    gc.lock       leases and garbage collection (gc.py): held only briefly
 """
 
 from __future__ import annotations
@@ -26,14 +38,21 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from dockyard.errors import HostError, NotFound
 from dockyard.oci import jsonio
 
 from .compression import Readable
 
+if TYPE_CHECKING:
+    from .operations import Operation
+
 DEFAULT_ROOT = "/var/lib/dockyard"
+STORE_LOCK, GATE_LOCK, RECORDS_LOCK, GC_LOCK = "store.lock", "gate.lock", "records.lock", "gc.lock"
+
+# store root -> how many of this process's blocks hold store.lock (shared or exclusive)
+_held: dict[str, int] = {}
 
 
 def hex_of(digest: str) -> str:
@@ -43,17 +62,43 @@ def hex_of(digest: str) -> str:
     return hexpart
 
 
-def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Write to a temporary file beside ``path`` and rename it over ``path``."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+def fsync_dir(path: Path) -> None:
+    """Make the names in ``path`` (a rename into it, an unlink) durable."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        os.fsync(fd)
     finally:
         os.close(fd)
-    os.replace(tmp, path)
+
+
+def write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Replace ``path`` with ``data``: a durable temporary file beside it, renamed over it.
+
+    On failure (a full disk, say) the temporary file is removed and a
+    `HostError` names the file and the cause.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+        try:
+            write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    except OSError as exc:
+        try:
+            tmp.unlink()
+        except FileNotFoundError:
+            pass
+        raise HostError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def write_json(path: Path, value: Any) -> None:
@@ -61,13 +106,30 @@ def write_json(path: Path, value: Any) -> None:
 
 
 def read_json(path: Path) -> Any:
-    return jsonio.loads(path.read_bytes())
+    """The JSON in ``path``; FileNotFoundError if missing, `Damaged` if unreadable."""
+    data = path.read_bytes()
+    try:
+        return jsonio.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Damaged(path, "empty" if not data.strip() else str(exc)) from None
+
+
+class Damaged(HostError):
+    """A record that is not what the store writes: empty, truncated or garbled."""
+
+    def __init__(self, path: Path, why: str) -> None:
+        super().__init__(f"{path} is damaged ({why}); run 'dockyard system check'")
+        self.path = path
+        self.why = why
 
 
 def remove_tree(path: Path) -> None:
-    """rm -rf, also of read-only directories a layer may hold."""
+    """rm -rf, also of read-only directories a layer may hold; what is gone already is fine."""
 
-    def retry(function: Any, target: str, _exc: object) -> None:
+    def retry(function: Any, target: str, exc: BaseException | tuple[Any, ...]) -> None:
+        error = exc[1] if isinstance(exc, tuple) else exc
+        if isinstance(error, FileNotFoundError):
+            return
         try:
             os.chmod(os.path.dirname(target), 0o700)
             function(target)
@@ -81,38 +143,6 @@ def remove_tree(path: Path) -> None:
             path.unlink()
         except FileNotFoundError:
             pass
-
-
-class Operation:
-    """A running operation's private directory; its lock proves it is alive."""
-
-    def __init__(self, store: Store, name: str, lock_fd: int) -> None:
-        self.store = store
-        self.name = name
-        self.dir = store.tmp_dir / name
-        self._lock_fd = lock_fd
-
-    def temp_path(self, name: str) -> Path:
-        return self.dir / f"{name}.{secrets.token_hex(4)}"
-
-    def put_blob(self, digest: str, data: bytes) -> None:
-        """Store small content (a manifest, a config) already verified by the caller."""
-        if self.store.has_blob(digest):
-            return
-        tmp = self.temp_path("blob")
-        tmp.write_bytes(data)
-        os.rename(tmp, self.store.blob_path(digest))
-
-    def commit_blob(self, tmp: Path, digest: str) -> None:
-        os.rename(tmp, self.store.blob_path(digest))
-
-    def close(self) -> None:
-        remove_tree(self.dir)
-        try:
-            (self.store.tmp_dir / f"{self.name}.lock").unlink()
-        except FileNotFoundError:
-            pass
-        os.close(self._lock_fd)
 
 
 class Store:
@@ -139,7 +169,10 @@ class Store:
     # ------------------------------------------------------------ locks
 
     def _lock_file(self, name: str) -> int:
-        return os.open(self.root / name, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            return os.open(self.root / name, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            raise HostError(f"cannot lock the store at {self.root}: {exc.strerror}") from exc
 
     @contextmanager
     def locked(self, name: str, exclusive: bool = True, wait: bool = True) -> Iterator[bool]:
@@ -157,71 +190,51 @@ class Store:
             os.close(fd)
 
     @contextmanager
-    def operation(self) -> Iterator[Operation]:
-        """A private temp dir, the shared store lock, and a clean-up of dead operations."""
-        with self.locked("store.lock", exclusive=False):
-            self.clean_tmp()
-            name = f"op-{os.getpid()}-{secrets.token_hex(6)}"
-            # Lock under a temporary name, then rename: a lock file seen under its
-            # final name is always held by a live operation or a dead one, never
-            # by one about to take it.
-            pending = self.tmp_dir / f".{name}.pending"
-            fd = os.open(pending, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            os.rename(pending, self.tmp_dir / f"{name}.lock")
-            op = Operation(self, name, fd)
-            op.dir.mkdir()
-            try:
-                yield op
-            finally:
-                op.close()
+    def shared(self) -> Iterator[None]:
+        """store.lock shared, as every operation holds it (through the gate).
 
-    def clean_tmp(self, dry_run: bool = False) -> list[str]:
-        """Remove what dead operations left in tmp/; the names removed (or found)."""
-        removed: list[str] = []
-        try:
-            entries = list(os.scandir(self.tmp_dir))
-        except FileNotFoundError:
-            return removed
-        live = set()
-        for entry in entries:
-            if not entry.name.endswith(".lock"):
-                continue
-            name = entry.name.removesuffix(".lock")
+        Re-entrant within a process (an operation that makes a snapshot, say,
+        or collects): flock conflicts between two descriptors of one process,
+        so a second acquisition would wait for ourselves behind a waiting check.
+        """
+        key = str(self.root)
+        if _held.get(key):
+            _held[key] += 1
             try:
-                fd = os.open(entry.path, os.O_RDWR | os.O_CLOEXEC)
-            except FileNotFoundError:
-                continue
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                live.add(name)
-                continue
+                yield
             finally:
-                os.close(fd)
-            if not dry_run:
-                remove_tree(self.tmp_dir / name)
-                os.unlink(entry.path)
-            removed.append(name)
-        for entry in entries:
-            if entry.name.endswith(".lock") or entry.name.removesuffix(".lock") in live:
-                continue
-            if entry.name.endswith(".pending"):
-                try:
-                    fd = os.open(entry.path, os.O_RDWR | os.O_CLOEXEC)
-                    try:
-                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    finally:
-                        os.close(fd)
-                except (BlockingIOError, FileNotFoundError):
-                    continue
-            if entry.name in removed:
-                continue
-            if entry.name not in live and not (self.tmp_dir / f"{entry.name}.lock").exists():
-                if not dry_run:
-                    remove_tree(Path(entry.path))
-                removed.append(entry.name)
-        return removed
+                _held[key] -= 1
+            return
+        with self.locked(GATE_LOCK, exclusive=False):
+            fd = self._lock_file(STORE_LOCK)
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        _held[key] = 1
+        try:
+            yield
+        finally:
+            _held[key] = 0
+            os.close(fd)
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """store.lock exclusive: no operation runs. The gate keeps new ones out meanwhile."""
+        key = str(self.root)
+        if _held.get(key):
+            raise HostError("the store lock cannot be taken exclusively inside an operation")
+        with self.locked(GATE_LOCK), self.locked(STORE_LOCK):
+            _held[key] = 1  # operations begun meanwhile (our own) need no other lock
+            try:
+                yield
+            finally:
+                _held[key] = 0
+
+    @contextmanager
+    def operation(self) -> Iterator[Operation]:
+        """A running operation: see operations.py."""
+        from .operations import begin
+
+        with begin(self) as op:
+            yield op
 
     # ------------------------------------------------------------ blobs
 
@@ -253,8 +266,6 @@ class Store:
 def copy_stream(source: Readable, fd: int, chunk: int = 1 << 20) -> int:
     total = 0
     while data := source.read(chunk):
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        write_all(fd, data)
         total += len(data)
     return total

@@ -12,6 +12,7 @@ from dockyard.image.credstore import CredentialStore
 from dockyard.image.http import HttpClient
 from dockyard.image.options import ClientOptions
 from dockyard.image.registry import Registry
+from dockyard.storage.gc import Collected
 from dockyard.storage.images import ImageRecord
 from dockyard.storage.local import LocalStore
 
@@ -38,6 +39,25 @@ def find_image(store: LocalStore, text: str) -> ImageRecord:
         return store.images.resolve(text, full)
     except NotFound:
         raise NotFound(f"No such image: {text}") from None
+
+
+def removal_report(collected: Collected) -> list[str]:
+    """What a collection removed, and what waits: Docker's "Deleted:" lines, then notes."""
+    lines = [f"Deleted: {layer}" for layer in collected.layers]
+    waiting = len(collected.deferred_layers) + len(collected.deferred_blobs)
+    if waiting:
+        lines.append(
+            f"Pending: {len(collected.deferred_layers)} layers and "
+            f"{len(collected.deferred_blobs)} blobs are in use by a running operation; "
+            "they are removed when it ends"
+        )
+    if collected.blocked:
+        lines.append(
+            "Pending: nothing was collected: damaged records ("
+            + ", ".join(collected.blocked)
+            + "); run 'dockyard system check'"
+        )
+    return lines
 
 
 def human_size(size: float) -> str:

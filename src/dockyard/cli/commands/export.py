@@ -29,8 +29,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         raise InvalidArgument("cowardly refusing to save to a terminal; use -o or redirect")
     store = open_store(ctx)
     record = find_image(store, args.image)
-    with store.scratch() as scratch:  # a live operation's: no other command removes it
-        rootfs = scratch / "rootfs"
+    # The scratch tree lives in an operation that leases the image's layers: a
+    # pull's clean-up knows it is alive, and rmi meanwhile leaves the layers.
+    with store.using(record) as op:
+        rootfs = op.temp_path("export-rootfs")
         rootfs.mkdir()
         for diff in store.layer_dirs(record):
             apply_diff(diff, rootfs)

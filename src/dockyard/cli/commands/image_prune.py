@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dockyard.cli.commands._common import human_size, open_store
+from dockyard.cli.commands._common import human_size, open_store, removal_report
 from dockyard.cli.docker_main import Context
+from dockyard.image import reference
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,24 +20,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     store = open_store(ctx)
-    names = store.images.names()
-    deleted, reclaimed = [], 0
-    for record in store.images.all():
-        tagged = bool(store.images.tags_of(record.id, names))
-        if store.users(record.id):
-            continue
-        if args.all or (not tagged and not record.repo_digests):
-            result = store.remove(record, [], force=True, by_id=True)
-            deleted += result.deleted
-            reclaimed += record.size
-    collected = store.gc()
+    deleted, untagged, collected = store.prune(args.all)
     out = sys.stdout
-    if deleted:
+    if deleted or collected.layers:
         out.write("Deleted Images:\n")
-        for image_id in deleted:
-            out.write(f"deleted: {image_id}\n")
+        for record in deleted:
+            for tag in untagged[record.id]:
+                out.write(f"untagged: {reference.parse(tag).familiar}\n")
+            out.write(f"deleted: {record.id}\n")
+        for layer in collected.layers:
+            out.write(f"deleted: {layer}\n")
         out.write("\n")
-    out.write(f"Total reclaimed space: {human_size(reclaimed)}\n")
-    if collected.busy:
-        out.write("(layers not collected: another operation is running)\n")
+    out.write(f"Total reclaimed space: {human_size(collected.freed)}\n")
+    for line in removal_report(collected):
+        if not line.startswith("Deleted: "):
+            out.write(f"{line}\n")
     return 0

@@ -132,6 +132,8 @@ def _has_label(store: LocalStore, record: ImageRecord, key: str, value: str) -> 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     store = open_store(ctx)
+    for damage in store.images.damaged():
+        sys.stderr.write(f"WARNING: {damage}\n")
     rows = _rows(store, store.images.all(), args.no_trunc)
     rows = _filter(store, rows, args.filter, args.repository)
     out = sys.stdout

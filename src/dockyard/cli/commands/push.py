@@ -49,22 +49,21 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             manifest.config,
             manifest.layers,
         )
-        digest = copy.push(
-            store,
-            image,
-            registry,
-            ref.path,
-            ref.tag,
-            mount_from=mount_from,
-            progress=progress.for_stream(out, args.quiet),
-            jobs=args.jobs,
-        )
+        with store.using(record):  # rmi meanwhile does not take the blobs from under us
+            digest = copy.push(
+                store,
+                image,
+                registry,
+                ref.path,
+                ref.tag,
+                mount_from=mount_from,
+                progress=progress.for_stream(out, args.quiet),
+                jobs=args.jobs,
+            )
         size = len(image.manifest_raw)
         if args.quiet:
             out.write(f"{ref}\n")
         else:
             out.write(f"{ref.tag}: digest: {digest} size: {size}\n")
-        digests = [d for d in record.repo_digests if not d.startswith(ref.repository + "@")]
-        record.repo_digests = [*digests, f"{ref.repository}@{digest}"]
-        store.images.put(record)
+        store.add_repo_digest(record.id, ref.repository, digest)
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dockyard.cli.commands._common import find_image, open_store
+from dockyard.cli.commands._common import find_image, open_store, removal_report
 from dockyard.cli.docker_main import Context
 from dockyard.errors import DockyardError
 from dockyard.image import reference
@@ -32,9 +32,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             by_id = name not in names and not (name and "@" in name)
             if name and "@" in name:
                 # by digest: untag nothing, drop the digest; delete if nothing else names it
-                record.repo_digests = [d for d in record.repo_digests if d != name]
-                store.images.put(record)
-                by_id = not store.images.tags_of(record.id)
+                by_id = store.remove_repo_digest(record, name)
                 names_to_remove: list[str] = []
                 sys.stdout.write(f"Untagged: {reference.parse(name).familiar}\n")
             else:
@@ -46,6 +44,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                 for digest in record.repo_digests:
                     sys.stdout.write(f"Untagged: {reference.parse(digest).familiar}\n")
                 sys.stdout.write(f"Deleted: {deleted}\n")
+            if result.collected is not None:
+                for line in removal_report(result.collected):
+                    sys.stdout.write(f"{line}\n")
         except DockyardError as exc:
             sys.stderr.write(f"Error response from daemon: {exc}\n")
             status = 1

@@ -7,7 +7,7 @@ import sys
 
 from dockyard.cli.commands._common import open_store
 from dockyard.cli.docker_main import Context
-from dockyard.storage.gc import check
+from dockyard.storage.check import check
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,7 +22,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         sys.stdout.write(f"problem: {problem}\n")
     for repair in report.repaired:
         sys.stdout.write(f"repaired: {repair}\n")
+    if not args.no_repair:
+        for left in report.unrepaired:
+            sys.stdout.write(f"not repaired: {left}\n")
     if not report.problems:
         sys.stdout.write("the store is consistent\n")
-        return 0
-    return 0 if report.repaired and not args.no_repair else 1
+    return 1 if report.unrepaired else 0

@@ -1,0 +1,288 @@
+"""Operations: how a writer proves it is alive, and leases on what it uses.
+
+Every writer (pull, load, import, export, snapshot create and remove,
+garbage collection) works inside an operation: a private directory
+``tmp/<name>/`` beside a lock file ``tmp/<name>.lock`` that the operation
+holds with flock(2) from before the directory exists until after it is gone.
+The lock is the only proof of life: a lock file nobody holds belongs to a
+dead operation, and anyone may clean up after it.
+
+Race-free between processes, with no window in which a live operation looks
+dead:
+- the owner creates its lock file (O_EXCL), locks it, and only then checks that
+  the name still leads to the file it locked: a cleaner may have judged the
+  fresh, not yet locked file dead and unlinked it, and the owner then starts
+  again under a new name; it makes its directory only after that check;
+- a cleaner claims a dead operation by taking its lock (non-blocking) and
+  checking the same thing, removes the directory while holding the lock, then
+  unlinks the lock file. Two cleaners never both hold it; a late one finds the
+  name gone and leaves.
+A directory in ``tmp/`` without a lock file is no operation's: nobody can tell
+whether its writer is alive, so it is removed only by ``system check``, which
+holds the store lock exclusively (no operation runs at all).
+
+A lease (``tmp/<name>/lease``, one ``layer <id>`` or ``blob <digest>`` per
+line) protects layers and blobs from garbage collection for as long as its
+operation lives, as containerd's leases do: a pull leases the layers it finds
+or makes until the image record that refers to them is written; an export or
+a push leases the image it reads. A lease is written under gc.lock, before the
+leased thing is looked for, so that collection either sees the lease or has
+already removed the thing (and the operation makes it again). The lease of a
+dead operation is void. Collection that leaves unreferenced things alone
+because a lease holds them says so in ``gc.pending``; the last operation to end
+collects them (gc.py).
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import secrets
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dockyard.errors import HostError
+
+from .store import GC_LOCK, Store, fsync_dir, remove_tree
+
+LEASE = "lease"
+PENDING = "gc.pending"  # in the root: some removals wait for a lease to end
+
+
+class Operation:
+    """A running operation's private directory; its lock proves it is alive."""
+
+    def __init__(self, store: Store, name: str, lock_fd: int) -> None:
+        self.store = store
+        self.name = name
+        self.dir = store.tmp_dir / name
+        self._lock_fd = lock_fd
+        self.closed = False
+
+    def temp_path(self, name: str) -> Path:
+        return self.dir / f"{name}.{secrets.token_hex(4)}"
+
+    def lease(self, layers: Iterable[str] = (), blobs: Iterable[str] = ()) -> None:
+        """Keep ``layers`` and ``blobs`` from garbage collection while this operation runs."""
+        text = "".join(f"layer {c}\n" for c in layers) + "".join(f"blob {d}\n" for d in blobs)
+        if not text:
+            return
+        with self.store.locked(GC_LOCK), open(self.dir / LEASE, "a") as f:
+            f.write(text)
+
+    def put_blob(self, digest: str, data: bytes) -> None:
+        """Store small content (a manifest, a config) already verified by the caller."""
+        self.lease(blobs=[digest])
+        if self.store.has_blob(digest):
+            return
+        tmp = self.temp_path("blob")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        self.commit_blob(tmp, digest)
+
+    def commit_blob(self, tmp: Path, digest: str) -> None:
+        """Publish a complete, fsynced blob file under its digest (leased by the caller)."""
+        os.rename(tmp, self.store.blob_path(digest))
+        fsync_dir(self.store.blobs_dir)
+
+    def close(self) -> bool:
+        """End the operation; True if collection waits for operations to end (gc.pending)."""
+        if self.closed:
+            return False
+        self.closed = True
+        with self.store.locked(GC_LOCK):
+            # The lease ends under gc.lock: collection sees it or the records that replace it.
+            try:
+                os.unlink(self.dir / LEASE)
+            except FileNotFoundError:
+                pass
+            pending = (self.store.root / PENDING).exists()
+        _remove(self.store, self.name, self._lock_fd)
+        return pending
+
+
+def mark_pending(store: Store, pending: bool = True) -> None:
+    """Ask (or stop asking) the operations that end to collect garbage (gc.py)."""
+    path = store.root / PENDING
+    if pending:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600))
+    else:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _lock_path(store: Store, name: str) -> Path:
+    return store.tmp_dir / f"{name}.lock"
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return False
+    own = os.fstat(fd)
+    return (st.st_dev, st.st_ino) == (own.st_dev, own.st_ino)
+
+
+def _remove(store: Store, name: str, lock_fd: int) -> None:
+    """Remove an operation's directory, then its lock file, holding its lock throughout."""
+    try:
+        remove_tree(store.tmp_dir / name)
+        try:
+            os.unlink(_lock_path(store, name))
+        except FileNotFoundError:
+            pass
+    finally:
+        os.close(lock_fd)
+
+
+def start(store: Store, kind: str = "op") -> Operation:
+    """A new operation (the caller holds store.lock, shared or exclusive)."""
+    for _ in range(100):
+        name = f"{kind}-{os.getpid()}-{secrets.token_hex(6)}"
+        path = _lock_path(store, name)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            raise HostError(
+                f"cannot start an operation in {store.tmp_dir}: {exc.strerror}"
+            ) from exc
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if _same_file(fd, path):
+            break
+        os.close(fd)  # a cleaner took the unlocked file for a dead operation's: again
+    else:
+        raise HostError(f"cannot start an operation in {store.tmp_dir}: lock files keep vanishing")
+    try:
+        (store.tmp_dir / name).mkdir()
+    except OSError as exc:
+        _remove(store, name, fd)
+        raise HostError(f"cannot start an operation in {store.tmp_dir}: {exc.strerror}") from exc
+    return Operation(store, name, fd)
+
+
+@contextmanager
+def begin(store: Store, collect_after: bool = True) -> Iterator[Operation]:
+    """An operation under the shared store lock, after a clean-up of dead ones.
+
+    When it ends and collection waits for leases to end, it collects (outside
+    the store lock: operations do not nest).
+    """
+    pending = False
+    with store.shared():
+        clean_dead(store)
+        op = start(store)
+        try:
+            yield op
+        finally:
+            pending = op.close()
+    if pending and collect_after:
+        from .gc import collect
+
+        collect(store)
+
+
+@dataclass
+class Leftovers:
+    dead: list[str] = field(default_factory=list)  # operations whose process died
+    orphans: list[str] = field(default_factory=list)  # entries no lock file vouches for
+
+
+def _claim(path: Path) -> int | None:
+    """The lock fd of a dead operation's lock file, now held by us; None if alive or gone."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    if not _same_file(fd, path):  # another cleaner removed it meanwhile
+        os.close(fd)
+        return None
+    return fd
+
+
+def clean_dead(store: Store, dry_run: bool = False) -> list[str]:
+    """Remove what dead operations left; the names removed (or, with ``dry_run``, found)."""
+    found = []
+    for entry in _entries(store):
+        if not entry.endswith(".lock"):
+            continue
+        name = entry.removesuffix(".lock")
+        fd = _claim(store.tmp_dir / entry)
+        if fd is None:
+            continue
+        found.append(name)
+        if dry_run:
+            os.close(fd)
+        else:
+            _remove(store, name, fd)
+    return found
+
+
+def clean_all(store: Store, dry_run: bool = False) -> Leftovers:
+    """Dead operations and orphans; only with store.lock held exclusively (no operation runs)."""
+    left = Leftovers(dead=clean_dead(store, dry_run))
+    locks = {e.removesuffix(".lock") for e in _entries(store) if e.endswith(".lock")}
+    for entry in _entries(store):
+        if entry.endswith(".lock") or entry in locks or entry in left.dead:
+            continue
+        left.orphans.append(entry)
+        if not dry_run:
+            remove_tree(store.tmp_dir / entry)
+    return left
+
+
+def _entries(store: Store) -> list[str]:
+    try:
+        return sorted(os.listdir(store.tmp_dir))
+    except FileNotFoundError:
+        return []
+
+
+def live_leases(store: Store) -> tuple[set[str], set[str]]:
+    """(layers, blobs) that live operations lease; the caller holds gc.lock."""
+    layers: set[str] = set()
+    blobs: set[str] = set()
+    for entry in _entries(store):
+        if not entry.endswith(".lock"):
+            continue
+        name = entry.removesuffix(".lock")
+        try:
+            fd = os.open(store.tmp_dir / entry, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            continue
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                continue  # nobody holds it: a dead operation, whose lease is void
+            except BlockingIOError:
+                pass
+            try:
+                text = (store.tmp_dir / name / LEASE).read_text()
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+        finally:
+            os.close(fd)
+        for line in text.splitlines():
+            kind, _, what = line.partition(" ")
+            (layers if kind == "layer" else blobs).add(what)
+    return layers, blobs
+
+
+def is_enospc(exc: OSError) -> bool:
+    return exc.errno == errno.ENOSPC

@@ -1,0 +1,269 @@
+"""Many dockyard processes on one store at once, and processes killed with -9 mid-way."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import random
+import signal
+import subprocess
+import tarfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dockyard.storage.layers import chain_ids
+from tests.integration.image.builder import (
+    Image,
+    dir_entry,
+    file_entry,
+    make_layer,
+    tar_entries,
+    write_layout,
+)
+from tests.integration.image.conftest import DOCKYARD, Dockyard, Registry, SampleImages
+from tests.integration.image.racing import (
+    StallingProxy,
+    consistent,
+    run_parallel,
+    wait_for,
+)
+from tests.support import leaks
+
+pytestmark = pytest.mark.integration
+
+
+def random_image(layers: int, megabytes: int, base: Image | None = None) -> Image:
+    """An image of random data (slow enough to be caught mid-way), on ``base``'s layers."""
+    return Image(
+        [
+            *(base.layers if base else []),
+            *(
+                make_layer(
+                    tar_entries(
+                        [dir_entry(f"data{n}")]
+                        + [
+                            file_entry(f"data{n}/{i}", os.urandom(1 << 20))
+                            for i in range(megabytes // layers)
+                        ]
+                    )
+                )
+                for n in range(layers)
+            ),
+        ]
+    )
+
+
+def push(dockyard: Dockyard, tmp_path: Path, name: str, image: Image) -> None:
+    layout = write_layout(tmp_path / f"layout-{name.replace('/', '_')}", {name: [image]})
+    dockyard.run("load", "-i", str(layout))
+    dockyard.run("push", name)
+
+
+@pytest.fixture
+def big(dockyard: Dockyard, registry: Registry, tmp_path: Path) -> str:
+    """A pushed image of three layers, 24 MB of random data."""
+    name = f"{registry.host}/race/big:1"
+    push(dockyard, tmp_path, name, random_image(3, 24))
+    return name
+
+
+@pytest.fixture
+def fresh(tmp_path: Path, dockyard: Dockyard) -> Dockyard:
+    return Dockyard(tmp_path / "fresh", tmp_path / "fresh-config")
+
+
+@pytest.fixture
+def proxy(registry: Registry) -> Iterator[StallingProxy]:
+    server = StallingProxy(registry.host)
+    yield server
+    server.stop()
+
+
+def no_tracebacks(results: list[object]) -> None:
+    bad = [r for r in results if r.returncode != 0 or "Traceback" in r.stderr]  # type: ignore[attr-defined]
+    assert bad == [], bad
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_ten_parallel_pulls_of_one_image(big: str, fresh: Dockyard, round_: int) -> None:
+    no_tracebacks(run_parallel(fresh, [["pull", "-q", big]] * 10))
+
+    assert len(fresh.run("images", "-q").stdout.split()) == 1
+    consistent(fresh)
+
+
+def test_parallel_pulls_after_pulls_killed_at_random_points(big: str, fresh: Dockyard) -> None:
+    rng = random.Random(10)
+    dead = 0
+    while dead < 2:  # until killed pulls leave their operations behind
+        procs = [fresh.popen("pull", big) for _ in range(4)]
+        time.sleep(rng.uniform(0.3, 0.8))
+        for proc in procs:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+        wait_for(lambda: not leaks.processes_mentioning(big), "the pulls' workers to die")
+        if fresh.run("images", "-q").stdout:  # one finished before the kill: again
+            fresh.run("rmi", big)
+        dead = len(list((fresh.root / "tmp").glob("*.lock")))
+
+    no_tracebacks(run_parallel(fresh, [["pull", "-q", big]] * 10))
+
+    consistent(fresh)
+
+
+def op_dirs(root: Path) -> list[Path]:
+    return [p for p in (root / "tmp").iterdir() if p.is_dir()]
+
+
+def test_a_running_export_keeps_its_scratch_and_its_layers(loaded: Dockyard, big: str) -> None:
+    """An export blocked on a full pipe is alive: a pull's clean-up and rmi leave it be,
+    and the layers it reads are removed only when it ends."""
+    multi = [c.removeprefix("sha256:") for c in _chains(loaded, "bb-multi")]
+    export = subprocess.Popen(
+        [str(DOCKYARD), "export", "bb-multi"],
+        env=loaded.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_for(lambda: any(p.glob("export-rootfs.*") for p in op_dirs(loaded.root)), "export")
+        time.sleep(0.3)  # it has filled the pipe and waits
+
+        loaded.run("pull", "-q", big)  # cleans up dead operations
+        removed = loaded.run("rmi", "bb-multi").stdout
+        assert "Deleted: sha256:" in removed
+        # bb-multi's upper two layers (bb-single keeps the base): the export reads them
+        assert "Pending: 2 layers" in removed, removed
+        assert all((loaded.root / "layers" / c).is_dir() for c in multi)
+        stdout, stderr = export.communicate(timeout=60)
+    finally:
+        if export.poll() is None:
+            export.kill()
+            export.communicate()
+
+    assert export.returncode == 0, stderr
+    with tarfile.open(fileobj=io.BytesIO(stdout)) as tar:
+        assert tar.extractfile("etc/motd").read() == b"layer three\n"  # type: ignore[union-attr]
+    # the removal finished when the export ended; bb-single keeps the base layer
+    assert [(loaded.root / "layers" / c).is_dir() for c in multi] == [True, False, False]
+    consistent(loaded)
+
+
+def _chains(dockyard: Dockyard, name: str) -> list[str]:
+    out = dockyard.run("image", "inspect", "-f", "{{json .RootFS.Layers}}", name).stdout
+    return chain_ids(json.loads(out))
+
+
+def test_a_directory_no_lock_vouches_for_is_left_to_system_check(
+    loaded: Dockyard, big: str
+) -> None:
+    orphan = loaded.root / "tmp" / "someone-elses"
+    orphan.mkdir()
+    (orphan / "file").write_text("in use, maybe")
+
+    loaded.run("pull", "-q", big)
+    loaded.run("image", "prune", "-a", "-f")
+
+    assert (orphan / "file").exists()
+    found = loaded.run("system", "check", "--no-repair", check=False).stdout
+    assert "tmp/someone-elses: no operation holds it" in found
+    assert "removed tmp/someone-elses" in loaded.run("system", "check").stdout
+    assert not orphan.exists()
+
+
+def test_prune_during_a_pull_reports_what_it_freed(
+    loaded: Dockyard,
+    registry: Registry,
+    proxy: StallingProxy,
+    tmp_path: Path,
+    test_images: SampleImages,
+) -> None:
+    """The pull leases the busybox layer it shares with bb-single: prune -a frees the rest
+    at once and says so; the busybox layer stays for the pull."""
+    name = f"{registry.host}/race/onbase:1"
+    image = random_image(1, 8, base=test_images.single)
+    push(loaded, tmp_path, name, image)
+    loaded.run("rmi", name)
+    proxy.held.add(image.layers[-1].digest)
+    sizes_before = _disk_usage(loaded.root)
+    pull = loaded.popen("pull", f"{proxy.host}/race/onbase:1")
+    try:
+        assert proxy.waiting.wait(30)
+
+        pruned = loaded.run("image", "prune", "-a", "-f").stdout
+
+        freed = sizes_before - _disk_usage(loaded.root)
+        reported = pruned.split("Total reclaimed space: ")[1].split("\n")[0]
+        assert reported != "0B"
+        assert _parse_size(reported) == pytest.approx(freed, rel=0.35), (pruned, freed)
+        assert "Pending: 1 layers" in pruned, pruned  # busybox: the pull holds it
+        base = test_images.single.layers[0].diff_id.removeprefix("sha256:")
+        assert (loaded.root / "layers" / base).is_dir()
+        proxy.release()
+        assert pull.wait(60) == 0
+    finally:
+        proxy.release()
+        if pull.poll() is None:
+            pull.kill()
+            pull.wait()
+    assert loaded.run("images", "-q").stdout.strip() == image.id[7:19]
+    consistent(loaded)
+
+
+def _disk_usage(root: Path) -> int:
+    """Bytes of file content under layers/ and blobs/ (what prune reports)."""
+    total = 0
+    for top in (root / "layers", root / "blobs"):
+        for dirpath, _, files in os.walk(top):
+            for name in files:
+                st = os.lstat(os.path.join(dirpath, name))
+                if name != "layer.json" and not os.path.islink(os.path.join(dirpath, name)):
+                    total += st.st_size
+    return total
+
+
+def _parse_size(text: str) -> float:
+    for unit, factor in (("kB", 1e3), ("MB", 1e6), ("GB", 1e9), ("B", 1)):
+        if text.endswith(unit):
+            return float(text.removesuffix(unit)) * factor
+    raise AssertionError(text)
+
+
+def test_parallel_pushes_lose_no_repo_digest(loaded: Dockyard, registry: Registry) -> None:
+    """Each push adds its repo digest to the one image record, all at once."""
+    repos = [f"{registry.host}/lost/r{i}" for i in range(8)]
+    for repo in repos:
+        loaded.run("tag", "bb-multi", f"{repo}:1")
+
+    no_tracebacks(run_parallel(loaded, [["push", "-q", f"{repo}:1"] for repo in repos]))
+
+    digests = loaded.run("image", "inspect", "-f", "{{json .RepoDigests}}", "bb-multi").stdout
+    assert sorted(d.split("@")[0] for d in json.loads(digests)) == repos
+
+
+def test_tag_and_rmi_racing_leave_no_dangling_tag(
+    loaded: Dockyard, test_images: SampleImages
+) -> None:
+    """rmi of an image's last name races tags of that name: one side wins, cleanly."""
+    for round_ in range(6):
+        loaded.run("tag", "bb-single", "victim:1")
+        loaded.run("rmi", "bb-single")  # victim:1 is now its only name
+        commands = [["tag", "victim:1", f"copy{i}:1"] for i in range(6)]
+        commands.insert(round_, ["rmi", "victim:1"])
+
+        results = run_parallel(loaded, commands)
+
+        for result in results:
+            assert "Traceback" not in result.stderr, result
+            assert result.returncode == 0 or "No such image" in result.stderr, result
+        consistent(loaded)
+        names = loaded.run("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
+        copies = [n for n in names if n.startswith("copy")]
+        assert copies == sorted(copies)
+        if copies:
+            loaded.run("rmi", *copies)
+        loaded.run("load", "-q", "-i", str(test_images.layout))
