@@ -340,10 +340,24 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         _handle_sigterm(previous)
-        if ctx._engine is not None:
-            ctx._engine.close()
     return status
 
 
+def entry() -> None:
+    """The console script: run, flush, and leave without interpreter teardown.
+
+    Teardown would close the engine's database, and SQLite checkpoints and
+    truncates its WAL when its last connection closes: ~15 ms of fsync on
+    every command, for what the next writer's auto-checkpoint does anyway.
+    """
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        code = code or 1
+    posix._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -123,5 +123,6 @@ def write_bundle(paths: EnginePaths, rec: ContainerRecord, rootfs: str) -> dict[
     make_workdir(rootfs, rec.config.working_dir)
     etc = write_etc_files(paths, rec)
     document = spec.build(rec, rootfs, user, etc, cgroup_v2())
-    _write(f"{paths.container_dir(rec.id)}/config.json", jsonio.dumps(document, indent=2))
+    # compact: the seccomp profile alone is hundreds of lines, and only runtimes read it
+    _write(f"{paths.container_dir(rec.id)}/config.json", jsonio.dumps_compact(document))
     return document

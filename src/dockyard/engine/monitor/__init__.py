@@ -9,16 +9,19 @@ gets a new binary and an unchanged one is built once per machine and user.
 
 from __future__ import annotations
 
-import hashlib
-import os
-import shutil
-import subprocess
-import tempfile
-from pathlib import Path
+import posix
 
 from dockyard.errors import HostError
 
-SOURCE = Path(__file__).with_name("monitor.c")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import os
+    from pathlib import Path
+
+# posix and _sha256 only until a build is needed: `dockyard run` finds the
+# binary on every container start, and hashlib, subprocess, tempfile, shutil
+# and pathlib together cost more than the rest of finding it.
+SOURCE = __file__.rpartition("/")[0] + "/monitor.c"
 NAME = "dockyard-monitor"
 CFLAGS = ("-O2", "-Wall", "-Wextra", "-Werror")
 INSTALL_HINT = "install gcc and libc6-dev (Debian), or run scripts/setup"
@@ -26,10 +29,19 @@ INSTALL_HINT = "install gcc and libc6-dev (Debian), or run scripts/setup"
 
 def default_cache_dir() -> Path:
     """/var/cache/dockyard for root; $XDG_CACHE_HOME/dockyard (~/.cache) for others."""
-    if os.geteuid() == 0:
-        return Path("/var/cache/dockyard")
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "dockyard"
+    from pathlib import Path
+
+    return Path(_default_cache_dir())
+
+
+def _default_cache_dir() -> str:
+    if posix.geteuid() == 0:
+        return "/var/cache/dockyard"
+    env = posix.environ
+    base = (env.get(b"XDG_CACHE_HOME") or b"").decode() or (
+        (env.get(b"HOME") or b"/").decode().rstrip("/") + "/.cache"
+    )
+    return f"{base}/dockyard"
 
 
 def binary(cache_dir: str | os.PathLike[str] | None = None) -> str:
@@ -38,20 +50,35 @@ def binary(cache_dir: str | os.PathLike[str] | None = None) -> str:
     Built into ``cache_dir`` (default: `default_cache_dir`) when missing;
     raises HostError when it is missing and cannot be built.
     """
-    directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    import _sha256  # type: ignore[import-not-found]  # hashlib imports _hashlib (OpenSSL)
+
+    directory = posix.fspath(cache_dir) if cache_dir is not None else _default_cache_dir()
     try:
-        source = SOURCE.read_bytes()
+        fd = posix.open(SOURCE, posix.O_RDONLY | posix.O_CLOEXEC)
+        try:
+            source = b""
+            while chunk := posix.read(fd, 1 << 20):
+                source += chunk
+        finally:
+            posix.close(fd)
     except OSError as exc:
         raise HostError(f"cannot read the monitor's source {SOURCE}: {exc.strerror}") from exc
-    key = hashlib.sha256(source + " ".join(CFLAGS).encode()).hexdigest()[:16]
-    path = directory / f"{NAME}-{key}"
-    if os.access(path, os.X_OK):
-        return str(path)
-    _build(path)
-    return str(path)
+    key = _sha256.sha256(source + " ".join(CFLAGS).encode()).hexdigest()[:16]
+    path = f"{directory}/{NAME}-{key}"
+    if posix.access(path, posix.X_OK):
+        return path
+    from pathlib import Path
+
+    _build(Path(path))
+    return path
 
 
 def _build(path: Path) -> None:
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+
     compiler = os.environ.get("CC") or "cc"
     if shutil.which(compiler) is None:
         raise HostError(f"cannot build {NAME}: no C compiler ({compiler}) found; {INSTALL_HINT}")
@@ -63,7 +90,7 @@ def _build(path: Path) -> None:
     os.close(fd)
     try:
         result = subprocess.run(
-            [compiler, *CFLAGS, "-o", temporary, str(SOURCE)],
+            [compiler, *CFLAGS, "-o", temporary, SOURCE],
             capture_output=True,
             text=True,
             stdin=subprocess.DEVNULL,
