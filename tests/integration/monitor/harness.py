@@ -155,6 +155,25 @@ class Monitored:
         """Spawn mode's command line: the options, then the runtime's create."""
         return [*self.options(*options, tty=tty), "--", *self.create_argv(tty)]
 
+    def launch(
+        self, sync_fd: int, *options: str, tty: bool = False, extra_fds: tuple[int, ...] = ()
+    ) -> None:
+        """Run the monitor with ``sync_fd`` as its sync pipe; return once the
+        process started has exited (the monitor itself goes on in the background)."""
+        command = self.argv(*options, tty=tty)
+        command[1:1] = ["--sync-fd", str(sync_fd)]
+        started = subprocess.run(
+            command,
+            pass_fds=[sync_fd, *extra_fds],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+        assert started.returncode == 0, (
+            f"the monitor exited {started.returncode}: {started.stderr!r}"
+        )
+
     def spawn(
         self, *options: str, tty: bool = False, extra_fds: tuple[int, ...] = ()
     ) -> dict[str, Any]:
@@ -162,21 +181,9 @@ class Monitored:
         ``extra_fds`` are inherited by the monitor, unannounced."""
         read_end, write_end = os.pipe()
         try:
-            command = self.argv(*options, tty=tty)
-            command[1:1] = ["--sync-fd", str(write_end)]
-            started = subprocess.run(
-                command,
-                pass_fds=[write_end, *extra_fds],
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                timeout=30,
-                check=False,
-            )
+            self.launch(write_end, *options, tty=tty, extra_fds=extra_fds)
             os.close(write_end)
             write_end = -1
-            assert started.returncode == 0, (
-                f"the monitor exited {started.returncode}: {started.stderr!r}"
-            )
             self.sync = json.loads(read_line(read_end, 30))
         finally:
             os.close(read_end)

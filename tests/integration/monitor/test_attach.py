@@ -4,6 +4,7 @@ clients, long socket paths, resize through the control FIFO
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import stat
@@ -12,7 +13,7 @@ import time
 import pytest
 
 from tests.integration.monitor.conftest import MakeMonitored
-from tests.integration.monitor.harness import joined, read_all, read_frames
+from tests.integration.monitor.harness import joined, process_gone, read_all, read_frames
 from tests.support import Runtime, requires, wait_for
 
 pytestmark = [pytest.mark.integration, requires("root")]
@@ -156,3 +157,37 @@ def test_output_before_a_client_connects_is_not_sent_to_it(
         client.sendall(b"\n")
         frames = read_frames(client)
     assert joined(frames, STDOUT) == b"late\n"
+
+
+def test_a_client_attached_before_a_quick_exit_gets_the_output(
+    make_monitored: MakeMonitored, runtime: Runtime
+) -> None:
+    """The engine attaches, then starts; the container may end before the
+    monitor has looked at its clients even once. A full sync pipe holds the
+    monitor just before its loop while all of that happens."""
+    monitored = make_monitored("echo", "quick")
+    read_end, write_end = os.pipe()
+    try:
+        os.set_blocking(write_end, False)
+        with contextlib.suppress(BlockingIOError):
+            while True:
+                os.write(write_end, b"x" * 4096)
+        # a non-blocking write end must not lose the line either: the monitor waits
+        monitored.launch(write_end)
+        wait_for(lambda: monitored.pid_file.exists(), "the runtime's create")
+        pid = int(monitored.pid_file.read_text())
+        with monitored.attach() as client:
+            wait_for(lambda: runtime.state(monitored.id)["status"] == "created", "created")
+            monitored.start()
+            wait_for(lambda: process_gone(pid), "the container to end")
+            os.close(write_end)
+            write_end = -1
+            while chunk := os.read(read_end, 65536):  # the monitor goes on
+                tail = chunk
+            frames = read_frames(client)
+        assert tail.endswith(f'{{"pid": {pid}}}\n'.encode())
+    finally:
+        os.close(read_end)
+        if write_end >= 0:
+            os.close(write_end)
+    assert joined(frames, STDOUT) == b"quick\n"

@@ -80,6 +80,11 @@ static int write_all(int fd, const void *data, size_t n)
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EAGAIN) {  /* a non-blocking pipe from the engine: wait for room */
+				struct pollfd room = {.fd = fd, .events = POLLOUT};
+				if (poll(&room, 1, -1) >= 0 || errno == EINTR)
+					continue;
+			}
 			return -1;
 		}
 		p += w;
