@@ -4,6 +4,7 @@ with one clear error when it cannot be built."""
 from __future__ import annotations
 
 import os
+import posix
 import subprocess
 from pathlib import Path
 
@@ -34,8 +35,8 @@ def test_an_edited_source_gets_a_binary_of_its_own(
 ) -> None:
     first = monitor.binary(tmp_path)
     edited = tmp_path / "monitor.c"
-    edited.write_bytes(monitor.SOURCE.read_bytes() + b"\n/* edited */\n")
-    monkeypatch.setattr(monitor, "SOURCE", edited)
+    edited.write_bytes(Path(monitor.SOURCE).read_bytes() + b"\n/* edited */\n")
+    monkeypatch.setattr(monitor, "SOURCE", str(edited))
 
     second = monitor.binary(tmp_path)
 
@@ -55,7 +56,7 @@ def test_a_failing_compiler_is_one_clear_error(
 ) -> None:
     broken = tmp_path / "monitor.c"
     broken.write_text("int main(void) { return undeclared; }\n")
-    monkeypatch.setattr(monitor, "SOURCE", broken)
+    monkeypatch.setattr(monitor, "SOURCE", str(broken))
     with pytest.raises(HostError, match=r"cannot build dockyard-monitor: cc failed: .*undeclared"):
         monitor.binary(tmp_path / "cache")
     assert list((tmp_path / "cache").iterdir()) == []  # the temp file is gone
@@ -68,8 +69,11 @@ def test_a_cache_that_cannot_be_made_is_one_clear_error(tmp_path: Path) -> None:
 
 
 def test_the_default_cache_is_per_user(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(posix, "geteuid", lambda: 1000)
     monkeypatch.setenv("XDG_CACHE_HOME", "/home/u/.cache-x")
     assert monitor.default_cache_dir() == Path("/home/u/.cache-x/dockyard")
-    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", "/home/u/")
+    assert monitor.default_cache_dir() == Path("/home/u/.cache/dockyard")
+    monkeypatch.setattr(posix, "geteuid", lambda: 0)
     assert monitor.default_cache_dir() == Path("/var/cache/dockyard")
