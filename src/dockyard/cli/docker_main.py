@@ -30,6 +30,9 @@ VERBS = {
     "ps": "ps",
     "logs": "logs",
     "wait": "wait",
+    "top": "top",
+    "pause": "pause",
+    "unpause": "unpause",
     "version": "version",
     "pull": "pull",
     "push": "push",
@@ -77,6 +80,9 @@ GROUPS = {
         "logs": "logs",
         "inspect": "container_inspect",
         "wait": "wait",
+        "top": "top",
+        "pause": "pause",
+        "unpause": "unpause",
         "cleanup": "container_cleanup",
     },
     "volume": {
@@ -121,6 +127,7 @@ Commands:
   login       Log in to a registry
   logout      Log out from a registry
   logs        Fetch the logs of a container
+  pause       Pause all processes within one or more containers
   ps          List containers
   pull        Download an image from a registry
   push        Upload an image to a registry
@@ -132,6 +139,8 @@ Commands:
   start       Start one or more stopped containers
   stop        Stop one or more running containers
   tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+  top         Display the running processes of a container
+  unpause     Unpause all processes within one or more containers
   version     Show the Dockyard version information
   wait        Block until one or more containers stop, then print their exit codes
 """

@@ -70,6 +70,23 @@ class Container(Model):
 
         _call(lambda: kill(self.client.engine, self.id, str(signal or "KILL")))
 
+    def pause(self) -> None:
+        from dockyard.engine.pause import pause
+
+        _call(lambda: pause(self.client.engine, self.id))
+
+    def unpause(self) -> None:
+        from dockyard.engine.pause import unpause
+
+        _call(lambda: unpause(self.client.engine, self.id))
+
+    def top(self, ps_args: str | None = None) -> dict[str, Any]:
+        """``{"Titles": [...], "Processes": [[...], ...]}`` (``ps_args`` as one string: "-ef")."""
+        from dockyard.engine.top import top
+
+        found = _call(lambda: top(self.client.engine, self.id, (ps_args or "").split()))
+        return {"Titles": found.titles, "Processes": found.processes}
+
     def remove(self, v: bool = False, link: bool = False, force: bool = False) -> None:
         from dockyard.engine.remove import remove
 

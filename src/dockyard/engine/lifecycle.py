@@ -147,9 +147,9 @@ def stop(engine: Engine, name: str, timeout: int | None = None, signal: str = ""
         runtime = engine.runtime_for(rec.host.runtime)
         info: ExitInfo | None = None
         if rec.status == Status.PAUSED:
-            from dockyard.engine.remove import _thaw
+            from dockyard.engine.pause import thaw
 
-            _thaw(engine, rec)
+            thaw(engine, rec)
         if timeout != 0:
             _signal(runtime, rec.id, sig)
             info = wait_exit(engine, rec, None if timeout < 0 else float(timeout))
@@ -182,11 +182,18 @@ def kill(engine: Engine, name: str, signal: str = "KILL") -> str:
     rec = engine.containers.find(name)
     with engine.lock(rec.id):
         rec = engine.containers.get(rec.id)
-        machine.require("kill", rec.name, current_status(engine, rec))
+        status = current_status(engine, rec)
+        machine.require("kill", rec.name, status)
         try:
             engine.runtime_for(rec.host.runtime).kill(rec.id, sig)
         except (Conflict, NotFound) as exc:
             raise Conflict(f"Cannot kill container: {name}: {exc}") from None
+        if status == Status.PAUSED:
+            from dockyard.engine.pause import thaw
+
+            thaw(engine, rec)  # Docker's order: the signal is taken once it runs again
+            rec.status = Status.RUNNING
+            engine.containers.update(rec)
     return rec.id
 
 

@@ -55,23 +55,15 @@ def stop_now(engine: Engine, rec: ContainerRecord) -> None:
     """SIGKILL the container and handle its exit (``rm -f``, ``kill`` then cleanup)."""
     runtime = engine.runtime_for(rec.host.runtime)
     if rec.status == Status.PAUSED:
-        _thaw(engine, rec)
+        from dockyard.engine.pause import thaw
+
+        thaw(engine, rec)  # a frozen container cannot die of SIGKILL until thawed
     try:
         runtime.kill(rec.id, 9, all_processes=True)
     except (Conflict, NotFound, HostError):
         pass  # gone already: the exit file says how it ended
     info = wait_exit(engine, rec, KILL_WAIT)
     cleanup(engine, rec, info)
-
-
-def _thaw(engine: Engine, rec: ContainerRecord) -> None:
-    """A frozen container cannot die of SIGKILL until thawed."""
-    try:
-        from dockyard.runtime.freeze import resume
-
-        resume(engine.paths.runtime_root, rec.id)
-    except Exception:
-        pass
 
 
 def remove_everything(engine: Engine, rec: ContainerRecord, volumes: bool = False) -> None:

@@ -40,6 +40,13 @@ if TYPE_CHECKING:
 
         def delete(self, container_id: str, force: bool = False) -> None: ...
 
+        def pause(self, container_id: str) -> None: ...
+
+        def resume(self, container_id: str) -> None: ...
+
+        def pids(self, container_id: str) -> list[int]:
+            """Every process of the container, as host pids (``ps --format json``)."""
+
 
 CONSOLE_SOCKET_PLACEHOLDER = "{console-socket}"  # the monitor substitutes its socket's path
 
@@ -106,6 +113,21 @@ class LibraryRuntime:
 
         delete(self.root, container_id, force, _ignore)
 
+    def pause(self, container_id: str) -> None:
+        from dockyard.runtime.freeze import pause
+
+        pause(self.root, container_id)
+
+    def resume(self, container_id: str) -> None:
+        from dockyard.runtime.freeze import resume
+
+        resume(self.root, container_id)
+
+    def pids(self, container_id: str) -> list[int]:
+        from dockyard.runtime.ps import pids
+
+        return pids(self.root, container_id)
+
 
 def _runtime_command() -> str:
     import sys
@@ -166,6 +188,19 @@ class BinaryRuntime:
 
     def delete(self, container_id: str, force: bool = False) -> None:
         self._run("delete", *(["--force"] if force else []), container_id)
+
+    def pause(self, container_id: str) -> None:
+        self._run("pause", container_id)
+
+    def resume(self, container_id: str) -> None:
+        self._run("resume", container_id)
+
+    def pids(self, container_id: str) -> list[int]:
+        from dockyard.oci import jsonio
+
+        _, out, _ = self._run("ps", "--format", "json", container_id)
+        found = jsonio.loads(out or "[]")
+        return [int(pid) for pid in found or []]
 
 
 def _last_line(message: str) -> str:

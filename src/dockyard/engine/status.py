@@ -40,7 +40,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 #: verb -> the statuses it acts on
 ALLOWED: dict[str, tuple[str, ...]] = {
     "start": (S.CREATED, S.EXITED),
-    "kill": (S.RUNNING, S.RESTARTING),
+    "kill": (S.RUNNING, S.PAUSED, S.RESTARTING),
     "pause": (S.RUNNING,),
     "unpause": (S.PAUSED,),
     "remove": (S.CREATED, S.EXITED, S.DEAD),

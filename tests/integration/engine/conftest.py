@@ -208,3 +208,13 @@ def remove_cgroup_parent(cgroup_parent: str) -> Iterator[None]:
 @pytest.fixture
 def token() -> str:
     return secrets.token_hex(4)
+
+
+@pytest.fixture(params=["dockyard", "runc"])
+def runtime(request: pytest.FixtureRequest) -> str:
+    """``--runtime``: Dockyard's own (in-process) and runc (a binary): both must behave alike."""
+    import shutil
+
+    if request.param != "dockyard" and shutil.which(request.param) is None:
+        pytest.skip(f"needs {request.param} (apt-get install {request.param})")
+    return str(request.param)

@@ -51,13 +51,14 @@ HEADERS = {
 }
 
 
-def tabwriter(rows: list[list[str]]) -> str:
-    """Go's tabwriter as Docker sets it up: cells padded to max(10, widest + 3), last not."""
+def tabwriter(rows: list[list[str]], minwidth: int = 10) -> str:
+    """Go's tabwriter as Docker sets it up: cells padded to max(10, widest + 3), last not
+    (``top`` sets a minimum width of 20)."""
     if not rows:
         return ""
     columns = max(len(r) for r in rows)
     widths = [
-        max(10, max((len(r[i]) for r in rows if i < len(r) - 1), default=0) + 3)
+        max(minwidth, max((len(r[i]) for r in rows if i < len(r) - 1), default=0) + 3)
         for i in range(columns)
     ]
     lines = []
