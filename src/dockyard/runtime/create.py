@@ -65,9 +65,9 @@ def check_spec(spec: Spec) -> None:
         raise InvalidSpec("process", "is required to create a container")
     if not spec.process.args:
         raise InvalidSpec("process.args", "must name the program to run")
-    uts = spec.namespace("uts")
-    if (spec.hostname or spec.domainname) and (uts is None or uts.path):
-        raise InvalidSpec("hostname", "needs a new uts namespace (linux.namespaces)")
+    if (spec.hostname or spec.domainname) and spec.namespace("uts") is None:
+        # A joined one will do: the name is set there, as runc does.
+        raise InvalidSpec("hostname", "needs a uts namespace of its own (linux.namespaces)")
     user = spec.namespace("user")
     if (
         user is not None

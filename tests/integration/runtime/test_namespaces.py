@@ -245,6 +245,23 @@ def test_joins_the_uts_namespace_of_another_container(
     assert lines == ["first-container", os.readlink(uts)]
 
 
+def test_a_hostname_is_set_in_a_joined_uts_namespace(
+    runtime: Runtime, bundle: Bundle, make_bundle: MakeBundle
+) -> None:
+    # As runc does: the name goes to the namespace joined, where the other
+    # container sees it too.
+    bundle.config["hostname"] = "first-container"
+    first = run_sleeper(runtime, bundle)
+    second = make_bundle("second")
+    leave_out(second, "uts")
+    uts = f"/proc/{runtime.state(first)['pid']}/ns/uts"
+    second.config["linux"]["namespaces"].append({"type": "uts", "path": uts})
+    second.config["hostname"] = "second-container"
+
+    assert probe(runtime, second, "hostname") == "second-container\n"
+    assert runtime("exec", first, "hostname").stdout == "second-container\n"
+
+
 def test_an_unknown_namespace_type_is_refused(runtime: Runtime, bundle: Bundle) -> None:
     bundle.config["linux"]["namespaces"].append({"type": "bogus"})
 
