@@ -292,12 +292,29 @@ def process(**d: Any) -> Process:
     return Process({"cwd": "/", "args": ["true"], **d})
 
 
-def test_the_filter_waits_for_exec_only_when_the_kernel_will_still_take_it() -> None:
-    assert rs.installs_late(process(noNewPrivileges=True))
-    assert rs.installs_late(process(capabilities={"effective": ["CAP_SYS_ADMIN"]}))
-    assert rs.installs_late(process())  # root keeping every capability
-    assert not rs.installs_late(process(capabilities={"effective": ["CAP_KILL"]}))
-    assert not rs.installs_late(process(user={"uid": 1000}))
+def test_the_filter_waits_for_exec_exactly_when_no_new_privs_is_set() -> None:
+    # runc's rule: without no_new_privs the filter goes in before the
+    # capabilities go, whatever capabilities the process keeps.
+    profile = parsed({"defaultAction": "SCMP_ACT_ALLOW"})
+    assert rs.Program(profile, process(noNewPrivileges=True)).late
+    admin = process(capabilities={"effective": ["CAP_SYS_ADMIN"]})
+    assert not rs.Program(profile, admin).late
+    assert not rs.Program(profile, process()).late
+
+
+def test_allows_says_whether_a_call_passes_whatever_its_arguments() -> None:
+    allow_all = parsed({"defaultAction": "SCMP_ACT_ALLOW"})
+    assert rs.allows(allow_all, "execveat")
+    deny = {"names": ["execveat"], "action": "SCMP_ACT_KILL"}
+    assert not rs.allows(
+        parsed({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [deny]}), "execveat"
+    )
+    allow = {"names": ["execve", "execveat"], "action": "SCMP_ACT_ALLOW"}
+    strict = {"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [allow]}
+    assert rs.allows(parsed(strict), "execveat")
+    assert not rs.allows(parsed(strict), "close_range")
+    tested = {**allow, "args": [{"index": 4, "value": 0, "op": "SCMP_CMP_EQ"}]}
+    assert not rs.allows(parsed({**strict, "syscalls": [tested]}), "execveat")
 
 
 def test_a_rule_libseccomp_refuses_is_named() -> None:

@@ -234,7 +234,11 @@ def test_notify_needs_a_listener_path() -> None:
     assert seccomp.listener_metadata == "hello"
 
 
-def test_notify_cannot_take_the_call_the_runtime_uses_to_reach_the_listener() -> None:
-    rule = {"names": ["mkdir", "sendmsg"], "action": "SCMP_ACT_NOTIFY"}
+def test_notify_cannot_take_the_call_the_init_uses_to_reach_the_listener() -> None:
+    # The init writes the descriptor's number to the runtime after the filter.
+    rule = {"names": ["mkdir", "write"], "action": "SCMP_ACT_NOTIFY"}
     p = profile(syscalls=[rule], listenerPath="/run/agent.sock")
     assert refusal(p).field == "linux.seccomp.syscalls[0].names[1]"
+    # The socket calls are the runtime's, on the host: a profile may notify them.
+    rule = {"names": ["sendmsg", "getsockname", "getsockopt", "close"], "action": "SCMP_ACT_NOTIFY"}
+    assert parse_seccomp(profile(syscalls=[rule], listenerPath="/run/agent.sock")) is not None

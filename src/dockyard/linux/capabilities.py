@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+
 from dockyard.errors import InvalidSpec
-from dockyard.linux import libc
+from dockyard.linux import init_calls, libc
 
 #: capability numbers, from linux/capability.h
 CAPABILITIES = {
@@ -81,19 +83,21 @@ def mask_of(names: list[str], field: str) -> int:
 
 def drop_bounding(keep: int) -> None:
     """Drop every capability not in ``keep`` from the bounding set (needs CAP_SETPCAP)."""
+    calls = init_calls.current
     for number in range(last_cap() + 1):
         if not keep & (1 << number):
             try:
-                libc.prctl(libc.PR_CAPBSET_DROP, number)
+                calls.prctl(libc.PR_CAPBSET_DROP, number)
             except OSError as exc:
-                if exc.errno != 22:  # EINVAL: the kernel does not know this one
+                if exc.errno != errno.EINVAL:  # the kernel does not know this one
                     raise
 
 
 def apply(effective: int, permitted: int, inheritable: int, ambient: int) -> None:
     """Set the thread's sets; ambient ones must be permitted and inheritable."""
-    libc.capset(effective, permitted, inheritable)
-    libc.prctl(libc.PR_CAP_AMBIENT, libc.PR_CAP_AMBIENT_CLEAR_ALL)
+    calls = init_calls.current
+    calls.capset(effective, permitted, inheritable)
+    calls.prctl(libc.PR_CAP_AMBIENT, libc.PR_CAP_AMBIENT_CLEAR_ALL)
     for number in range(64):
         if ambient & (1 << number) and permitted & inheritable & (1 << number):
-            libc.prctl(libc.PR_CAP_AMBIENT, libc.PR_CAP_AMBIENT_RAISE, number)
+            calls.prctl(libc.PR_CAP_AMBIENT, libc.PR_CAP_AMBIENT_RAISE, number)

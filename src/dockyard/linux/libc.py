@@ -364,6 +364,12 @@ def pidfd_send_signal(pidfd: int, sig: int) -> None:
     _check(_syscall(_Long(_nr("pidfd_send_signal")), _Int(pidfd), _Int(sig), None, _UInt(0)))
 
 
+def pidfd_getfd(pidfd: int, target_fd: int) -> int:
+    """A copy (close-on-exec) of descriptor ``target_fd`` of the process behind ``pidfd``;
+    needs ptrace rights over it (Linux 5.6)."""
+    return _check(_syscall(_Long(_nr("pidfd_getfd")), _Int(pidfd), _Int(target_fd), _UInt(0)))
+
+
 _flock = _function("flock")
 LOCK_EX = 2
 

@@ -21,6 +21,7 @@ _SINCE_5_1 = {
     "clone3": 435,
     "close_range": 436,
     "openat2": 437,
+    "pidfd_getfd": 438,
     "mount_setattr": 442,
 }
 _GENERIC = {"pivot_root": 41, "keyctl": 219, "bpf": 280, "seccomp": 277}  # asm-generic

@@ -14,14 +14,23 @@ moment of the real exec /proc/self/exe is that sealed memfd: running it
 again achieves nothing (it refuses to run without its magic argv[0]), and
 it cannot be written.
 
+The trampoline is started with a plain execve of /proc/self/fd/N when the
+container's /proc shows it there, so that any seccomp profile allowing
+execve allows it; only without /proc does it take execveat (fexecve). It
+fails closed: a trampoline that cannot be made or run is an error, never a
+silent direct exec. Kernels with ``vm.memfd_noexec`` (6.3+) make memfds
+non-executable unless asked for MFD_EXEC, which `make` does.
+
 Only x86_64 has a trampoline so far; elsewhere `make` returns None and the
 runtime execs directly (the exposure documented in docs/security.md).
 """
 
 from __future__ import annotations
 
+import errno
 import posix
 
+from dockyard.linux import init_calls
 from dockyard.linux.libc import _check, _function, _Int
 
 TYPE_CHECKING = False
@@ -35,6 +44,8 @@ _MESSAGE = b"dockyard-exec: cannot exec the container's process\n"
 _F_ADD_SEALS = 1033
 _F_DUPFD_CLOEXEC = 1030
 _F_SEAL_SEAL, _F_SEAL_SHRINK, _F_SEAL_GROW, _F_SEAL_WRITE = 1, 2, 4, 8
+#: memfd_create: executable even where vm.memfd_noexec makes memfds noexec by default
+MFD_EXEC = 0x0010
 _fcntl = _function("fcntl")
 
 _BASE = 0x400000
@@ -119,11 +130,18 @@ def program() -> bytes | None:
 def make(lowest: int = 3) -> int | None:
     """A read-only descriptor (close-on-exec, numbered ``lowest`` or above) of a
     sealed memfd holding the trampoline, or None on an architecture without
-    one. Needs /proc."""
+    one. Needs /proc. OSError (EACCES) where vm.memfd_noexec=2 forbids
+    executable memfds: the caller must not go on without it."""
     executable = program()
     if executable is None:
         return None
-    fd = posix.memfd_create(MAGIC, posix.MFD_CLOEXEC | posix.MFD_ALLOW_SEALING)
+    flags = posix.MFD_CLOEXEC | posix.MFD_ALLOW_SEALING
+    try:
+        fd = posix.memfd_create(MAGIC, flags | MFD_EXEC)
+    except OSError as exc:
+        if exc.errno != errno.EINVAL:
+            raise
+        fd = posix.memfd_create(MAGIC, flags)  # before Linux 6.3: no MFD_EXEC, always executable
     try:
         posix.write(fd, executable)
         seals = _F_SEAL_SEAL | _F_SEAL_SHRINK | _F_SEAL_GROW | _F_SEAL_WRITE
@@ -140,18 +158,30 @@ def make(lowest: int = 3) -> int | None:
         posix.close(readonly)
 
 
-def execve(trampoline: int | None, path: str, args: list[str], env: dict[str, str]) -> NoReturn:
-    """Exec ``path`` through the trampoline; directly when there is none or the
-    kernel (or a seccomp profile refusing execveat and /proc) will not run it.
-    Raises OSError only from the direct exec."""
-    if trampoline is not None:
-        argv = [MAGIC, path, *args]
-        try:
-            posix.execve(trampoline, argv, env)  # fexecve: execveat(fd, "", AT_EMPTY_PATH)
-        except OSError:
-            pass
-        try:
-            posix.execve(f"/proc/self/fd/{trampoline}", argv, env)
-        except OSError:
-            pass
-    posix.execve(path, args, env)
+def exec_target(trampoline: int) -> str | int:
+    """How to start the trampoline from here: the path /proc/self/fd/N when it
+    leads to the trampoline itself (a plain execve, which every profile that
+    runs anything allows), else the descriptor (execveat; no usable /proc).
+
+    Called before the seccomp filter and before the ids change: stat of our
+    own /proc entries needs neither.
+    """
+    path = f"/proc/self/fd/{trampoline}"
+    calls = init_calls.current
+    try:
+        st = calls.stat(path)
+    except OSError:
+        return trampoline
+    mine = calls.fstat(trampoline)
+    # dev and inode of a memfd: nothing a container's files could pretend to be
+    return path if (st.st_dev, st.st_ino) == (mine.st_dev, mine.st_ino) else trampoline
+
+
+def execve(target: str | int | None, path: str, args: list[str], env: dict[str, str]) -> NoReturn:
+    """Exec ``path`` through the trampoline at ``target`` (`exec_target`), or
+    directly where there is no trampoline. Raises OSError when the exec fails:
+    never a silent direct exec in place of the trampoline."""
+    calls = init_calls.current
+    if target is None:
+        calls.execve(path, args, env)
+    calls.execve(target, [MAGIC, path, *args], env)

@@ -71,10 +71,11 @@ FLAGS = (
     "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
     "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
 )
-#: syscalls the runtime itself makes after the filter is in place to hand the
-#: listener its descriptor: notifying them would wait for a listener that
-#: cannot have the descriptor yet.
-NOT_NOTIFIABLE = ("sendmsg",)
+#: syscalls the init makes after the filter is in place but before the
+#: listener can have its descriptor (it writes the descriptor's number to the
+#: runtime, which hands it on): notifying them would wait forever. runc
+#: refuses the same.
+NOT_NOTIFIABLE = ("write",)
 MAX_ARGS = 6
 _U64 = 2**64
 
@@ -151,8 +152,8 @@ class SyscallRule:
                 if name in NOT_NOTIFIABLE:
                     raise InvalidSpec(
                         f"{field}.names[{i}]",
-                        f"SCMP_ACT_NOTIFY cannot be used for "
-                        f"{name}: the runtime needs it to reach the listener",
+                        f"SCMP_ACT_NOTIFY cannot be used for {name}: the container's "
+                        "init needs it to pass the listener its descriptor",
                     )
 
 

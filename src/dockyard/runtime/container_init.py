@@ -1,71 +1,72 @@
-"""The container's init, from its birth to the wait for ``start``.
+"""The container's init, from its birth to the exec of the container's program.
 
 Born in its new namespaces (cloned by the runtime, or forked by
 ``intermediate``): pid 1 of a new pid namespace. It joins its v1 cgroups
-itself, builds the root filesystem and pivots into it (`_build_root`), sets
-up the process (``process_setup``) and waits on the exec fifo until
-``start`` (``exec_fifo``); then it execs the user's program. It never
-returns: it ends in ``_exit`` or ``execve``, and starts no threads.
+itself, builds the root filesystem and pivots into it (`_build`), prepares
+the process (``process_setup``), then takes the last steps around the
+seccomp filter and waits on the exec fifo for ``start`` (``launch``). It
+never returns: it ends in ``_exit`` or ``execve``, and starts no threads.
 """
 
 from __future__ import annotations
 
+import errno
 import posix
 
 from dockyard.errors import DockyardError
+from dockyard.linux import init_calls
 from dockyard.linux import libc as L
 from dockyard.oci import jsonio
-from dockyard.runtime import exec_fifo, process_setup
+from dockyard.runtime import process_setup
 from dockyard.runtime.cgroup_join import join_v1_cgroups
 from dockyard.runtime.init_config import describe
+from dockyard.runtime.launch import Handover, launch
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import NoReturn
 
+    from dockyard.oci.runtime_spec import Process
     from dockyard.runtime.channel import Channel
     from dockyard.runtime.init_config import InitConfig
+    from dockyard.runtime.process_setup import Prepared
 
 _KEYCTL_JOIN_SESSION_KEYRING = 1
-# keyctl errors that mean "keep the session keyring we have"
-_ENOSYS, _EPERM, _EACCES, _EDQUOT = 38, 1, 13, 122
+#: keyctl errors that mean "keep the session keyring we have"
+_KEEP_KEYRING = (errno.ENOSYS, errno.EPERM, errno.EACCES, errno.EDQUOT)
 
 
 def container_init(cfg: InitConfig, chan: Channel) -> NoReturn:
-    ready = False
+    handover = Handover(chan)
     try:
-        path, env = _setup(cfg, chan)
-        ready = True
-        exec_fifo.wait_and_exec(cfg, path, env)
+        process = cfg.spec.process
+        assert process is not None  # checked by create
+        prepared = _build(cfg, chan, process)
+        launch(cfg, process, prepared, handover)
     except BaseException as exc:
-        message = describe(exc)
         try:
-            if not ready:
-                chan.send("error", message)
-            else:
-                # The runtime that created us is gone; ``start`` reads the fifo.
-                exec_fifo.report_to_start(cfg, message)
+            handover.fail(describe(exc))
         finally:
             posix._exit(1)
 
 
-def _setup(cfg: InitConfig, chan: Channel) -> tuple[str, dict[str, str]]:
+def _build(cfg: InitConfig, chan: Channel, process: Process) -> Prepared:
+    """Cgroups, the root filesystem, hooks, then the process up to its last steps."""
     from dockyard.runtime import rootfs  # loaded by create before the fork
 
+    calls = init_calls.current
     spec = cfg.spec
-    process = spec.process
-    assert process is not None  # checked by create
     if cfg.cgroup_tasks:  # cloned by the runtime: we join the v1 hierarchies ourselves
         join_v1_cgroups(cfg.cgroup_tasks)
     net = spec.namespace("network")
     if net is not None and not net.path:
         L.interface_up("lo")  # as runc and crun do: 127.0.0.1 works from the start
-    posix.setsid()
-    L.prctl(L.PR_SET_DUMPABLE, 0)  # nothing in the container may ptrace or read our fds
+    calls.setsid()
+    calls.prctl(L.PR_SET_DUMPABLE, 0)  # nothing in the container may ptrace or read our fds
     if spec.linux.seccomp is not None:
         from dockyard.runtime.seccomp import Program
 
-        # Built (or found in the state root's cache) now; installed right before exec.
+        # Built (or found in the state root's cache) now; installed in ``launch``.
         cfg.seccomp = Program(spec.linux.seccomp, process, cfg.state_dir_fd)
     cgroup_ns = spec.namespace("cgroup")
     in_cgroup = False
@@ -79,7 +80,7 @@ def _setup(cfg: InitConfig, chan: Channel) -> tuple[str, dict[str, str]]:
         if chan.recv()[0] != "cgroup":
             posix._exit(1)
         if cgroup_ns is not None and not cgroup_ns.path:
-            L.unshare(L.CLONE_NEWCGROUP)  # rooted at the cgroup we are now in
+            calls.unshare(L.CLONE_NEWCGROUP)  # rooted at the cgroup we are now in
         in_cgroup = True
 
     if not cfg.no_new_keyring:
@@ -118,8 +119,6 @@ def _setup(cfg: InitConfig, chan: Channel) -> tuple[str, dict[str, str]]:
     word, state_json = chan.recv()
     if word != "ok":
         posix._exit(1)
-    if cfg.seccomp is not None:
-        cfg.seccomp.state_json = state_json  # for the seccomp listener
     if "createContainer" in spec.hooks:
         from dockyard.runtime.hooks import run_hooks
 
@@ -136,10 +135,10 @@ def _setup(cfg: InitConfig, chan: Channel) -> tuple[str, dict[str, str]]:
     root_fd = posix.open("/", posix.O_PATH | posix.O_DIRECTORY | posix.O_CLOEXEC)
     try:
         rootfs.write_sysctls(spec)
-        if spec.hostname:
-            L.sethostname(spec.hostname)
+        if spec.hostname:  # in the new uts namespace, or in the one joined (as runc)
+            calls.sethostname(spec.hostname)
         if spec.domainname:
-            L.setdomainname(spec.domainname)
+            calls.setdomainname(spec.domainname)
         if new_mount_ns:
             _make_cwd(root_fd, process.cwd)  # while the root may still be written
             rootfs.readonly_paths(root_fd, spec.linux.readonly_paths)
@@ -148,17 +147,13 @@ def _setup(cfg: InitConfig, chan: Channel) -> tuple[str, dict[str, str]]:
                 rootfs.readonly_root()
         if process.terminal:
             process_setup.setup_terminal(cfg, process)
-        process_setup.setup_process(cfg, process, root_fd)
+        return process_setup.prepare(cfg, process, root_fd)
     finally:
         posix.close(root_fd)
-    path, env = process_setup.find_executable(process)
-    chan.send("ready")
-    chan.close()
-    return path, env
 
 
 def _make_cwd(root_fd: int, cwd: str) -> None:
-    """Create a missing working directory inside the root (setup_process enters it)."""
+    """Create a missing working directory inside the root (``prepare`` enters it)."""
     from dockyard.linux import inroot
 
     try:
@@ -169,7 +164,7 @@ def _make_cwd(root_fd: int, cwd: str) -> None:
 
 def _join_session_keyring(name: str) -> None:
     try:
-        L.keyctl(_KEYCTL_JOIN_SESSION_KEYRING, name)
+        init_calls.current.keyctl(_KEYCTL_JOIN_SESSION_KEYRING, name)
     except OSError as exc:
-        if exc.errno not in (_ENOSYS, _EPERM, _EACCES, _EDQUOT):
+        if exc.errno not in _KEEP_KEYRING:
             raise

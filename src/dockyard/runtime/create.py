@@ -5,17 +5,15 @@ from __future__ import annotations
 import posix
 
 from dockyard.errors import Conflict, DockyardError, HostError, InvalidSpec, NotFound
-from dockyard.linux import fspath, proc
+from dockyard.linux import fspath
 from dockyard.oci import jsonio
 from dockyard.oci.runtime_spec import load_spec
 from dockyard.runtime import channel
+from dockyard.runtime.init_driver import Cgroup, drive, init_born
 from dockyard.runtime.state import EXEC_FIFO, ContainerState, remove_dir, valid_id
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
-    from dockyard.cgroups.manager import CgroupManager
     from dockyard.oci.runtime_spec import Spec
     from dockyard.runtime.hooks import Warn
     from dockyard.runtime.init_config import InitConfig
@@ -171,7 +169,7 @@ def _spawn(state: ContainerState, spec: Spec, opts: CreateOptions) -> None:
         opts.no_new_keyring,
     )
     flags = clone_flags(spec)
-    cgroup = _Cgroup(manager, resources, opts.rootless)
+    cgroup = Cgroup(manager, resources, opts.rootless)
     try:
         if flags is None:
             _spawn_through_intermediate(state, spec, cfg, ours, theirs, cgroup)
@@ -198,20 +196,20 @@ def _clone_init(
     flags: int,
     ours: channel.Channel,
     theirs: channel.Channel,
-    cgroup: _Cgroup,
+    cgroup: Cgroup,
 ) -> None:
     """The usual way: the init is cloned straight into its new namespaces (and
     its v2 cgroup), joins its v1 cgroups itself and reports to us."""
-    from dockyard.linux import libc, trampoline
+    from dockyard.linux import libc
     from dockyard.runtime.cgroup_join import cgroup_self_join
     from dockyard.runtime.container_init import container_init
-    from dockyard.runtime.init_config import describe
+    from dockyard.runtime.init_config import describe, make_trampoline
 
     try:
         cgroup.make(state)
         cfg.cgroup_tasks, cgroup_fd = cgroup_self_join(state.cgroup_paths)
         try:
-            cfg.trampoline = trampoline.make(3 + cfg.preserve_fds)
+            make_trampoline(cfg)
             pid = libc.clone(flags, cgroup_fd)
         except OSError as exc:  # ENOSPC: a namespace limit (user.max_*_namespaces), say
             raise HostError(f"cannot start the container's init: {describe(exc)}") from exc
@@ -223,8 +221,8 @@ def _clone_init(
             container_init(cfg, theirs)
     finally:
         _close_inherited(cfg, theirs)
-    _init_born(state, ours, pid, cgroup, joined=True)
-    _drive(state, spec, ours, pid, cgroup, True)
+    init_born(state, ours, pid, cgroup, joined=True)
+    drive(state, spec, ours, pid, cgroup, True)
 
 
 def _spawn_through_intermediate(
@@ -233,7 +231,7 @@ def _spawn_through_intermediate(
     cfg: InitConfig,
     ours: channel.Channel,
     theirs: channel.Channel,
-    cgroup: _Cgroup,
+    cgroup: Cgroup,
 ) -> None:
     """For joined namespaces, a new user namespace or time offsets: a process
     between us and the init orders them (see runtime/namespaces.py)."""
@@ -255,141 +253,10 @@ def _spawn_through_intermediate(
             ours.send("go", jsonio.dumps_compact(state.cgroup_paths) if joins_itself else "")
         except channel.ChannelClosed:
             pass  # the intermediate failed; _drive reads why
-        _drive(state, spec, ours, child, cgroup, joins_itself)
+        drive(state, spec, ours, child, cgroup, joins_itself)
     finally:
         ours.close()  # first: an intermediate still waiting for a word sees EOF and exits
         _reap(child)
-
-
-class _Cgroup:
-    """The container's cgroup as create makes it: possibly none, rootless."""
-
-    __slots__ = ("manager", "resources", "rootless")
-
-    def __init__(self, manager: CgroupManager, resources: dict[str, Any], rootless: bool) -> None:
-        self.manager: CgroupManager | None = manager
-        self.resources = resources
-        self.rootless = rootless
-
-    def make(self, state: ContainerState) -> None:
-        """Make the directories; limits are set once the init exists.
-
-        Without real root (rootless) a cgroup the host will not let us make
-        is done without, as runc does, unless linux.resources sets limits.
-        """
-        assert self.manager is not None
-        state.cgroup_paths = self.manager.paths()
-        state.save()  # first: a create killed while making them still knows what to remove
-        try:
-            self.manager.create()
-        except HostError as exc:
-            if not self.rootless:
-                raise
-            limits = sorted(k for k, v in self.resources.items() if v and k != "devices")
-            if limits:
-                raise HostError(
-                    f"{exc}: a rootless container gets no cgroup here, so linux.resources "
-                    f"({', '.join(limits)}) cannot be enforced; delegate a cgroup to this user "
-                    "or drop the limits"
-                ) from exc
-            self.manager.destroy()  # whatever part was made
-            self.manager = None
-            state.cgroup_paths = {}
-            state.save()
-
-    def set_limits(self) -> None:
-        if self.manager is not None:
-            self.manager.set(self.resources)
-
-
-def _drive(
-    state: ContainerState,
-    spec: Spec,
-    chan: channel.Channel,
-    child: int,
-    cgroup: _Cgroup,
-    joined: bool,
-) -> None:
-    """Walk the init processes through setup, answering what they ask.
-
-    The cgroup's limits are set once the init exists, while it mounts (runc
-    sets them at that point too); it waits for "cgroup" before it makes
-    device nodes or mounts cgroups.
-    """
-    while True:
-        try:
-            word, arg = chan.recv()
-        except channel.ChannelClosed:
-            raise HostError("container init exited during setup without saying why") from None
-        if word == "error":
-            raise HostError(arg)
-        if word == "userns":
-            _write_id_maps(child, spec)
-            chan.send("mapped")
-        elif word == "pid":
-            _init_born(state, chan, int(arg), cgroup, joined)
-        elif word == "createRuntime":
-            oci = state.oci_state()
-            oci["status"] = "creating"
-            for kind in ("prestart", "createRuntime"):
-                if kind in spec.hooks:
-                    from dockyard.runtime.hooks import run_hooks
-
-                    run_hooks(kind, spec.hooks[kind], oci)
-            chan.send("ok", jsonio.dumps_compact(oci))  # still "creating" for the init's hooks
-        elif word == "ready":
-            return
-        else:
-            raise HostError(f"unexpected message from container init: {word}")
-
-
-def _init_born(
-    state: ContainerState,
-    chan: channel.Channel,
-    pid: int,
-    cgroup: _Cgroup,
-    joined: bool,
-) -> None:
-    """The init exists: record it, set the cgroup's limits while it mounts, and
-    tell it ("cgroup") that it may mount cgroups and make device nodes."""
-    state.pid = pid
-    started = proc.start_time(pid)
-    if started is None:
-        raise HostError("container init exited during setup")
-    state.init_start_time = started
-    if not joined and cgroup.manager is not None:
-        _move(state, chan, cgroup.manager)
-    cgroup.set_limits()
-    try:
-        chan.send("cgroup")
-    except channel.ChannelClosed:
-        pass  # the init failed meanwhile; its error is waiting to be read
-    state.save()  # with the pid, while the init mounts
-
-
-def _move(state: ContainerState, chan: channel.Channel, manager: CgroupManager) -> None:
-    """Put the init into its cgroup (it mounts meanwhile)."""
-    try:
-        manager.apply(state.pid)
-    except DockyardError:
-        if proc.is_alive(state.pid, state.init_start_time):
-            raise
-        # The init died first (a failed mount, say): its reason is the one to tell.
-        word, arg = chan.recv()
-        raise HostError(arg if word == "error" else "container init exited") from None
-
-
-def _write_id_maps(pid: int, spec: Spec) -> None:
-    for name, mappings in (
-        ("uid_map", spec.linux.uid_mappings),
-        ("gid_map", spec.linux.gid_mappings),
-    ):
-        text = "".join(f"{m.container_id} {m.host_id} {m.size}\n" for m in mappings)
-        try:
-            with open(f"/proc/{pid}/{name}", "w") as f:
-                f.write(text)
-        except OSError as exc:
-            raise HostError(f"writing {name} for the user namespace: {exc.strerror}") from exc
 
 
 def connect_console(path: str) -> int:

@@ -155,7 +155,7 @@ def exec_process(root: str, container_id: str, opts: ExecOptions) -> int:
     if cfg.cgroup_fd is not None:
         posix.close(cfg.cgroup_fd)
     try:
-        pid = _drive(state, ours, child, not joins_itself)
+        pid = _drive(state, spec, ours, child, not joins_itself)
     finally:
         ours.close()
         try:
@@ -180,13 +180,14 @@ def exec_process(root: str, container_id: str, opts: ExecOptions) -> int:
     return wait_for(pid)
 
 
-def _drive(state: ContainerState, chan: channel.Channel, child: int, move: bool) -> int:
+def _drive(state: ContainerState, spec: Spec, chan: channel.Channel, child: int, move: bool) -> int:
     if move and state.cgroup_paths:  # into the container's cgroup before it forks the process
         from dockyard.cgroups.manager import manager_from_paths
 
         manager_from_paths(state.cgroup_paths).apply(child)
     chan.send("go")
     pid = 0
+    listener_fd = ""  # a listener's descriptor, said before its pid came (rare)
     while True:
         try:
             word, arg = chan.recv()
@@ -201,3 +202,12 @@ def _drive(state: ContainerState, chan: channel.Channel, child: int, move: bool)
             pid = int(arg)
             if not proc.start_time(pid):
                 raise HostError("exec: the process exited before it started")
+        elif word == "seccomp":
+            listener_fd = arg
+        if listener_fd and pid:
+            from dockyard.runtime.seccomp_listener import hand_over
+
+            assert spec.linux.seccomp is not None
+            hand_over(spec.linux.seccomp, pid, int(listener_fd), state.oci_state())
+            listener_fd = ""
+            chan.send("seccompDone")

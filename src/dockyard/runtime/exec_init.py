@@ -5,7 +5,8 @@ The runtime forks ``exec_intermediate``; it turns itself non-dumpable first
 CVE-2019-5736 class), joins the container's namespaces by its init's
 /proc/PID/ns files (the user namespace first) and forks, so the child is
 born in the pid namespace. The child sets up the process as the init does
-(rlimits, ids, capabilities, no_new_privs, seccomp) and execs.
+(``process_setup``) and takes the same last steps around the seccomp filter
+(``launch``), without the exec fifo, and execs.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from __future__ import annotations
 import posix
 
 from dockyard.errors import DockyardError
+from dockyard.linux import init_calls
 from dockyard.linux import libc as L
-from dockyard.linux import trampoline
 from dockyard.runtime import process_setup
 from dockyard.runtime.cgroup_join import join_v1_cgroups
-from dockyard.runtime.init_config import describe
+from dockyard.runtime.init_config import describe, make_trampoline
+from dockyard.runtime.launch import Handover, launch
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -60,7 +62,7 @@ def exec_intermediate(
             cfg.seccomp = Program(spec.linux.seccomp, spec.process, cfg.state_dir_fd)
         # Made on the host side: after joining the mount namespace memfds still
         # work, but the host's stdlib (and our cache) would be out of reach.
-        cfg.trampoline = trampoline.make(3 + cfg.preserve_fds)
+        make_trampoline(cfg)
         if chan.recv()[0] != "go":
             posix._exit(1)
         join_v1_cgroups(cfg.cgroup_tasks)  # still the host's root: before joining anything
@@ -94,23 +96,21 @@ def _join(namespaces: list[tuple[str, int]]) -> None:
 
 
 def _exec_child(cfg: InitConfig, chan: Channel) -> NoReturn:
+    handover = Handover(chan)  # open until the exec: the runtime reads errors to the end
     try:
         process = cfg.spec.process
         assert process is not None
-        posix.setsid()
+        init_calls.current.setsid()
         if process.terminal:
             process_setup.setup_terminal(cfg, process)
         root_fd = posix.open("/", posix.O_PATH | posix.O_DIRECTORY | posix.O_CLOEXEC)
         try:
-            process_setup.setup_process(cfg, process, root_fd)
+            prepared = process_setup.prepare(cfg, process, root_fd)
         finally:
             posix.close(root_fd)
-        path, env = process_setup.find_executable(process)
-        if cfg.seccomp is not None and not cfg.seccomp.installed:
-            cfg.seccomp.install()  # the last thing before the program runs
-        trampoline.execve(cfg.trampoline, path, process.args, env)
+        launch(cfg, process, prepared, handover, wait_for_start=False)
     except BaseException as exc:
         try:
-            chan.send("error", describe(exc))
+            handover.fail(describe(exc))
         finally:
             posix._exit(127)

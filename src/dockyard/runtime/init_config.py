@@ -3,17 +3,20 @@ loads before it forks them.
 
 The container's side of ``create`` runs in stages, a module each:
 ``intermediate`` (joined namespaces, a new user namespace, time offsets),
-``container_init`` (cgroups, the root filesystem, then the process), with
-``process_setup`` and ``exec_fifo`` for the process's last steps; ``exec``
-has its own ``exec_init``. Every module those processes need is imported by
-the runtime before it forks them (`preload`): an import after a fork costs
-twice as much (its pages are copied on write), and after pivot_root the
-host's stdlib is out of reach.
+``container_init`` (cgroups, the root filesystem), ``process_setup`` (the
+process up to the seccomp filter) and ``launch`` (the steps around the
+filter, the exec fifo, the exec); ``exec`` has its own ``exec_init``.
+Every module those processes need is imported by the runtime before it
+forks them (`preload`): an import after a fork costs twice as much (its
+pages are copied on write), and after pivot_root the host's stdlib is out
+of reach.
 """
 
 from __future__ import annotations
 
-from dockyard.errors import DockyardError, InvalidSpec
+import errno
+
+from dockyard.errors import DockyardError, HostError, InvalidSpec
 from dockyard.linux import capabilities
 from dockyard.linux import libc as L
 
@@ -122,6 +125,22 @@ def load_modules(spec: Spec) -> None:
 
     if spec.process is not None and spec.process.terminal:
         import _socket  # noqa: F401
+
+
+def make_trampoline(cfg: InitConfig) -> None:
+    """The sealed exec trampoline (``linux/trampoline.py``), out of the way of
+    the descriptors preserved for the container; no container without it."""
+    from dockyard.linux import trampoline
+
+    try:
+        cfg.trampoline = trampoline.make(3 + cfg.preserve_fds)
+    except OSError as exc:
+        hint = (
+            " (vm.memfd_noexec forbids executable memfds here)" if exc.errno == errno.EACCES else ""
+        )
+        raise HostError(
+            f"cannot make the exec trampoline (the CVE-2019-5736 defence): {exc.strerror}{hint}"
+        ) from exc
 
 
 def capability_masks(process: Process) -> list[int] | None:

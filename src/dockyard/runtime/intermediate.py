@@ -16,7 +16,7 @@ from dockyard.oci import jsonio
 from dockyard.runtime import namespaces
 from dockyard.runtime.cgroup_join import cgroup_self_join, join_v1_cgroups
 from dockyard.runtime.container_init import container_init
-from dockyard.runtime.init_config import describe
+from dockyard.runtime.init_config import describe, make_trampoline
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -31,9 +31,7 @@ def intermediate(cfg: InitConfig, chan: Channel) -> NoReturn:
     "go", join the cgroup and the namespaces and fork the init."""
     try:
         spec = cfg.spec
-        from dockyard.linux import trampoline
-
-        cfg.trampoline = trampoline.make(3 + cfg.preserve_fds)
+        make_trampoline(cfg)
         word, join = chan.recv()
         if word != "go":
             posix._exit(1)

@@ -13,19 +13,24 @@ ignored; a rule whose action is the default action is dropped; a rule that
 tests the same argument twice becomes one rule per test (either matches).
 
 The program is built in the container's init before pivot_root and
-installed as late as possible (`Program.install`), right before execve:
-setup never runs under the container's filter. Without no_new_privileges
-the kernel only lets a process holding CAP_SYS_ADMIN install a filter, so
-when the container's process will not hold it the init installs the filter
-just before it gives up its capabilities (runc does the same).
+installed (`Program.install`) where runc installs it: with
+no_new_privileges as the last step before execve; without it (only a
+process holding CAP_SYS_ADMIN may install a filter then) just before the
+process gives up its user and capabilities. Either way the setup never
+runs under the container's filter, and what the init does after it is no
+more than runc does (``runtime/launch.py`` lists it). A listener
+(SCMP_ACT_NOTIFY) gets its descriptor from the runtime
+(``runtime/seccomp_listener.py``), which takes it from the init with
+pidfd_getfd, as runc does.
 """
 
 from __future__ import annotations
 
+import errno
 import posix
-import sys
 
 from dockyard.errors import HostError, InvalidSpec, Unsupported
+from dockyard.linux import init_calls
 from dockyard.linux import seccomp as S
 from dockyard.oci import jsonio
 from dockyard.oci.seccomp import ARCHES
@@ -61,9 +66,8 @@ FLAGS = {
     "SECCOMP_FILTER_FLAG_SPEC_ALLOW": S.FILTER_FLAG_SPEC_ALLOW,
     "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV": S.FILTER_FLAG_WAIT_KILLABLE_RECV,
 }
-EPERM = 1
-ENOSYS = 38
-_CAP_SYS_ADMIN = "CAP_SYS_ADMIN"
+EPERM = errno.EPERM
+ENOSYS = errno.ENOSYS
 # libseccomp's binary-tree layout pays off on long profiles (runc's threshold)
 _OPTIMIZE_ABOVE = 32
 
@@ -74,8 +78,6 @@ def preload(seccomp: Seccomp) -> None:
         S.load_library()
     except OSError as exc:
         raise Unsupported(f"linux.seccomp needs libseccomp: {exc.strerror}") from exc
-    if seccomp.listener_path:
-        import _socket  # noqa: F401
     import _blake2  # noqa: F401  (the cache's hash)
 
 
@@ -247,14 +249,14 @@ def kernel_flags(seccomp: Seccomp) -> int:
     return flags
 
 
-def installs_late(process: Process) -> bool:
-    """Can the filter wait until right before exec? Only when the kernel will
-    still let the process install it then: no_new_privs, or CAP_SYS_ADMIN kept."""
-    if process.no_new_privileges:
-        return True
-    if process.capabilities is None:
-        return process.user.uid == 0  # root keeps its capabilities
-    return _CAP_SYS_ADMIN in process.capabilities.effective
+def allows(seccomp: Seccomp, name: str) -> bool:
+    """Does the profile let ``name`` through, whatever its arguments? (Only a
+    rule without argument tests, or the default action, can say yes.)"""
+    allowing = ("SCMP_ACT_ALLOW", "SCMP_ACT_LOG")
+    rules = [rule for rule in seccomp.syscalls if name in rule.names]
+    if not rules:
+        return seccomp.default_action in allowing
+    return all(rule.action in allowing and not rule.args for rule in rules)
 
 
 # ---------------------------------------------------------------- the cache
@@ -328,17 +330,16 @@ def _cache_store(state_dir_fd: int, path: str, data: bytes) -> None:
 
 
 class Program:
-    """A compiled filter waiting to be installed, and the listener it reports to."""
+    """A compiled filter waiting to be installed."""
 
     __slots__ = (
+        "allows_execveat",
         "bpf",
         "field",
         "flags",
         "installed",
         "late",
-        "listener",
-        "metadata",
-        "state_json",
+        "notifies",
         "user_flags",
     )
 
@@ -347,73 +348,36 @@ class Program:
         self.bpf = cached_bpf(seccomp, state_dir_fd)
         self.flags = kernel_flags(seccomp)
         self.user_flags = seccomp.flags is not None
-        self.late = installs_late(process)
+        #: runc's rule: with no_new_privs the filter waits until right before
+        #: exec; without, it goes in while the process still has CAP_SYS_ADMIN
+        self.late = process.no_new_privileges
+        self.notifies = seccomp.notifies
+        #: may the trampoline be started by descriptor (``trampoline.exec_target``)
+        self.allows_execveat = allows(seccomp, "execveat")
         self.installed = False
-        self.metadata = seccomp.listener_metadata
-        #: the OCI state the listener receives; the init fills it in
-        self.state_json = ""
-        self.listener = -1
-        if seccomp.notifies:
-            self.listener = _connect(seccomp.listener_path, f"{seccomp.field}.listenerPath")
 
-    def install(self) -> None:
-        """Load the filter into this process, and hand a listener its descriptor."""
+    def install(self) -> int:
+        """Load the filter into this process; the listener's descriptor when a
+        rule notifies (the caller hands it on and closes it), else -1."""
+        calls = init_calls.current
         try:
             try:
-                notify_fd = S.set_filter(self.bpf, self.flags)
+                notify_fd = calls.seccomp_filter(self.bpf, self.flags)
             except OSError as exc:
-                if exc.errno != 22 or self.user_flags or not self.flags & S.FILTER_FLAG_SPEC_ALLOW:
+                if (
+                    exc.errno != errno.EINVAL
+                    or self.user_flags
+                    or not self.flags & S.FILTER_FLAG_SPEC_ALLOW
+                ):
                     raise
                 # A kernel without SPEC_ALLOW (before 4.17): the default flag is optional.
                 self.flags &= ~S.FILTER_FLAG_SPEC_ALLOW
-                notify_fd = S.set_filter(self.bpf, self.flags)
+                notify_fd = calls.seccomp_filter(self.bpf, self.flags)
         except OSError as exc:
-            hint = " (a flag this kernel lacks?)" if exc.errno == 22 and self.flags else ""
+            lacks = exc.errno == errno.EINVAL and self.flags
+            hint = " (a flag this kernel lacks?)" if lacks else ""
             raise HostError(
-                f"{self.field}: loading the seccomp filter failed: {exc.strerror}{hint}"
+                f"{self.field}: unable to load the seccomp filter: {exc.strerror}{hint}"
             ) from exc
         self.installed = True
-        if self.listener >= 0:
-            try:
-                self._send_listener(notify_fd)
-            finally:
-                posix.close(notify_fd)
-                posix.close(self.listener)
-                self.listener = -1
-
-    def _send_listener(self, notify_fd: int) -> None:
-        """The runtime spec's container process state, with the notify fd (SCM_RIGHTS)."""
-        import _socket
-
-        state = jsonio.loads(self.state_json) if self.state_json else {}
-        state["status"] = "creating"
-        message = {
-            "ociVersion": state.get("ociVersion", "1.2.0"),
-            "fds": ["seccompFd"],
-            "pid": state.get("pid", posix.getpid()),
-            "metadata": self.metadata,
-            "state": state,
-        }
-        sock = _socket.socket(fileno=self.listener)
-        try:
-            rights = (_socket.SOL_SOCKET, _socket.SCM_RIGHTS, notify_fd.to_bytes(4, sys.byteorder))
-            sock.sendmsg([jsonio.dumps_compact(message).encode()], [rights])
-        except OSError as exc:
-            raise HostError(
-                f"{self.field}.listenerPath: sending the seccomp fd failed: {exc.strerror}"
-            ) from exc
-        finally:
-            sock.detach()
-
-
-def _connect(path: str, field: str) -> int:
-    """A connected unix stream socket, made while the host's paths are in view."""
-    import _socket
-
-    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM | _socket.SOCK_CLOEXEC)
-    try:
-        sock.connect(path)
-    except OSError as exc:
-        sock.close()
-        raise HostError(f"{field}: cannot connect to {path}: {exc.strerror}") from exc
-    return int(sock.detach())
+        return notify_fd if self.notifies else -1

@@ -43,7 +43,16 @@ def probe_results(stdout: str) -> dict[str, tuple[str, int]]:
     return results
 
 
-def seccomp(bundle: Bundle, profile: dict[str, Any], no_new_privileges: bool = True) -> None:
+#: what `seccomp` sets noNewPrivileges to when a test does not say: the
+#: ``no_new_privileges`` fixture of the seccomp tests runs each both ways
+NO_NEW_PRIVILEGES = {"default": True}
+
+
+def seccomp(bundle: Bundle, profile: dict[str, Any], no_new_privileges: bool | None = None) -> None:
+    """Give the bundle ``profile``; noNewPrivileges decides where the runtime
+    installs it (last before exec, or before the capabilities go)."""
+    if no_new_privileges is None:
+        no_new_privileges = NO_NEW_PRIVILEGES["default"]
     bundle.config["linux"]["seccomp"] = profile
     bundle.process["noNewPrivileges"] = no_new_privileges
     bundle.write()

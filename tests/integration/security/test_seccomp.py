@@ -15,7 +15,12 @@ import pytest
 from tests.integration.security.support import add_probe, probe_results, seccomp
 from tests.support import Bundle, Runtime, requires, run_in_container
 
-pytestmark = [pytest.mark.integration, pytest.mark.runtime, requires("root")]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.runtime,
+    requires("root"),
+    pytest.mark.usefixtures("both_filter_places"),
+]
 
 AT_FDCWD = "0xffffffffffffff9c"
 SIGSYS_STATUS = 128 + signal.SIGSYS
