@@ -54,8 +54,8 @@ def parse_rules(raw: object, field: str = FIELD) -> list[Rule]:
         for key in ("major", "minor"):
             value = item.get(key)
             if value is None:
-                value = WILDCARD
-            elif isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
+                value = WILDCARD  # -1 is a wildcard too, as runc reads it
+            elif isinstance(value, bool) or not isinstance(value, int) or not -1 <= value < 2**31:
                 raise InvalidSpec(f"{where}.{key}", f"must be a device number, not {value!r}")
             numbers.append(value)
         text = item.get("access")

@@ -187,11 +187,12 @@ def test_devices_list_shows_what_a_deny_all_then_allows_leaves(
         {"allow": False, "access": "rwm"},
         {"allow": True, "type": "c", "major": 10, "minor": 229, "access": "rwm"},
         {"allow": True, "type": "b", "major": 7, "access": "r"},
+        {"allow": True, "type": "c", "major": -1, "minor": -1, "access": "m"},  # -1: any
     ]
     container_id = start(runtime, bundle, "exec sleep 1000", {"devices": rules})
 
     listing = (cgroup_dir(init_pid(runtime, container_id), "devices") / "devices.list").read_text()
 
     lines = listing.splitlines()
-    assert "c 10:229 rwm" in lines and "b 7:* r" in lines, listing
+    assert {"c 10:229 rwm", "b 7:* r", "c *:* m"} <= set(lines), listing
     assert "a *:* rwm" not in lines

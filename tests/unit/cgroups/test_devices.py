@@ -31,6 +31,13 @@ def test_parse_fills_wildcards_and_orders_access() -> None:
     ]
 
 
+def test_minus_one_is_a_wildcard_as_runc_reads_it() -> None:
+    rule = {"allow": True, "type": "c", "major": -1, "minor": -1, "access": "m"}
+
+    assert parse_rules([rule]) == [(True, "c", -1, -1, "m")]
+    assert rule_string(parse_rules([rule])[0]) == "c *:* m"
+
+
 @pytest.mark.parametrize(
     ("rule", "field"),
     [
