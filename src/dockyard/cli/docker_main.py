@@ -195,8 +195,13 @@ class Context:
         if self._engine is None:
             from dockyard.engine.engine import Engine
 
-            parent = _env("DOCKYARD_CGROUP_PARENT")
-            self._engine = Engine(self.root, self.run_root, self.insecure, parent)
+            self._engine = Engine(
+                self.root,
+                self.run_root,
+                self.insecure,
+                _env("DOCKYARD_CGROUP_PARENT"),
+                _env("DOCKYARD_DEFAULT_RUNTIME", "dockyard"),
+            )
         return self._engine
 
 
@@ -343,10 +348,26 @@ def main(argv: list[str] | None = None) -> int:
         return int(getattr(module, "exit_code_for", lambda e: 1)(exc))
     except KeyboardInterrupt:
         return 130
-    except Terminated:
-        return 128 + SIGTERM
     except BrokenPipeError:
         return 1
+    except OSError as exc:  # a system call nobody expected to fail: still one line
+        if opts.debug:
+            import traceback
+
+            traceback.print_exc()
+        where = f" ({exc.filename})" if exc.filename else ""
+        sys.stderr.write(f"Error: {exc.strerror or exc}{where}\n")
+        return int(getattr(module, "exit_code_for", lambda e: 1)(exc))
+    except Exception as exc:  # a bug: one line, the traceback with --debug
+        if opts.debug:
+            raise
+        sys.stderr.write(
+            f"Error: internal error: {type(exc).__name__}: {exc} "
+            "(run with --debug for a traceback)\n"
+        )
+        return 1
+    except Terminated:
+        return 128 + SIGTERM
     finally:
         _handle_sigterm(previous)
     return status

@@ -65,6 +65,7 @@ class Client:
             if insecure_registries is not None
             else [h for h in _env("DOCKYARD_INSECURE_REGISTRIES", "").split(",") if h],
             _env("DOCKYARD_CGROUP_PARENT", ""),
+            _env("DOCKYARD_DEFAULT_RUNTIME", "dockyard"),
         )
 
     @property

@@ -143,7 +143,7 @@ def request(image: str, command: object = None, **kwargs: Any) -> CreateRequest:
         auto_remove=bool(
             kwargs.get("auto_remove") or (kwargs.get("remove") and kwargs.get("detach"))
         ),
-        runtime=kwargs.get("runtime") or "dockyard",
+        runtime=kwargs.get("runtime") or "",
         privileged=bool(kwargs.get("privileged")),
         readonly_rootfs=bool(kwargs.get("read_only")),
         cap_add=[values.capability(c) for c in kwargs.get("cap_add") or []],

@@ -38,6 +38,7 @@ def adopt(
     pid_file: str,
 ) -> int:
     from dockyard.engine.launch import _read_sync
+    from dockyard.engine.locks import close_held_in_child
     from dockyard.linux import libc
     from dockyard.runtime.create import CreateOptions, create  # loaded before the forks
 
@@ -63,6 +64,9 @@ def adopt(
         try:
             if posix.fork() != 0:
                 posix._exit(0)
+            # the engine's container locks, or the waiting init would hold them
+            # after the engine is gone (a CLI killed before start: rm -f hangs)
+            close_held_in_child()
             libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1)
             posix.setsid()
             devnull = posix.open("/dev/null", posix.O_RDWR)

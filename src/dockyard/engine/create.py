@@ -159,7 +159,9 @@ def create(
     config.stop_timeout = req.stop_timeout
     if not req.host.cgroup_parent:
         req.host.cgroup_parent = engine.cgroup_parent
-    if req.host.runtime in ("", "dockyard-runtime"):
+    if not req.host.runtime:
+        req.host.runtime = engine.default_runtime
+    if req.host.runtime == "dockyard-runtime":
         req.host.runtime = "dockyard"
     engine.runtime_for(req.host.runtime)  # an unknown --runtime fails before anything is made
     mounts = _mounts(req, facts.volumes)

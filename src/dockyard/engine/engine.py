@@ -26,10 +26,13 @@ class Engine:
         run_root: str = DEFAULT_RUN_ROOT,
         insecure_registries: list[str] | None = None,
         cgroup_parent: str = "",
+        default_runtime: str = "dockyard",
     ) -> None:
         self.paths = EnginePaths(root, run_root)
         #: where containers' cgroups go when they ask for no parent of their own
         self.cgroup_parent = cgroup_parent
+        #: the runtime of containers that name none (--runtime): dockyard, runc, a path
+        self.default_runtime = default_runtime or "dockyard"
         self.db = Database(self.paths.db)
         self.containers = ContainerTable(self.db)
         self.insecure = list(insecure_registries or [])

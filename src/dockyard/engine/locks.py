@@ -15,6 +15,22 @@ import posix
 
 from dockyard.errors import HostError
 
+#: descriptors of the locks this process holds: a forked child that lives on
+#: (the monitor-to-be, and the container's init it forks) must close them, or
+#: the lock would outlive this process in them
+HELD: set[int] = set()
+
+
+def close_held_in_child() -> None:
+    """In a forked child: let go of the parent's locks (closing never unlocks the
+    parent's; the kernel counts descriptors)."""
+    for fd in list(HELD):
+        try:
+            posix.close(fd)
+        except OSError:
+            pass
+    HELD.clear()
+
 
 class ContainerLock:
     __slots__ = ("fd", "path")
@@ -49,6 +65,7 @@ class ContainerLock:
                 same = False
             if same:
                 self.fd = fd
+                HELD.add(fd)
                 return True
             posix.close(fd)  # removed while we waited: lock the new file
 
@@ -60,6 +77,7 @@ class ContainerLock:
                 posix.unlink(self.path)
             except FileNotFoundError:
                 pass
+        HELD.discard(self.fd)
         posix.close(self.fd)
         self.fd = -1
 

@@ -48,15 +48,29 @@ def process_env(rec: ContainerRecord, user: ProcessUser) -> list[str]:
     return env
 
 
-def capabilities(rec: ContainerRecord) -> list[str]:
+def all_capabilities() -> list[str]:
+    """Every capability this process may hand on: its own bounding set (Podman's rule;
+    a host that withholds one, CAP_SYS_RESOURCE say, would make the runtime fail)."""
     from dockyard.linux.capabilities import CAPABILITIES
 
+    bounding = -1
+    try:
+        with open("/proc/self/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"CapBnd:"):
+                    bounding = int(line.split()[1], 16)
+    except (OSError, ValueError, IndexError):
+        pass
+    return [name for name, bit in CAPABILITIES.items() if bounding & (1 << bit)]
+
+
+def capabilities(rec: ContainerRecord) -> list[str]:
     host = rec.host
     if host.privileged:
-        return list(CAPABILITIES)
+        return all_capabilities()
     caps = [] if "ALL" in host.cap_drop else list(defaults.DEFAULT_CAPABILITIES)
     if "ALL" in host.cap_add:
-        caps = list(CAPABILITIES)
+        caps = all_capabilities()
     for cap in host.cap_add:
         if cap != "ALL" and cap not in caps:
             caps.append(cap)

@@ -32,6 +32,7 @@ from tests.integration.image.conftest import Dockyard as ImageTestsDockyard
 from tests.support import leaks
 from tests.support.registry import Registry
 from tests.support.rootfs import build_rootfs
+from tests.support.runtime import runtime_under_test
 
 REPO = Path(__file__).resolve().parents[3]
 DOCKYARD = Path(sys.executable).parent / "dockyard"
@@ -105,6 +106,12 @@ def engine_images(registry: Registry, tmp_path_factory: pytest.TempPathFactory) 
     return EngineImages(host, f"{host}/busybox", f"{host}/volume", f"{host}/configured")
 
 
+def default_runtime() -> str:
+    """dockyard (in-process) unless RUNTIME names another: then its path."""
+    name, path = runtime_under_test()
+    return "dockyard" if name == "dockyard" else path
+
+
 class Dockyard(ImageTestsDockyard):
     """The ``dockyard`` CLI with a store, a run root and a cgroup parent of its own."""
 
@@ -113,9 +120,16 @@ class Dockyard(ImageTestsDockyard):
         self.run_root = run_root
         self.cgroup_parent = cgroup_parent
         self.env.update(
+            # RUNTIME=runc (or a path) runs every engine test on that runtime
+            DOCKYARD_DEFAULT_RUNTIME=default_runtime(),
             DOCKYARD_RUN_ROOT=str(run_root),
             DOCKYARD_CGROUP_PARENT=cgroup_parent,
             DOCKYARD_INSECURE_REGISTRIES=registry,
+        )
+
+    def popen(self, *args: str, **kwargs: object) -> subprocess.Popen[bytes]:  # type: ignore[override]
+        return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
+            [str(DOCKYARD), *args], env=self.env, **kwargs
         )
 
     def ids(self) -> list[str]:

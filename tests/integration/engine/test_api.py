@@ -26,6 +26,7 @@ def dockyard_client(dy: Dockyard) -> Client:
         insecure_registries=[env["DOCKYARD_INSECURE_REGISTRIES"]],
     )
     c.engine.cgroup_parent = env["DOCKYARD_CGROUP_PARENT"]
+    c.engine.default_runtime = env["DOCKYARD_DEFAULT_RUNTIME"]
     return c
 
 

@@ -11,7 +11,7 @@ from dockyard.engine import parse as values
 from dockyard.engine.create import CreateRequest
 from dockyard.engine.mount_spec import parse_mount, parse_tmpfs, parse_volume, tmpfs_mount
 from dockyard.engine.types import HostConfig, LogConfig
-from dockyard.errors import DockyardError, InvalidArgument
+from dockyard.errors import InvalidArgument
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -136,7 +136,7 @@ def request_from(p: Parsed) -> tuple[CreateRequest, set[str]]:
         binds=list(p.volume),
         network_mode=network,
         auto_remove=bool(p.rm),
-        runtime=str(p.runtime) or "dockyard",
+        runtime=str(p.runtime),
         privileged=bool(p.privileged),
         readonly_rootfs=bool(p.read_only),
         cap_add=[values.capability(c) for c in p.cap_add],
@@ -215,7 +215,7 @@ def _security_opts(opts: list[str]) -> list[str]:
     return out
 
 
-def exit_code_for(exc: DockyardError) -> int:
+def exit_code_for(exc: Exception) -> int:
     """Docker's exit codes for a failed run/create: 127 not found, 126 not runnable, else 125."""
     from dockyard.engine.launch import StartFailed
 

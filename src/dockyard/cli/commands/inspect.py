@@ -68,7 +68,7 @@ def inspect_all(ctx: Context, p: Parsed, kind: str) -> int:
     found, status = [], 0
     for name in p.args:
         try:
-            found.append(find(ctx, name, kind, bool(p.size)))
+            found.append(find(ctx, name, kind, bool(getattr(p, "size", False))))
         except DockyardError as exc:
             sys.stderr.write(f"Error: {exc}\n")
             status = 1
