@@ -6,7 +6,7 @@ import posix
 
 from dockyard.errors import Conflict, HostError
 from dockyard.runtime.hooks import spec_hooks
-from dockyard.runtime.state import CREATED, EXEC_FIFO, ContainerState, Lock
+from dockyard.runtime.state import CREATED, EXEC_FIFO, RUNNING, ContainerState, Lock
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -61,8 +61,13 @@ def release(state: ContainerState, warn: Warn) -> None:
         message = data[1:] if data[:1] in (b"0", b"E") else data
         raise HostError(message.decode(errors="replace") or "container init failed at start")
     if (state.config.get("hooks") or {}).get("poststart"):
-        # The status first, before anything slow: the process may be a quick one.
-        state.status = state.current_status()
         from dockyard.runtime.hooks import run_hooks_warn
 
-        run_hooks_warn("poststart", spec_hooks(state.config, "poststart"), state.oci_state(), warn)
+        # The moment a poststart hook stands for is "the process has started":
+        # it gets status running and the pid, as crun gives it, even when a
+        # quick process has already exited by the time the hook reads its stdin
+        # (reading the live status here made the hook see "stopped" at random).
+        hook_state = state.oci_state()
+        hook_state["status"] = RUNNING
+        hook_state["pid"] = state.pid
+        run_hooks_warn("poststart", spec_hooks(state.config, "poststart"), hook_state, warn)
