@@ -15,6 +15,7 @@ container here asks for limits under the host's hard ones.
 from __future__ import annotations
 
 import resource
+import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,7 +36,11 @@ pytestmark = [
 ]
 
 IMAGE = "localhost/dockyard-test/busybox:1"
-PODMAN_PARENT = "libpod_parent"  # podman's parent cgroup with the cgroupfs manager
+#: The cgroup parent of this module's containers and of their conmons
+#: (``<parent>/conmon``). Podman's default, /libpod_parent, is shared by every
+#: podman on the machine: removing it afterwards killed another test session's
+#: containers and conmons ("container is stopped", "its init process is gone").
+PODMAN_PARENT = f"{leaks.CGROUP_NAME_PART}-podman-{secrets.token_hex(4)}"
 
 
 def runtime_path() -> str:
@@ -48,7 +53,6 @@ def runtime_path() -> str:
 @pytest.fixture(scope="module")
 def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Podman]:
     podman = Podman(tmp_path_factory.mktemp("podman-engine"), runtime=runtime_path())
-    parents = leaks.cgroups_named(PODMAN_PARENT)  # podman makes it and leaves it
     try:
         tarball = podman.base / "rootfs.tar"
         tarball.write_bytes(tar_directory(build_rootfs(podman.base / "rootfs")))
@@ -57,7 +61,8 @@ def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Podman]:
     finally:
         podman.run("rm", "--all", "--force", "--time", "0", check=False)
         left = podman.clean_up()
-        leaks.remove_cgroups(leaks.with_descendants(leaks.cgroups_named(PODMAN_PARENT) - parents))
+        # podman makes the parent and leaves it: ours alone, so remove it whole
+        leaks.remove_cgroups(leaks.with_descendants(leaks.cgroups_named(PODMAN_PARENT)))
         if left:
             pytest.fail("podman left behind:\n" + "\n".join(left), pytrace=False)
 
@@ -68,9 +73,13 @@ def limits() -> list[str]:
     return ["--ulimit", f"nofile={nofile}:{nofile}", "--ulimit", f"nproc={nproc}:{nproc}"]
 
 
+def own_cgroup_no_network() -> list[str]:
+    return ["--cgroup-parent", f"/{PODMAN_PARENT}", "--network", "none"]
+
+
 def run(podman: Podman, *args: str, check: bool = True) -> tuple[int, str, str]:
     """``podman run --rm`` with no network and the host's limits; status, out, err."""
-    result = podman.call("run", "--rm", "--network", "none", *limits(), *args, check=False)
+    result = podman.call("run", "--rm", *own_cgroup_no_network(), *limits(), *args, check=False)
     if check and result.returncode != 0:
         raise AssertionError(f"podman run {args} exited {result.returncode}: {result.stderr}")
     return result.returncode, result.stdout, result.stderr
@@ -108,11 +117,14 @@ def test_a_terminal_comes_through_conmon(podman: Podman) -> None:
 def test_a_detached_container_lives_a_whole_lifecycle(podman: Podman) -> None:
     name = "dockyard-test-lifecycle"
     podman.run(
-        "run", "--detach", "--name", name, "--network", "none", *limits(), IMAGE,
+        "run", "--detach", "--name", name, *own_cgroup_no_network(), *limits(), IMAGE,
         "sh", "-c", "echo started; trap 'exit 0' TERM; while true; do sleep 0.1; done",
     )  # fmt: skip
     try:
-        assert podman.inspect_container(name)["State"]["Status"] == "running"
+        state = podman.inspect_container(name)["State"]
+        assert state["Status"] == "running"
+        for pid in (state["Pid"], state["ConmonPid"]):  # under this module's parent only
+            assert f":/{PODMAN_PARENT}/" in Path(f"/proc/{pid}/cgroup").read_text()
 
         out = podman.run("exec", name, "sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '")
         assert out.startswith("sh -c echo started")

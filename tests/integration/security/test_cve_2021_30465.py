@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import tempfile
 import threading
 from pathlib import Path
 
@@ -60,8 +61,9 @@ class Swapper:
 def test_a_swapped_symlink_never_moves_a_bind_mount_out(
     runtime: Runtime, bundle: Bundle, tmp_path: Path
 ) -> None:
-    host_dir = Path(f"/var/tmp/dockyard-test-{tmp_path.name}-host")
-    host_dir.mkdir()
+    # A name of its own: tmp_path's name is the same in every session, and
+    # two sessions running this test at once collided on it.
+    host_dir = Path(tempfile.mkdtemp(prefix="dockyard-test-", suffix="-host", dir="/var/tmp"))
     source = tmp_path / "volume"
     source.mkdir()
     (source / "marker").write_text("volume\n")

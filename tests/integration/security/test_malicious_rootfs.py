@@ -6,6 +6,7 @@ directory the links point at stays as it was, with nothing mounted on it."""
 from __future__ import annotations
 
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,10 +19,12 @@ pytestmark = [pytest.mark.integration, pytest.mark.runtime, requires("root")]
 
 
 @pytest.fixture
-def host_dir(tmp_path: Path) -> Iterator[Path]:
+def host_dir() -> Iterator[Path]:
     """A directory of the host outside the bundle, with a file the container must not see."""
-    path = Path(f"/var/tmp/dockyard-test-{tmp_path.name}-host")
-    path.mkdir()
+    # A name of its own (tmp_path's is the same in every session running this
+    # test), searchable by the container's users as a plain mkdir makes it.
+    path = Path(tempfile.mkdtemp(prefix="dockyard-test-", suffix="-host", dir="/var/tmp"))
+    path.chmod(0o755)
     (path / "host-secret").write_text("host\n")
     yield path
     points = mounts_under(path)
