@@ -16,7 +16,10 @@ vouches for can be judged) and goes from the bottom up:
 - snapshots with a damaged record: named, not touched (they hold a
   container's files, and only the engine knows which image they came from);
 - layers and blobs that nothing uses and no operation leases: the leftovers
-  of a pull killed between its layers and its image record (removed).
+  of a pull killed between its layers and its image record (removed). If
+  ``gc.pending`` says an operation that ended owes that collection (it ends
+  the store lock before it collects), they are reported as pending removals,
+  not as problems, and removed.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from dockyard.oci.image_spec import ImageConfig, Index, Manifest, parse_manifest
 from .gc import collect
 from .images import ImageRecord, Images
 from .layers import Layers, chain_ids
-from .operations import Operation, clean_all, start
+from .operations import PENDING, Operation, clean_all, start
 from .snapshots import Snapshots
 from .store import Store
 
@@ -43,6 +46,7 @@ class CheckReport:
     problems: list[str] = field(default_factory=list)  # what was found
     repaired: list[str] = field(default_factory=list)  # what was done about it
     unrepaired: list[str] = field(default_factory=list)  # what is still wrong
+    pending: list[str] = field(default_factory=list)  # removals owed, not problems
 
 
 def _blob_ok(store: Store, digest: str) -> bool:
@@ -69,6 +73,8 @@ def check(store: Store, repair: bool = True, verify_blobs: bool = True) -> Check
             report.problems.append(f"tmp/{name}: no operation holds it")
             if repair:
                 report.repaired.append(f"removed tmp/{name}")
+        # Owed: an operation that ended asked for a collection it has not run yet.
+        owed = (store.root / PENDING).exists()
         op = start(store, "check")
         try:
             _Checker(store, op, report, repair).run(verify_blobs)
@@ -77,11 +83,18 @@ def check(store: Store, repair: bool = True, verify_blobs: bool = True) -> Check
             op.close()
     for path in collected.blocked:
         report.unrepaired.append(f"{path}: damaged; unused layers and blobs were not collected")
-    unused = [f"layer {c}" for c in collected.layers] + [f"blob {b}" for b in collected.blobs]
-    for what in unused:
-        report.problems.append(f"{what} is used by no image or snapshot")
-        if repair:
-            report.repaired.append(f"removed the unused {what}")
+    if owed and (collected.layers or collected.blobs):
+        done = "removed" if repair else "await removal:"
+        report.pending.append(
+            f"{done} {len(collected.layers)} layers and {len(collected.blobs)} blobs "
+            "that an ended operation left for collection"
+        )
+    else:
+        unused = [f"layer {c}" for c in collected.layers] + [f"blob {b}" for b in collected.blobs]
+        for what in unused:
+            report.problems.append(f"{what} is used by no image or snapshot")
+            if repair:
+                report.repaired.append(f"removed the unused {what}")
     if not repair:
         report.unrepaired = list(report.problems)
     return report

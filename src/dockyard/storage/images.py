@@ -26,7 +26,7 @@ from pathlib import Path
 from dockyard.errors import Conflict, InvalidArgument, NotFound
 from dockyard.oci.image_spec import ImageConfig, Manifest, parse_manifest
 
-from .store import RECORDS_LOCK, Damaged, Store, hex_of, read_json, write_json
+from .store import RECORDS_LOCK, Damaged, Store, fsync_dir, hex_of, read_json, write_json
 
 
 @dataclass
@@ -153,6 +153,7 @@ class Images:
         Changes to names are written when the block ends without an error;
         records are written (and deleted) at once, each by an atomic rename.
         A damaged names.json is refused: ``system check`` repairs it first.
+        Deleted records go last, after names.json is written.
         """
         with self.store.locked(RECORDS_LOCK):
             tx = Transaction(self, self._read_names())
@@ -160,6 +161,13 @@ class Images:
             yield tx
             if tx.names != before:
                 write_json(self.store.names_path, {"tags": dict(sorted(tx.names.items()))})
+            if tx.deleted:  # after the tags that named them are gone: no dangling tag
+                for image_id in tx.deleted:
+                    try:
+                        self.path(image_id).unlink()
+                    except FileNotFoundError:
+                        pass
+                fsync_dir(self.store.images_dir)
 
     def tag(self, name: str, image_id: str) -> None:
         with self.transaction() as tx:
@@ -214,23 +222,26 @@ class Transaction:
     def __init__(self, images: Images, names: dict[str, str]) -> None:
         self.images = images
         self.names = names
+        self.deleted: list[str] = []  # removed when the transaction ends
 
     def get(self, image_id: str) -> ImageRecord:
+        if image_id in self.deleted:
+            raise NotFound(f"no such image: {image_id}")
         return self.images.get(image_id)
 
     def exists(self, image_id: str) -> bool:
-        return self.images.exists(image_id)
+        return image_id not in self.deleted and self.images.exists(image_id)
 
     def put(self, record: ImageRecord) -> None:
         if not record.added:
             record.added = time.time()
+        if record.id in self.deleted:
+            self.deleted.remove(record.id)
         write_json(self.images.path(record.id), asdict(record))
 
     def delete(self, image_id: str) -> None:
-        try:
-            self.images.path(image_id).unlink()
-        except FileNotFoundError:
-            pass
+        if image_id not in self.deleted:
+            self.deleted.append(image_id)
 
     def tags_of(self, image_id: str) -> list[str]:
         return self.images.tags_of(image_id, self.names)

@@ -187,29 +187,32 @@ class LocalStore:
         made meanwhile is seen; then what nothing uses any more is collected.
         """
         result = Removal()
-        with self.images.transaction() as tx:
-            if not tx.exists(record.id):
-                raise NotFound(f"no such image: {record.short_id}")
-            all_tags = tx.tags_of(record.id)
-            if by_id and len(all_tags) > 1 and not force:
-                raise Conflict(
-                    f"unable to delete {record.short_id} (must be forced) - image is referenced "
-                    "in multiple repositories"
-                )
-            for name in names if not by_id else all_tags:
-                if tx.names.pop(name, None) is not None:
-                    result.untagged.append(name)
-            if not tx.tags_of(record.id):
-                users = self.users(record.id)
-                if users and not force:
-                    raise Conflict(  # leaves the block: the untagging is not written
-                        f"unable to remove image {record.short_id}: it is in use by "
-                        f"{', '.join(users)}; remove those first or use -f"
+        # One operation from the record's removal to the collection: system check,
+        # which waits for operations, never sees the layers between the two.
+        with self.store.operation() as op:
+            with self.images.transaction() as tx:
+                if not tx.exists(record.id):
+                    raise NotFound(f"no such image: {record.short_id}")
+                all_tags = tx.tags_of(record.id)
+                if by_id and len(all_tags) > 1 and not force:
+                    raise Conflict(
+                        f"unable to delete {record.short_id} (must be forced) - image is "
+                        "referenced in multiple repositories"
                     )
-                tx.delete(record.id)
-                result.deleted.append(record.id)
-        if result.deleted:
-            result.collected = collect(self.store)
+                for name in names if not by_id else all_tags:
+                    if tx.names.pop(name, None) is not None:
+                        result.untagged.append(name)
+                if not tx.tags_of(record.id):
+                    users = self.users(record.id)
+                    if users and not force:
+                        raise Conflict(  # leaves the block: the untagging is not written
+                            f"unable to remove image {record.short_id}: it is in use by "
+                            f"{', '.join(users)}; remove those first or use -f"
+                        )
+                    tx.delete(record.id)
+                    result.deleted.append(record.id)
+            if result.deleted:
+                result.collected = collect(self.store, op)
         return result
 
     def remove_repo_digest(self, record: ImageRecord, name: str) -> bool:
@@ -239,18 +242,19 @@ class LocalStore:
         """
         deleted: list[ImageRecord] = []
         untagged: dict[str, list[str]] = {}
-        with self.images.transaction() as tx:
-            for record in self.images.all():
-                tags = tx.tags_of(record.id)
-                if self.users(record.id):
-                    continue
-                if all_images or (not tags and not record.repo_digests):
-                    for tag in tags:
-                        del tx.names[tag]
-                    tx.delete(record.id)
-                    deleted.append(record)
-                    untagged[record.id] = tags
-        return deleted, untagged, collect(self.store)
+        with self.store.operation() as op:
+            with self.images.transaction() as tx:
+                for record in self.images.all():
+                    tags = tx.tags_of(record.id)
+                    if self.users(record.id):
+                        continue
+                    if all_images or (not tags and not record.repo_digests):
+                        for tag in tags:
+                            del tx.names[tag]
+                        tx.delete(record.id)
+                        deleted.append(record)
+                        untagged[record.id] = tags
+            return deleted, untagged, collect(self.store, op)
 
     def gc(self) -> Collected:
         return collect(self.store)

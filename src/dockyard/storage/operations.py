@@ -44,7 +44,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dockyard.errors import HostError
+from dockyard.errors import DockyardError, HostError
 
 from .store import GC_LOCK, Store, fsync_dir, remove_tree
 
@@ -179,18 +179,31 @@ def begin(store: Store, collect_after: bool = True) -> Iterator[Operation]:
     When it ends and collection waits for leases to end, it collects (outside
     the store lock: operations do not nest).
     """
-    pending = False
-    with store.shared():
-        clean_dead(store)
-        op = start(store)
-        try:
-            yield op
-        finally:
-            pending = op.close()
-    if pending and collect_after:
-        from .gc import collect
+    pending, error = False, None
+    try:
+        with store.shared():
+            clean_dead(store)
+            op = start(store)
+            try:
+                yield op
+            except BaseException as exc:
+                error = exc
+                # What it stored and leased may now be used by nothing: collect it.
+                if (op.dir / LEASE).exists():
+                    mark_pending(store)
+                raise
+            finally:
+                pending = op.close()
+    finally:
+        # Not after an interrupt: a signal asks us to leave now; a later command collects.
+        if pending and collect_after and (error is None or isinstance(error, Exception)):
+            from .gc import collect
 
-        collect(store)
+            try:
+                collect(store)
+            except DockyardError:
+                if error is None:
+                    raise
 
 
 @dataclass

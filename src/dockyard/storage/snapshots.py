@@ -221,21 +221,22 @@ class Snapshots:
         """Unmount and remove a snapshot; its layers go too if nothing else uses them."""
         path = self._dir(snapshot_id)
         image_gone = False
-        with begin(self.store) as op, self.store.locked(RECORDS_LOCK):
-            if not path.exists():
-                raise NotFound(f"no such snapshot: {snapshot_id}")
-            try:
-                image = self.get(snapshot_id).image
-                image_gone = not (self.store.images_dir / f"{hex_of(image)}.json").exists()
-            except (Damaged, NotFound):
-                image_gone = True
-            self.unmount(snapshot_id)
-            os.rename(path, op.temp_path("removed-snapshot"))
-            fsync_dir(self.store.snapshots_dir)
-        if image_gone:  # rmi -f left the layers to this snapshot
-            from .gc import collect
+        with begin(self.store) as op:
+            with self.store.locked(RECORDS_LOCK):
+                if not path.exists():
+                    raise NotFound(f"no such snapshot: {snapshot_id}")
+                try:
+                    image = self.get(snapshot_id).image
+                    image_gone = not (self.store.images_dir / f"{hex_of(image)}.json").exists()
+                except (Damaged, NotFound):
+                    image_gone = True
+                self.unmount(snapshot_id)
+                os.rename(path, op.temp_path("removed-snapshot"))
+                fsync_dir(self.store.snapshots_dir)
+            if image_gone:  # rmi -f left the layers to this snapshot
+                from .gc import collect
 
-            collect(self.store)
+                collect(self.store, op)
 
 
 def _mount_from(cwd: Path, source: str, target: str, fstype: str, data: str) -> None:

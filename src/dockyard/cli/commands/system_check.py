@@ -25,6 +25,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if not args.no_repair:
         for left in report.unrepaired:
             sys.stdout.write(f"not repaired: {left}\n")
+    for note in report.pending:
+        sys.stdout.write(f"pending: {note}\n")
     if not report.problems:
         sys.stdout.write("the store is consistent\n")
     return 1 if report.unrepaired else 0
