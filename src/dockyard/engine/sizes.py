@@ -1,18 +1,12 @@
-"""Sizes as Docker measures and prints them (go-units: powers of 1000, %.3g)."""
+"""Sizes as Docker measures them; printed by go-units' rules (oci/units.py)."""
 
 from __future__ import annotations
 
 import posix
 
-_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB")
+from dockyard.oci.units import human_size
 
-
-def human_size(size: float, precision: int = 3) -> str:
-    unit = 0
-    while size >= 1000 and unit < len(_UNITS) - 1:
-        size /= 1000.0
-        unit += 1
-    return f"{size:.{precision}g}{_UNITS[unit]}"
+__all__ = ["human_size", "tree_size"]
 
 
 def tree_size(path: str) -> int:

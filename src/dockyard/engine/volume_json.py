@@ -1,4 +1,4 @@
-"""Volumes as Docker shows them: ``volume inspect`` JSON, ``volume ls`` rows and filters."""
+"""Volumes as Docker shows them: ``volume inspect`` JSON and ``volume ls`` filters."""
 
 from __future__ import annotations
 
@@ -21,19 +21,6 @@ def volume_json(vol: VolumeRecord) -> dict[str, Any]:
         "Name": vol.name,
         "Options": dict(vol.options) or None,
         "Scope": "local",
-    }
-
-
-def volume_row(vol: VolumeRecord) -> dict[str, Any]:
-    return {
-        "Name": vol.name,
-        "Driver": vol.driver,
-        "Scope": "local",
-        "Mountpoint": vol.mountpoint,
-        "Labels": ",".join(f"{k}={v}" for k, v in sorted(vol.labels.items())),
-        "Links": "N/A",
-        "Size": "N/A",
-        "CreatedAt": volume_json(vol)["CreatedAt"],
     }
 
 

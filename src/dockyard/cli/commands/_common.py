@@ -1,4 +1,4 @@
-"""Shared by the image verbs: the store, registry clients, names, sizes and times."""
+"""Shared by the image verbs: the store, registry clients, names and times."""
 
 from __future__ import annotations
 
@@ -60,15 +60,6 @@ def removal_report(collected: Collected) -> list[str]:
     return lines
 
 
-def human_size(size: float) -> str:
-    """Docker's units: powers of 1000, three significant digits."""
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if size < 1000:
-            return f"{size:.3g}{unit}" if unit != "B" else f"{int(size)}B"
-        size /= 1000
-    return f"{size:.3g}PB"
-
-
 def parse_time(text: str) -> datetime.datetime | None:
     if not text:
         return None
@@ -83,28 +74,6 @@ def parse_time(text: str) -> datetime.datetime | None:
     except ValueError:
         return None
     return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
-
-
-def human_ago(text: str) -> str:
-    when = parse_time(text)
-    if when is None:
-        return "N/A"
-    seconds = (datetime.datetime.now(datetime.UTC) - when).total_seconds()
-    if seconds < 1:
-        return "Less than a second ago"
-    for limit, unit, div in (
-        (60, "second", 1),
-        (3600, "minute", 60),
-        (86400, "hour", 3600),
-        (86400 * 14, "day", 86400),
-        (86400 * 60, "week", 86400 * 7),
-        (86400 * 730, "month", 86400 * 30),
-    ):
-        if seconds < limit:
-            n = int(seconds // div)
-            count = "About an" if n == 1 and unit == "hour" else str(n)
-            return f"{count} {unit}{'s' if n != 1 else ''} ago"
-    return f"{int(seconds // (86400 * 365))} years ago"
 
 
 def split_name(full: str) -> tuple[str, str]:

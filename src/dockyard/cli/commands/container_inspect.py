@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dockyard.cli.commands.inspect import inspect_all
+from dockyard.cli.commands.inspect import exit_code_for, inspect_all
 from dockyard.cli.flags import VALUE, Flag
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from dockyard.cli.docker_main import Context
     from dockyard.cli.flags import Parsed
+
+__all__ = ["FLAGS", "SYNOPSIS", "exit_code_for", "run"]
 
 SYNOPSIS = "[OPTIONS] CONTAINER [CONTAINER...]"
 FLAGS = [

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dockyard.cli.commands._common import find_image, human_ago, human_size, open_store
-from dockyard.cli.commands._format import format_rows, table
+from dockyard.cli.commands._common import find_image, open_store, parse_time
 from dockyard.cli.docker_main import Context
 
 
@@ -15,10 +14,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-H", "--human", action="store_true", default=True)
     parser.add_argument("--no-trunc", action="store_true", help="don't truncate output")
     parser.add_argument("-q", "--quiet", action="store_true", help="only show image IDs")
-    parser.add_argument("--format", help="format output using a Go-like template")
+    parser.add_argument("--format", help="format output using a Go template")
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    from dockyard.cli.formatter.format import TABLE, render
+    from dockyard.cli.formatter.rows import HistoryRow
+
     store = open_store(ctx)
     record = find_image(store, args.image)
     config = store.images.config(record)
@@ -35,28 +37,26 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         if not item.empty_layer and layer < len(layer_sizes):
             size = layer_sizes[layer]
             layer += 1
-        created_by = item.created_by
-        if not args.no_trunc and len(created_by) > 45:
-            created_by = created_by[:44] + "…"
+        when = parse_time(item.created)
         rows.append(
-            {
-                "ID": "<missing>",
-                "CreatedSince": human_ago(item.created),
-                "CreatedAt": item.created,
-                "CreatedBy": created_by,
-                "Size": human_size(size),
-                "Comment": item.comment,
-            }
+            HistoryRow(
+                "<missing>",
+                when.timestamp() if when is not None else 0,
+                item.created_by,
+                size,
+                item.comment,
+                trunc=not args.no_trunc,
+                human=args.human,
+            )
         )
     rows.reverse()
-    if rows:
-        rows[0]["ID"] = record.id if args.no_trunc else record.short_id
-    if args.quiet:
-        sys.stdout.write("".join(f"{r['ID']}\n" for r in rows))
-    elif args.format:
-        sys.stdout.write(format_rows(args.format, rows))
-    else:
-        header = ["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"]
-        body = [[r["ID"], r["CreatedSince"], r["CreatedBy"], r["Size"], r["Comment"]] for r in rows]
-        sys.stdout.write(table([header, *body]))
+    if rows:  # the image's own id on its newest step, as Docker shows it
+        rows[0].ID = record.short_id if not args.no_trunc else record.id
+    fmt = args.format or TABLE
+    if fmt == TABLE:
+        if args.quiet:
+            fmt = "{{.ID}}"
+        else:
+            fmt = HistoryRow.TABLE if args.human else HistoryRow.TABLE_NON_HUMAN
+    sys.stdout.write(render(fmt, rows, HistoryRow.HEADERS))
     return 0

@@ -6,20 +6,22 @@ import argparse
 import sys
 
 from dockyard.cli.commands._common import find_image, open_store
-from dockyard.cli.commands._format import render
+from dockyard.cli.commands.inspect import check_template, exit_code_for, show
 from dockyard.cli.docker_main import Context
 from dockyard.engine.image_json import inspect_data
 from dockyard.errors import DockyardError
-from dockyard.oci import jsonio
+
+__all__ = ["add_arguments", "exit_code_for", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("images", nargs="+", metavar="IMAGE")
-    parser.add_argument("-f", "--format", help="format output using a Go-like template")
+    parser.add_argument("-f", "--format", help="format output using a Go template")
     parser.add_argument("--type", default="image", help="only images are supported")
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    check_template(args.format or "")
     store = open_store(ctx)
     found, status = [], 0
     for name in args.images:
@@ -28,9 +30,4 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         except DockyardError as exc:
             sys.stderr.write(f"Error: {exc}\n")
             status = 1
-    if args.format:
-        for item in found:
-            sys.stdout.write(render(args.format, item) + "\n")
-    else:
-        sys.stdout.write(jsonio.dumps(found, indent=4) + "\n")
-    return status
+    return show(found, args.format or "") or status

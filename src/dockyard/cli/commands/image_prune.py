@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dockyard.cli.commands._common import human_size, open_store, removal_report
+from dockyard.cli.commands._common import open_store, removal_report
 from dockyard.cli.docker_main import Context
 from dockyard.image import reference
+from dockyard.oci.units import human_size
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,7 +32,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         for layer in collected.layers:
             out.write(f"deleted: {layer}\n")
         out.write("\n")
-    out.write(f"Total reclaimed space: {human_size(collected.freed)}\n")
+    out.write(f"Total reclaimed space: {human_size(collected.freed, 4)}\n")  # go-units HumanSize
     for line in removal_report(collected):
         if not line.startswith("Deleted: "):
             out.write(f"{line}\n")

@@ -7,8 +7,7 @@ import fnmatch
 import sys
 from typing import Any
 
-from dockyard.cli.commands._common import find_image, human_ago, human_size, open_store, parse_time
-from dockyard.cli.commands._format import format_rows, table
+from dockyard.cli.commands._common import find_image, open_store, parse_time
 from dockyard.cli.docker_main import Context
 from dockyard.errors import InvalidArgument
 from dockyard.image import reference
@@ -32,24 +31,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", help="format output using a Go-like template")
 
 
-def _rows(store: LocalStore, records: list[ImageRecord], no_trunc: bool) -> list[dict[str, Any]]:
+def _rows(store: LocalStore, records: list[ImageRecord]) -> list[dict[str, Any]]:
     names = store.images.names()
     rows = []
     for record in records:
         tags = store.images.tags_of(record.id, names)
         digests = {d.split("@")[0]: d.split("@")[1] for d in record.repo_digests}
-        image_id = record.id if no_trunc else record.short_id
-        base = {
-            "ID": image_id,
-            "CreatedSince": human_ago(record.created),
-            "CreatedAt": record.created,
-            "Size": human_size(record.size),
-            "VirtualSize": human_size(record.size),
-            "SharedSize": "N/A",
-            "UniqueSize": "N/A",
-            "Containers": "N/A",
-            "_record": record,
-        }
+        base = {"_record": record}
         shown = set()
         for tag in tags:
             ref = reference.parse(tag)
@@ -131,40 +119,48 @@ def _has_label(store: LocalStore, record: ImageRecord, key: str, value: str) -> 
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    from dockyard.cli.formatter.format import TABLE, render
+    from dockyard.cli.formatter.rows import ImageRow
+
     store = open_store(ctx)
     for damage in store.images.damaged():
         sys.stderr.write(f"WARNING: {damage}\n")
-    rows = _rows(store, store.images.all(), args.no_trunc)
+    rows = _rows(store, store.images.all())
     rows = _filter(store, rows, args.filter, args.repository)
-    out = sys.stdout
-    if args.quiet:
-        seen: list[str] = []
-        for row in rows:
-            if row["ID"] not in seen:
-                seen.append(row["ID"])
-        out.write("".join(f"{i}\n" for i in seen))
-        return 0
-    if args.format:
-        out.write(format_rows(args.format, rows))
-        return 0
-    header = [
-        "REPOSITORY",
-        "TAG",
-        *(["DIGEST"] if args.digests else []),
-        "IMAGE ID",
-        "CREATED",
-        "SIZE",
-    ]
-    body = [
-        [
+    fmt = args.format or TABLE
+    if fmt == TABLE:  # docker/cli's NewImageFormat
+        fmt = (
+            "{{.ID}}" if args.quiet else ImageRow.TABLE_DIGESTS if args.digests else ImageRow.TABLE
+        )
+    elif fmt.startswith(TABLE) and args.digests and "{{.Digest}}" not in fmt:
+        fmt += "\t{{.Digest}}"
+    need_digest = args.digests or "{{.Digest}}" in fmt
+    typed = [
+        ImageRow(
+            r["_record"].id,
             r["Repository"],
             r["Tag"],
-            *([r["Digest"]] if args.digests else []),
-            r["ID"],
-            r["CreatedSince"],
-            r["Size"],
-        ]
+            _digest(r, need_digest, args.digests),
+            _timestamp(r["_record"].created),
+            r["_record"].size,
+            trunc=not args.no_trunc,
+        )
         for r in rows
     ]
-    out.write(table([header, *body]))
+    sys.stdout.write(render(fmt, typed, ImageRow.HEADERS))
     return 0
+
+
+def _digest(row: dict[str, Any], need_digest: bool, digests: bool) -> str:
+    """Docker shows a tag's digest only when asked for (--digests or {{.Digest}}), and a
+    row for a digest alone (no tag) with "" in place of it unless --digests is given."""
+    if row["Repository"] == "<none>":
+        return "<none>"
+    if row["Tag"] != "<none>":
+        return str(row["Digest"]) if need_digest else "<none>"
+    return str(row["Digest"]) if digests else ""
+
+
+def _timestamp(created: str) -> float | None:
+    when = parse_time(created)
+    return when.timestamp() if when is not None else None

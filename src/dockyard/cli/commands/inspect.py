@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
     from dockyard.cli.docker_main import Context
     from dockyard.cli.flags import Parsed
+    from dockyard.errors import DockyardError
 
 SYNOPSIS = "[OPTIONS] NAME|ID [NAME|ID...]"
 FLAGS = [
@@ -46,16 +47,31 @@ def find(ctx: Context, name: str, kind: str, size: bool) -> dict[str, Any]:
     raise NotFound(f"No such {kind or 'object'}: {name}")
 
 
-def show(items: list[dict[str, Any]], template: str) -> None:
-    from dockyard.oci import jsonio
+def show(items: list[dict[str, Any]], template: str) -> int:
+    """Print the documents as ``-f`` asks; 1 if the template failed on one of them."""
+    from dockyard.cli.formatter.inspect import render
 
-    if template:
-        from dockyard.cli.commands._format import render
+    text, errors = render(items, template)
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    for error in errors:
+        sys.stderr.write(f"Error: {error}\n")
+    return 1 if errors else 0
 
-        for item in items:
-            sys.stdout.write(render(template, item) + "\n")
-    else:
-        sys.stdout.write(jsonio.dumps(items, indent=4) + "\n")
+
+def check_template(fmt: str) -> None:
+    """A template that does not parse is refused before any lookup, as Docker does."""
+    if fmt and fmt != "json":
+        from dockyard.cli.formatter.format import parse
+
+        parse(fmt)
+
+
+def exit_code_for(exc: DockyardError) -> int:
+    """A template that does not parse: 64, as Docker's inspect; other errors 1."""
+    from dockyard.cli.formatter.inspect import exit_code_for as status
+
+    return status(exc)
 
 
 def inspect_all(ctx: Context, p: Parsed, kind: str) -> int:
@@ -65,6 +81,7 @@ def inspect_all(ctx: Context, p: Parsed, kind: str) -> int:
         raise InvalidArgument(f'"{kind}" is not a valid value for --type')
     if not p.args:
         raise InvalidArgument('"inspect" requires at least 1 argument')
+    check_template(str(p.format))
     found, status = [], 0
     for name in p.args:
         try:
@@ -72,8 +89,7 @@ def inspect_all(ctx: Context, p: Parsed, kind: str) -> int:
         except DockyardError as exc:
             sys.stderr.write(f"Error: {exc}\n")
             status = 1
-    show(found, str(p.format))
-    return status
+    return show(found, str(p.format)) or status
 
 
 def run(p: Parsed, ctx: Context) -> int:

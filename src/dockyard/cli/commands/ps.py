@@ -29,65 +29,68 @@ FLAGS = [
     Flag("size", "s", help="Display total file sizes"),
 ]
 
-#: Docker's default table, column for column
-DEFAULT = (
-    "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+RAW = (
+    "container_id: {{.ID}}\nimage: {{.Image}}\ncommand: {{.Command}}\n"
+    "created_at: {{.CreatedAt}}\nstate: {{- pad .State 1 0}}\n"
+    "status: {{- pad .Status 1 0}}\nnames: {{.Names}}\n"
+    "labels: {{- pad .Labels 1 0}}\nports: {{- pad .Ports 1 0}}\n"
 )
-HEADERS = {
-    "ID": "CONTAINER ID",
-    "Image": "IMAGE",
-    "Command": "COMMAND",
-    "RunningFor": "CREATED",
-    "CreatedAt": "CREATED AT",
-    "Status": "STATUS",
-    "State": "STATE",
-    "Ports": "PORTS",
-    "Names": "NAMES",
-    "Size": "SIZE",
-    "Labels": "LABELS",
-    "Mounts": "MOUNTS",
-    "Networks": "NETWORKS",
-    "LocalVolumes": "LOCAL VOLUMES",
-}
 
 
-def tabwriter(rows: list[list[str]], minwidth: int = 10) -> str:
-    """Go's tabwriter as Docker sets it up: cells padded to max(10, widest + 3), last not
-    (``top`` sets a minimum width of 20)."""
-    if not rows:
-        return ""
-    columns = max(len(r) for r in rows)
-    widths = [
-        max(minwidth, max((len(r[i]) for r in rows if i < len(r) - 1), default=0) + 3)
-        for i in range(columns)
-    ]
-    lines = []
-    for r in rows:
-        cells = [c.ljust(widths[i]) if i < len(r) - 1 else c for i, c in enumerate(r)]
-        lines.append("".join(cells))
-    return "\n".join(lines) + "\n"
+def _format(source: str, quiet: bool, size: bool) -> str:
+    """docker/cli's NewContainerFormat: what --format, -q and -s make of the output."""
+    from dockyard.cli.formatter.rows import ContainerRow
+
+    if source in ("", "table"):
+        if quiet:
+            return "{{.ID}}"
+        return ContainerRow.TABLE + ("\\t{{.Size}}" if size else "")
+    if source == "raw":
+        if quiet:
+            return "container_id: {{.ID}}"
+        return RAW + ("size: {{.Size}}\\n" if size else "")
+    return "{{.ID}}" if quiet else source
+
+
+def _check(source: str) -> None:
+    """Docker parses the template and runs it once over an empty row before listing,
+    so a bad one fails the same way whether or not there are containers."""
+    from dockyard.cli.formatter.format import execute, parse
+    from dockyard.cli.formatter.rows import ContainerRow
+    from dockyard.cli.gotemplate.errors import ExecError
+
+    tmpl = parse(source, "failed to parse template")
+    try:
+        execute(tmpl, ContainerRow({}, {}))
+    except ExecError as exc:
+        message = str(exc).removeprefix("template parsing error: ")
+        raise ExecError(f"failed to execute template: {message}") from exc
 
 
 def run(p: Parsed, ctx: Context) -> int:
-    from dockyard.engine.listing import parse_filters, row, select
+    from dockyard.cli.formatter.format import render
+    from dockyard.cli.formatter.rows import ContainerRow
+    from dockyard.engine.listing import parse_filters, row, select, size_text
     from dockyard.engine.parse import parse_int
 
+    source = str(p.format)
+    if source and p.quiet:
+        sys.stderr.write(
+            "WARNING: Ignoring custom format, because both --format and --quiet are set.\n"
+        )
+    if source:
+        _check(source)
     engine = ctx.engine()
     last = 1 if p.latest else parse_int(str(p.last), "--last")
     records = select(engine, bool(p.all), last, parse_filters(list(p.filter)))
-    if p.quiet and not p.format:
-        sys.stdout.write("".join(f"{r.id if p.no_trunc else r.id[:12]}\n" for r in records))
-        return 0
-    template = str(p.format) or DEFAULT
-    if p.size and not p.format:
-        template += "\t{{.Size}}"
-    rows = [row(engine, r, bool(p.no_trunc), bool(p.size) or "Size" in template) for r in records]
-    if template == DEFAULT or (p.size and not p.format):
-        fields = [f.strip("{}. ") for f in template.removeprefix("table ").split("\t")]
-        table = [[HEADERS[f] for f in fields]] + [[item[f] for f in fields] for item in rows]
-        sys.stdout.write(tabwriter(table))
-        return 0
-    from dockyard.cli.commands._format import format_rows
-
-    sys.stdout.write(format_rows(template, rows))
+    rows = [
+        ContainerRow(
+            row(engine, rec, bool(p.no_trunc)),
+            dict(rec.config.labels),
+            lambda rec=rec: size_text(engine, rec),  # type: ignore[misc]
+        )
+        for rec in records
+    ]
+    fmt = _format(source, bool(p.quiet), bool(p.size))
+    sys.stdout.write(render(fmt, rows, ContainerRow.HEADERS))
     return 0

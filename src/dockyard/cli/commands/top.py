@@ -18,12 +18,13 @@ ERROR_PREFIX = "Error response from daemon: "
 
 
 def run(p: Parsed, ctx: Context) -> int:
-    from dockyard.cli.commands.ps import tabwriter
+    from dockyard.cli.formatter.tabwriter import format_table
     from dockyard.engine.top import top
     from dockyard.errors import InvalidArgument
 
     if not p.args:
         raise InvalidArgument('"top" requires at least 1 argument')
     found = top(ctx.engine(), p.args[0], p.args[1:])
-    sys.stdout.write(tabwriter([found.titles, *found.processes], minwidth=20))
+    lines = ["\t".join(row) + "\n" for row in [found.titles, *found.processes]]
+    sys.stdout.write(format_table("".join(lines), minwidth=20))  # docker top's tabwriter
     return 0

@@ -20,20 +20,15 @@ FLAGS = [
 
 
 def run(p: Parsed, ctx: Context) -> int:
-    from dockyard.cli.commands.ps import tabwriter
-    from dockyard.engine.volume_json import select, volume_row
+    from dockyard.cli.formatter.format import TABLE, render
+    from dockyard.cli.formatter.rows import VolumeRow
+    from dockyard.engine.volume_json import select
 
     engine = ctx.engine()
     volumes = select(engine, list(p.filter))
-    if p.quiet:
-        sys.stdout.write("".join(f"{v.name}\n" for v in volumes))
-        return 0
-    rows = [volume_row(v) for v in volumes]
-    if p.format:
-        from dockyard.cli.commands._format import format_rows
-
-        sys.stdout.write(format_rows(str(p.format), rows))
-        return 0
-    table = [["DRIVER", "VOLUME NAME"]] + [[r["Driver"], r["Name"]] for r in rows]
-    sys.stdout.write(tabwriter(table))
+    fmt = str(p.format) or TABLE
+    if fmt == TABLE:  # docker/cli's NewVolumeFormat
+        fmt = "{{.Name}}" if p.quiet else VolumeRow.TABLE
+    rows = [VolumeRow(v.name, v.driver, v.mountpoint, dict(v.labels)) for v in volumes]
+    sys.stdout.write(render(fmt, rows, VolumeRow.HEADERS))
     return 0

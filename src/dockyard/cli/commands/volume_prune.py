@@ -45,5 +45,5 @@ def run(p: Parsed, ctx: Context) -> int:
     if removed:
         sys.stdout.write("Deleted Volumes:\n" + "".join(f"{n}\n" for n in removed) + "\n")
     total = sum(sizes.get(n, 0) for n in removed)
-    sys.stdout.write(f"Total reclaimed space: {human_size(total)}\n")
+    sys.stdout.write(f"Total reclaimed space: {human_size(total, 4)}\n")  # go-units HumanSize
     return 0
