@@ -4,7 +4,6 @@ rendered with, which leave the column names as they are."""
 
 from __future__ import annotations
 
-from dockyard.cli.gotemplate import gojson
 from dockyard.cli.gotemplate.errors import FuncError
 from dockyard.cli.gotemplate.funcs import Func
 from dockyard.cli.gotemplate.values import MISSING, sorted_keys, sprint_value, type_name
@@ -62,6 +61,8 @@ def truncate(text: str, length: int) -> str:
 
 
 def _json(value: Any) -> str:
+    from dockyard.cli.gotemplate import gojson
+
     return gojson.encode(value)
 
 

@@ -10,7 +10,6 @@ as it is), ``string``, ``int``, ``bool``.
 
 from __future__ import annotations
 
-from dockyard.cli.gotemplate import gofmt
 from dockyard.cli.gotemplate.errors import FuncError
 from dockyard.cli.gotemplate.values import MISSING, is_true, sprint_value, type_name
 
@@ -212,6 +211,8 @@ def _text_of(args: tuple[Any, ...]) -> str:
     """Go's evalArgs: one string as it is, otherwise fmt.Sprint with <no value> for nil."""
     if len(args) == 1 and isinstance(args[0], str):
         return args[0]
+    from dockyard.cli.gotemplate import gofmt
+
     return gofmt.sprint(["<no value>" if a is None or a is MISSING else a for a in args])
 
 
@@ -258,6 +259,25 @@ def _not(value: Any) -> bool:
     return not truth(value)
 
 
+# fmt's printing is imported when a template prints, not with every template
+def _print(*args: Any) -> str:
+    from dockyard.cli.gotemplate import gofmt
+
+    return gofmt.sprint(list(args))
+
+
+def _printf(fmt: str, *args: Any) -> str:
+    from dockyard.cli.gotemplate import gofmt
+
+    return gofmt.sprintf(fmt, list(args))
+
+
+def _println(*args: Any) -> str:
+    from dockyard.cli.gotemplate import gofmt
+
+    return gofmt.sprintln(list(args))
+
+
 BUILTINS = {
     f.name: f
     for f in (
@@ -270,9 +290,9 @@ BUILTINS = {
         Func("js", js, "", "any"),
         Func("len", length, "value"),
         Func("not", _not, "value"),
-        Func("print", lambda *a: gofmt.sprint(list(a)), "", "any"),
-        Func("printf", lambda f, *a: gofmt.sprintf(f, list(a)), "string", "any"),
-        Func("println", lambda *a: gofmt.sprintln(list(a)), "", "any"),
+        Func("print", _print, "", "any"),
+        Func("printf", _printf, "string", "any"),
+        Func("println", _println, "", "any"),
         Func("urlquery", urlquery, "", "any"),
         Func("eq", eq, "value", "value"),
         Func("ge", ge, "value value"),
