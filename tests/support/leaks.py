@@ -90,6 +90,27 @@ def unmount(points: list[str]) -> None:
         subprocess.run(["umount", "-l", point], check=False, capture_output=True)
 
 
+def cgroup_mounts(root: Path = CGROUP_ROOT, mountinfo: str | None = None) -> dict[Path, int]:
+    """The cgroup hierarchies mounted at ``root`` or right under it, with their
+    mount ids. A hierarchy unmounted and mounted again comes back with a new
+    id (until the kernel hands the old one out again, which it rarely does)."""
+    if mountinfo is None:
+        mountinfo = Path("/proc/self/mountinfo").read_text()
+    found = {}
+    for line in mountinfo.splitlines():
+        fields = line.split()
+        point = Path(_unescape(fields[4]))
+        fstype = fields[fields.index("-") + 1]
+        if fstype in ("cgroup", "cgroup2") and root in (point, point.parent):
+            found[point] = int(fields[0])
+    return found
+
+
+def in_hierarchies(cgroups: set[Path], hierarchies: Collection[Path]) -> set[Path]:
+    """The cgroups that lie in one of ``hierarchies`` (mount points)."""
+    return {c for c in cgroups if any(c.is_relative_to(h) for h in hierarchies)}
+
+
 def find_test_cgroups(root: Path = CGROUP_ROOT, max_depth: int = 8) -> set[Path]:
     """Cgroup directories, in every hierarchy, whose name marks them as a test's."""
     found: set[Path] = set()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import leaks
 from tests.support.bundle import Bundle, default_config
 from tests.support.needs import CHECKS, missing, requires
 from tests.support.rootfs import build_rootfs, copy_rootfs
@@ -107,3 +108,33 @@ def test_bundle_writes_its_config(tmp_path: Path) -> None:
     assert json.loads(bundle.config_path.read_text())["process"]["args"] == ["echo", "hi"]
     assert bundle.rootfs == tmp_path / "rootfs"
     assert Bundle(tmp_path / "other").config["process"]["args"] == ["sh"]  # no shared default
+
+
+HYBRID = """\
+31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
+40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd
+41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+50 27 0:40 / /var/tmp/a\\040b rw,relatime - cgroup cgroup rw,pids
+"""
+
+
+def test_cgroup_mounts_are_the_hierarchies_under_the_root() -> None:
+    root = Path("/sys/fs/cgroup")
+
+    assert leaks.cgroup_mounts(root, HYBRID) == {
+        root / "cpu": 32,
+        root / "systemd": 40,
+        root / "unified": 41,
+    }
+    # the cgroup v2 guest: the unified hierarchy is the root itself
+    unified = "25 23 0:24 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n"
+    assert leaks.cgroup_mounts(root, unified) == {root: 25}
+
+
+def test_only_cgroups_in_the_given_hierarchies_count() -> None:
+    root = Path("/sys/fs/cgroup")
+    ours = {root / "cpu/dockyard-test-1", root / "hugetlb/dockyard-test-1", root / "cpux/a"}
+
+    assert leaks.in_hierarchies(ours, [root / "cpu"]) == {root / "cpu/dockyard-test-1"}
+    assert leaks.in_hierarchies(ours, [root]) == ours
