@@ -70,8 +70,10 @@ def _check(source: str) -> None:
 def run(p: Parsed, ctx: Context) -> int:
     from dockyard.cli.formatter.format import render
     from dockyard.cli.formatter.rows import ContainerRow
+    from dockyard.engine.clock import parse_ns
     from dockyard.engine.listing import parse_filters, row, select, size_text
     from dockyard.engine.parse import parse_int
+    from dockyard.oci.units import go_time
 
     source = str(p.format)
     if source and p.quiet:
@@ -83,14 +85,18 @@ def run(p: Parsed, ctx: Context) -> int:
     engine = ctx.engine()
     last = 1 if p.latest else parse_int(str(p.last), "--last")
     records = select(engine, bool(p.all), last, parse_filters(list(p.filter)))
-    rows = [
-        ContainerRow(
-            row(engine, rec, bool(p.no_trunc)),
-            dict(rec.config.labels),
-            lambda rec=rec: size_text(engine, rec),  # type: ignore[misc]
+    rows = []
+    for rec in records:
+        fields = row(engine, rec, bool(p.no_trunc))
+        # Go's time.Unix(created).String(): the local zone, as docker ps shows it
+        fields["CreatedAt"] = go_time(parse_ns(rec.created) / 1e9)
+        rows.append(
+            ContainerRow(
+                fields,
+                dict(rec.config.labels),
+                lambda rec=rec: size_text(engine, rec),  # type: ignore[misc]
+            )
         )
-        for rec in records
-    ]
     fmt = _format(source, bool(p.quiet), bool(p.size))
     sys.stdout.write(render(fmt, rows, ContainerRow.HEADERS))
     return 0
