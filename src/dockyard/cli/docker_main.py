@@ -31,6 +31,7 @@ VERBS = {
     "logs": "logs",
     "wait": "wait",
     "top": "top",
+    "attach": "attach",
     "pause": "pause",
     "unpause": "unpause",
     "version": "version",
@@ -81,6 +82,7 @@ GROUPS = {
         "inspect": "container_inspect",
         "wait": "wait",
         "top": "top",
+        "attach": "attach",
         "pause": "pause",
         "unpause": "unpause",
         "cleanup": "container_cleanup",
@@ -116,6 +118,7 @@ Management Commands:
   volume      Manage volumes
 
 Commands:
+  attach      Attach local standard input, output, and error streams to a running container
   create      Create a new container
   export      Export an image's filesystem as a tar archive
   history     Show the history of an image

@@ -7,6 +7,12 @@ monitor closes the connection (after the exit file is written), forwarding
 an input descriptor to the container meanwhile and half-closing the socket
 at the input's end (the monitor then closes the container's stdin when
 ``--stdin-once``).
+
+On a terminal the input is watched for the detach keys (Docker's ctrl-p
+ctrl-q, or ``--detach-keys``): typed in sequence, they end the relay and
+leave the container running; `DetachKeys` holds back a partial sequence
+and lets it through the moment a key breaks it. `send_ctl` writes a line
+(``resize ROWS COLS``) to a monitor's control FIFO.
 """
 
 from __future__ import annotations
@@ -20,6 +26,52 @@ if TYPE_CHECKING:
     Writer = Callable[[bytes], None]
 
 STDOUT, STDERR = 1, 2
+DEFAULT_DETACH_KEYS = "ctrl-p,ctrl-q"
+#: Docker's names for the control characters, in code order (ctrl-@ is 0)
+_CTRL = "@abcdefghijklmnopqrstuvwxyz[\\]^_"
+
+
+def parse_detach_keys(text: str) -> bytes:
+    """``ctrl-p,ctrl-q`` or ``ctrl-a,x`` -> the bytes (Docker's term.ToBytes); "" is the default."""
+    from dockyard.errors import InvalidArgument
+
+    codes = bytearray()
+    for key in (text or DEFAULT_DETACH_KEYS).split(","):
+        if len(key) == 1:
+            codes += key.encode()
+        elif key.startswith("ctrl-") and len(key) == 6 and key[5] in _CTRL:
+            codes.append(_CTRL.index(key[5]))
+        else:
+            raise InvalidArgument(f"Invalid detach keys ({text}) provided")
+    return bytes(codes)
+
+
+class DetachKeys:
+    """Watch typed input for the detach sequence; `feed` says what to pass on."""
+
+    __slots__ = ("held", "keys")
+
+    def __init__(self, keys: bytes) -> None:
+        self.keys = keys
+        self.held = 0  # how many keys of the sequence have been typed (and held back)
+
+    def feed(self, data: bytes) -> tuple[bytes, bool]:
+        """The bytes to send to the container, and True once the whole sequence was typed."""
+        out = bytearray()
+        for byte in data:
+            if byte == self.keys[self.held]:
+                self.held += 1
+                if self.held == len(self.keys):
+                    self.held = 0
+                    return bytes(out), True
+                continue
+            out += self.keys[: self.held]  # a broken sequence was typing after all
+            self.held = 0
+            if byte == self.keys[0]:
+                self.held = 1
+            else:
+                out.append(byte)
+        return bytes(out), False
 
 
 class FrameReader:
@@ -57,8 +109,15 @@ def write_all(fd: int, data: bytes) -> None:
             return
 
 
-def relay(sock: int, reader: FrameReader, stdin_fd: int | None = None) -> None:
-    """Copy the monitor's output to ``reader`` (and ``stdin_fd`` to it) until it closes."""
+def relay(
+    sock: int,
+    reader: FrameReader,
+    stdin_fd: int | None = None,
+    detach: DetachKeys | None = None,
+) -> bool:
+    """Copy the monitor's output to ``reader`` (and ``stdin_fd`` to it) until it closes.
+
+    True when the user typed the ``detach`` keys (the container runs on)."""
     from dockyard.linux import libc
 
     watching = [(sock, libc.POLLIN)]
@@ -72,18 +131,40 @@ def relay(sock: int, reader: FrameReader, stdin_fd: int | None = None) -> None:
                 except ConnectionResetError:
                     data = b""
                 if not data:
-                    return
+                    return False
                 reader.feed(data)
             elif events:
                 try:
                     data = posix.read(fd, 65536)
                 except OSError:
                     data = b""
+                if data and detach is not None:
+                    data, detached = detach.feed(data)
+                    if detached:
+                        write_all(sock, data)
+                        return True
+                    if not data:
+                        continue
                 if data:
                     write_all(sock, data)
                 else:
                     watching = [w for w in watching if w[0] != fd]
                     _half_close(sock)
+
+
+def send_ctl(path: str, line: str) -> bool:
+    """One command to a monitor's control FIFO; False when no monitor reads it."""
+    try:
+        fd = posix.open(path, posix.O_WRONLY | posix.O_NONBLOCK | posix.O_CLOEXEC)
+    except OSError:  # ENXIO: nobody reads; ENOENT: the monitor is gone
+        return False
+    try:
+        posix.write(fd, (line + "\n").encode())
+    except OSError:
+        return False
+    finally:
+        posix.close(fd)
+    return True
 
 
 def _half_close(sock: int) -> None:

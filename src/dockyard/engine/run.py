@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import posix
 
-from dockyard.engine.attach import FrameReader, relay
+from dockyard.engine.attach import DetachKeys, FrameReader, relay
 from dockyard.engine.create import CreateRequest, create
 from dockyard.engine.exits import cleanup, read_exit, remove_run_dir, wait_exit
 from dockyard.engine.launch import FOREGROUND_LOCK
@@ -54,14 +54,37 @@ def _remove(engine: Engine, container_id: str) -> None:
 
 
 class Foreground:
-    """What a foreground run is attached to; ``on_started`` sees the running record."""
+    """What a foreground run is attached to.
 
-    def __init__(self, out: Writer, err: Writer, stdin_fd: int | None = None) -> None:
+    ``on_attached`` runs once the monitor is connected, before the container
+    starts (a terminal is sized and made raw there), ``on_ended`` as soon as
+    the relay ends, however it ends (the terminal is restored there);
+    ``detach_keys`` (with a terminal) end the attachment and leave the
+    container running, which sets ``detached``.
+    """
+
+    def __init__(
+        self,
+        out: Writer,
+        err: Writer,
+        stdin_fd: int | None = None,
+        detach_keys: bytes = b"",
+        on_attached: Callable[[ContainerRecord], None] | None = None,
+        on_ended: Callable[[], None] | None = None,
+    ) -> None:
         self.out = out
         self.err = err
         self.stdin_fd = stdin_fd
+        self.detach_keys = detach_keys
+        self.on_attached = on_attached
+        self.on_ended = on_ended
+        self.detached = False
         self.sock = -1
         self.rec: ContainerRecord | None = None
+
+    def ended(self) -> None:
+        if self.on_ended is not None:
+            self.on_ended()
 
 
 def run_attached(
@@ -72,46 +95,60 @@ def run_attached(
     on_started: Callable[[ContainerRecord], None] | None = None,
     binds_from_v: set[str] | None = None,
 ) -> int:
-    """Run ``req`` in the foreground; the container's exit status."""
+    """Run ``req`` in the foreground; the container's exit status (0 once detached)."""
+    req.attach = True
+    rec = create(engine, req, progress, binds_from_v)
+    return start_attached(engine, rec, fg, on_started, remove_on_failure=True)
+
+
+def start_attached(
+    engine: Engine,
+    rec: ContainerRecord,
+    fg: Foreground,
+    on_started: Callable[[ContainerRecord], None] | None = None,
+    remove_on_failure: bool = False,
+) -> int:
+    """Start ``rec`` (or join it, running already) attached; its exit status (0 once detached)."""
     from dockyard.engine.bundle import make_dir
-    from dockyard.engine.exits import connect_attach
     from dockyard.engine.lifecycle import start
     from dockyard.engine.locks import ContainerLock
 
-    req.attach = True
-    rec = create(engine, req, progress, binds_from_v)
     fg.rec = rec
     run = engine.paths.run_dir(rec.id)
     make_dir(run, 0o700)
+    # Held while attached: the monitor's exit command then leaves the cleanup to us.
+    # Someone else holding it (another start -a) cleans up instead.
     held = ContainerLock(f"{run}/{FOREGROUND_LOCK}")
-    held.acquire()
+    held.acquire(wait=False)
 
     def attach(started: ContainerRecord) -> None:
-        sock = connect_attach(engine, started.id)
-        if sock is None:
-            from dockyard.errors import HostError
-
-            raise HostError(
-                f"cannot attach to container {started.id[:12]}: its monitor is not listening"
-            )
-        fg.sock = sock
+        fg.sock = _connect(engine, started)
+        if fg.on_attached is not None:
+            fg.on_attached(started)
 
     try:
         try:
             rec = start(engine, rec.id, before_start=attach)
         except BaseException:
-            if rec.host.auto_remove:
+            if remove_on_failure and rec.host.auto_remove:
                 _remove(engine, rec.id)
             raise
         fg.rec = rec
+        if fg.sock < 0:  # it was running already: start did not start it
+            attach(rec)
         if on_started is not None:
             on_started(rec)
         reader = FrameReader(fg.out, fg.err, raw=rec.config.tty)
+        keys = DetachKeys(fg.detach_keys) if fg.detach_keys and rec.config.tty else None
         try:
-            relay(fg.sock, reader, fg.stdin_fd if rec.config.open_stdin else None)
+            stdin = fg.stdin_fd if rec.config.open_stdin else None
+            fg.detached = relay(fg.sock, reader, stdin, keys)
         finally:
             posix.close(fg.sock)
             fg.sock = -1
+            fg.ended()
+        if fg.detached:
+            return 0
         info = read_exit(engine, rec.id) or wait_exit(engine, rec, 30.0)
         with engine.lock(rec.id):
             try:
@@ -127,11 +164,23 @@ def run_attached(
             remove_run_dir(engine, rec.id)
 
 
+def _connect(engine: Engine, rec: ContainerRecord) -> int:
+    from dockyard.engine.exits import connect_attach
+
+    sock = connect_attach(engine, rec.id)
+    if sock is None:
+        from dockyard.errors import HostError
+
+        raise HostError(f"cannot attach to container {rec.id[:12]}: its monitor is not listening")
+    return sock
+
+
 def _gone(engine: Engine, container_id: str) -> bool:
     """True once nothing of the run is left to hold: the record exited or was removed."""
     from dockyard.engine.status import Status
 
     try:
-        return engine.containers.get(container_id).status != Status.RUNNING
+        status = engine.containers.get(container_id).status
+        return status not in (Status.RUNNING, Status.PAUSED, Status.RESTARTING)
     except Exception:
         return True

@@ -76,6 +76,8 @@ FLAGS = [
 RUN_FLAGS = [
     Flag("detach", "d", help="Run container in background and print container ID"),
     Flag("sig-proxy", default=True, help="Proxy received signals to the process"),
+    Flag("detach-keys", kind=VALUE, help="Override the key sequence for detaching a container"),
+    Flag("attach", "a", LIST, help="Attach to STDIN, STDOUT or STDERR"),
     *FLAGS,
 ]
 

@@ -21,14 +21,37 @@ if TYPE_CHECKING:
 FLAGS = RUN_FLAGS
 __all__ = ["FLAGS", "INTERSPERSED", "SYNOPSIS", "exit_code_for", "run"]
 
-#: what a foreground run passes on to the container (Docker's --sig-proxy)
-PROXIED = (1, 2, 3, 10, 12, 14, 15, 28)
+STREAMS = ("stdin", "stdout", "stderr")
+
+
+def _streams(p: Parsed) -> set[str]:
+    """``-a``: the streams to attach (stdout and stderr by default, stdin with -i)."""
+    from dockyard.errors import InvalidArgument
+
+    chosen = {s.lower() for s in p.attach}
+    for name in chosen:
+        if name not in STREAMS:
+            raise InvalidArgument(f"invalid argument {name!r} for -a: use stdin, stdout or stderr")
+    if not chosen:
+        chosen = {"stdout", "stderr", *(["stdin"] if p.interactive else [])}
+    return chosen
 
 
 def run(p: Parsed, ctx: Context) -> int:
-    from dockyard.engine.attach import write_all
-    from dockyard.engine.run import Foreground, run_attached, run_detached
+    from dockyard.cli.commands._terminal import (
+        Interrupted,
+        check_tty,
+        container_ctl,
+        proxy_signals,
+        user_stdio,
+    )
+    from dockyard.engine.attach import parse_detach_keys
+    from dockyard.engine.run import run_attached, run_detached
+    from dockyard.errors import InvalidArgument
 
+    if p.detach and p.attach:
+        raise InvalidArgument("Conflicting options: -a and -d")
+    keys = parse_detach_keys(str(p.detach_keys))
     req, from_v = request_from(p)
     engine = ctx.engine()
     progress = open("/dev/null", "w") if p.quiet else sys.stderr  # noqa: SIM115
@@ -36,30 +59,25 @@ def run(p: Parsed, ctx: Context) -> int:
         rec = run_detached(engine, req, progress, from_v)
         sys.stdout.write(rec.id + "\n")
         return 0
-    fg = Foreground(
-        out=lambda data: write_all(1, data),
-        err=lambda data: write_all(2, data),
-        stdin_fd=0 if p.interactive else None,
+    streams = _streams(p)
+    stdin = p.interactive and "stdin" in streams
+    check_tty(stdin, p.tty)
+    fg, terminal = user_stdio(
+        p.tty,
+        stdin,
+        keys,
+        lambda rec: container_ctl(engine, rec.id),
+        out="stdout" in streams,
+        err="stderr" in streams,
     )
 
     def proxy(rec: ContainerRecord) -> None:
         if p.sig_proxy:
-            _proxy_signals(engine, rec)
+            proxy_signals(engine, rec)
 
     sys.stdout.flush()
-    return run_attached(engine, req, progress, fg, on_started=proxy, binds_from_v=from_v)
-
-
-def _proxy_signals(engine: object, rec: ContainerRecord) -> None:
-    import _signal  # type: ignore[import-not-found]
-
-    runtime = engine.runtime_for(rec.host.runtime)  # type: ignore[attr-defined]
-
-    def forward(signum: int, frame: object) -> None:
+    with terminal:
         try:
-            runtime.kill(rec.id, signum)
-        except Exception:
-            pass
-
-    for signum in PROXIED:
-        _signal.signal(signum, forward)
+            return run_attached(engine, req, progress, fg, on_started=proxy, binds_from_v=from_v)
+        except Interrupted as exc:
+            return 128 + exc.signum
