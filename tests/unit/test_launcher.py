@@ -138,3 +138,23 @@ def test_a_module_that_does_not_compile_is_one_line_and_changes_nothing(tmp_path
 
     assert script.read_text() == before
     assert not Path(pack_path(str(base))).exists()
+
+
+def test_the_clis_script_becomes_a_fast_launcher_of_the_cli(tmp_path: Path) -> None:
+    """bin/dockyard gets the same treatment: every dockyard command starts Python."""
+    _, base = install(tmp_path)
+    cli = tmp_path / "bin" / "dockyard"
+    text = (WHEEL_SCRIPT.parent / "dockyard").read_text()
+    cli.write_text(f"#!{sys.executable}\n" + text.removeprefix("#!python\n"))
+    cli.chmod(0o755)
+
+    make_fast(str(cli), sys.executable, str(base))
+
+    assert cli.read_text().splitlines()[0] == f"#!{sys.executable} -IS"
+    assert "from dockyard.cli.docker_main import entry" in cli.read_text()
+    result = subprocess.run([cli, "--version"], capture_output=True, text=True, check=True)
+    assert result.stdout.startswith("Dockyard version")
+    probe = subprocess.run(
+        [cli, "no-such-verb"], capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"}
+    )
+    assert probe.returncode == 125 and "is not a dockyard command" in probe.stderr

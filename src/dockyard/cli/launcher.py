@@ -31,6 +31,14 @@ from dockyard.errors import InvalidArgument
 SCRIPT = "dockyard-runtime"
 #: the second line of both forms of the script: what may be rewritten
 MARKER = "# dockyard-runtime launcher (dockyard/cli/launcher.py)"
+#: the same for ``dockyard``, the engine's CLI, whose every command starts Python too
+CLI_SCRIPT = "dockyard"
+CLI_MARKER = "# dockyard launcher (dockyard/cli/launcher.py)"
+#: marker -> (script, the module and function the fast launcher runs)
+SCRIPTS = {
+    MARKER: (SCRIPT, "dockyard.cli.runtime_main", "main"),
+    CLI_MARKER: (CLI_SCRIPT, "dockyard.cli.docker_main", "entry"),
+}
 #: the second line of the launchers scripts/setup wrote before the wheel had one
 OLD_MARKER = "# Written by `python -m dockyard.cli.launcher`"
 PACKAGE = "dockyard"
@@ -55,8 +63,8 @@ spec = spec_from_file_location("dockyard.cli.modulepack", {reader!r})
 reader = sys.modules[spec.name] = module_from_spec(spec)
 spec.loader.exec_module(reader)
 reader.install({pack!r}, {base!r})
-from dockyard.cli.runtime_main import main
-main()
+from {module} import {function}
+{function}()
 """
 
 
@@ -87,13 +95,25 @@ def ensure_pack(base: str) -> str:
     return f"{path}: rewritten with {count} modules ({stale})"
 
 
+def script_marker(script: str) -> str:
+    """Which of our launchers ``script`` is (its marker line), or InvalidArgument."""
+    with open(script, encoding="utf-8", errors="surrogateescape") as f:
+        f.readline()
+        second = f.readline()
+    for marker in SCRIPTS:
+        if second.startswith(marker):
+            return marker
+    if second.startswith(OLD_MARKER):
+        return MARKER
+    raise InvalidArgument(f"{script} is not dockyard-runtime's launcher; left alone")
+
+
 def script_python(script: str, python: str) -> str:
     """The interpreter ``script``'s first line names, once it is sure the file
     is our launcher for ``python`` (the one that would write the pack)."""
+    script_marker(script)
     with open(script, encoding="utf-8", errors="surrogateescape") as f:
-        first, second = f.readline().rstrip("\n"), f.readline()
-    if not second.startswith((MARKER, OLD_MARKER)):
-        raise InvalidArgument(f"{script} is not dockyard-runtime's launcher; left alone")
+        first = f.readline().rstrip("\n")
     interpreter = first.removeprefix("#!").removesuffix(" -IS")
     if not first.startswith("#!") or not interpreter.startswith("/"):
         raise InvalidArgument(f"{script}: first line {first!r} names no interpreter")
@@ -112,11 +132,19 @@ def make_fast(script: str, python: str, base: str | None = None) -> list[str]:
     """Check the pack and write the fast launcher over ``script`` for
     ``python``, the interpreter pip wrote into it; what was done."""
     interpreter = script_python(script, python)
+    marker = script_marker(script)
+    _, module, function = SCRIPTS[marker]
     base = base or package_base()
     done = [ensure_pack(base)]
     reader = os.path.join(base, PACKAGE, "cli", "modulepack.py")
     text = FAST.format(
-        python=interpreter, marker=MARKER, base=base, reader=reader, pack=pack_path(base)
+        python=interpreter,
+        marker=marker,
+        base=base,
+        reader=reader,
+        pack=pack_path(base),
+        module=module,
+        function=function,
     )
     mode = os.stat(script).st_mode & 0o7777
     tmp = f"{script}.tmp{os.getpid()}"
@@ -134,17 +162,18 @@ def make_fast(script: str, python: str, base: str | None = None) -> list[str]:
 
 def first_run(script: str) -> None:
     """What the script pip installed runs: make itself the fast launcher, then
-    be the runtime. Being unable to (an install its user cannot write, a
-    read-only image) is not an error: this start and the next ones take the
-    slow way, and ``python -m dockyard.cli.launcher`` says why. Nothing is
-    printed: engines read a runtime's output."""
+    be the runtime (or the CLI: ``bin/dockyard`` runs this too). Being unable
+    to (an install its user cannot write, a read-only image) is not an error:
+    this start and the next ones take the slow way, and ``python -m
+    dockyard.cli.launcher`` says why. Nothing is printed: engines read a
+    runtime's output."""
+    module, function = "dockyard.cli.runtime_main", "main"
     try:
+        _, module, function = SCRIPTS[script_marker(script)]
         make_fast(os.path.realpath(script), sys.executable)
     except (OSError, InvalidArgument):
         pass  # see the docstring: the command below runs all the same
-    from dockyard.cli.runtime_main import main
-
-    main()
+    getattr(__import__(module, fromlist=[function]), function)()
 
 
 def report() -> str:
@@ -170,8 +199,8 @@ def report() -> str:
     return "launcher: " + "; ".join(parts)
 
 
-def installed_script() -> str:
-    """Where pip put the package's dockyard-runtime (its RECORD says)."""
+def installed_script(name: str = SCRIPT) -> str:
+    """Where pip put the package's script ``name`` (its RECORD says)."""
     from importlib.metadata import PackageNotFoundError, distribution
 
     try:
@@ -179,25 +208,31 @@ def installed_script() -> str:
     except PackageNotFoundError:
         files = []
     for file in files:
-        if file.name == SCRIPT:
+        if file.name == name:
             return os.path.abspath(str(file.locate()))
-    return os.path.join(os.path.dirname(sys.executable), SCRIPT)
+    return os.path.join(os.path.dirname(sys.executable), name)
 
 
 def main(argv: list[str]) -> int:
     if argv[:1] in (["-h"], ["--help"]) or len(argv) > 1:
-        print("usage: python -m dockyard.cli.launcher [PATH-OF-dockyard-runtime]")
+        print("usage: python -m dockyard.cli.launcher [PATH-OF-dockyard-runtime-OR-dockyard]")
         return 0 if argv[:1] in (["-h"], ["--help"]) else 2
-    script = os.path.realpath(argv[0] if argv else installed_script())
-    try:
-        for line in make_fast(script, sys.executable):
-            print(line)
-    except OSError as exc:
-        print(f"launcher: {exc.filename or script}: {exc.strerror}", file=sys.stderr)
-        return 1
-    except InvalidArgument as exc:
-        print(f"launcher: {exc}", file=sys.stderr)
-        return 1
+    if argv:
+        scripts = [os.path.realpath(argv[0])]
+    else:
+        scripts = [os.path.realpath(installed_script(name)) for name in (SCRIPT, CLI_SCRIPT)]
+        # an install made before bin/dockyard existed has only dockyard-runtime
+        scripts = [s for s in scripts if s == scripts[0] or os.path.exists(s)]
+    for script in scripts:
+        try:
+            for line in make_fast(script, sys.executable):
+                print(line)
+        except OSError as exc:
+            print(f"launcher: {exc.filename or script}: {exc.strerror}", file=sys.stderr)
+            return 1
+        except InvalidArgument as exc:
+            print(f"launcher: {exc}", file=sys.stderr)
+            return 1
     return 0
 
 

@@ -126,8 +126,8 @@ def create(
     _check(req)
     if req.name:
         req.name = names.check_name(req.name)
-    image = engine.images.ensure(req.image, req.pull, out, req.platform)
-    facts = engine.images.facts(image)
+    image_id = engine.images.ensure(req.image, req.pull, out, req.platform)
+    facts = engine.images.facts(image_id)
     if req.platform and facts.architecture and facts.architecture not in req.platform:
         raise InvalidArgument(
             f"image {req.image} is for {facts.os}/{facts.architecture}, not {req.platform}"
@@ -169,7 +169,7 @@ def create(
     rec = ContainerRecord(
         id=container_id,
         name=req.name,
-        image_id=image.id,
+        image_id=image_id,
         created=rfc3339_now(),
         status=Status.CREATED,
         config=config,

@@ -51,10 +51,23 @@ class ImageService:
         except NotFound:
             raise NotFound(f"No such image: {text}") from None
 
-    def facts(self, record: ImageRecord) -> ImageFacts:
+    def facts(self, image_id: str) -> ImageFacts:
         from dockyard.engine.image_facts import read_facts
+        from dockyard.storage import lookup
 
-        return read_facts(record.id, self.store.read_blob(record.id))
+        blob = lookup.config_blob(self.root, image_id)
+        if blob is None:
+            blob = self.store.read_blob(image_id)  # says why it cannot
+        return read_facts(image_id, blob)
+
+    def quick_find(self, text: str) -> str | None:
+        """The image id of a plain tagged name, read without the store's machinery;
+        None sends the caller to `find` (which also knows ids, digests, errors)."""
+        from dockyard.engine.refname import quick_full_name
+        from dockyard.storage import lookup
+
+        full = quick_full_name(text)
+        return lookup.image_for_name(self.root, full) if full else None
 
     def layer_dirs(self, record: ImageRecord) -> list[Path]:
         return self.store.layer_dirs(record)
@@ -101,15 +114,19 @@ class ImageService:
         out.flush()
         return result.image_id
 
-    def ensure(self, name: str, policy: str, out: TextIO, platform: str = "") -> ImageRecord:
-        """The image for ``run``/``create``, pulled as ``--pull missing|always|never`` says."""
+    def ensure(self, name: str, policy: str, out: TextIO, platform: str = "") -> str:
+        """The id of the image for ``run``/``create``, pulled as ``--pull
+        missing|always|never`` says."""
         if policy not in PULL_POLICIES:
             raise InvalidArgument(
                 f'invalid pull option: "{policy}": must be one of "always", "missing" or "never"'
             )
         if policy != "always":
+            quick = self.quick_find(name)
+            if quick is not None:
+                return quick
             try:
-                return self.find(name)
+                return self.find(name).id
             except NotFound:
                 if policy == "never":
                     raise NotFound(
@@ -120,8 +137,7 @@ class ImageService:
         ref = reference.parse(name)
         if policy != "always":
             out.write(f"Unable to find image '{ref.familiar}' locally\n")
-        image_id = self.pull(str(ref), out, platform=platform)
-        return self.store.images.get(image_id)
+        return self.pull(str(ref), out, platform=platform)
 
 
 def remove_image(engine: object, text: str, force: bool = False) -> list[str]:
