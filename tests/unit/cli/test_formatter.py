@@ -191,3 +191,32 @@ def test_inspect_exit_codes() -> None:
         inspect.render([{}], "{{.Id")
     assert inspect.exit_code_for(caught.value) == 64
     assert inspect.exit_code_for(ExecError("x")) == 1
+
+
+def test_ps_chooses_formats_as_docker_does() -> None:
+    from dockyard.cli.commands.ps import _format
+
+    assert _format("", quiet=False, size=False) == ContainerRow.TABLE
+    assert _format("table", quiet=False, size=True) == ContainerRow.TABLE + "\\t{{.Size}}"
+    assert _format("", quiet=True, size=True) == "{{.ID}}"
+    assert _format("{{.Names}}", quiet=True, size=False) == "{{.ID}}"
+    assert _format("{{.Names}}", quiet=False, size=True) == "{{.Names}}"
+    raw = render(_format("raw", quiet=False, size=False), [container()])
+    assert raw.splitlines()[:3] == [
+        "container_id: 0123456789ab",
+        "image: busybox",
+        'command: "sleep 100"',
+    ]
+    assert "state: running" in raw and "ports:\n" in raw  # pad leaves an empty value alone
+
+
+def test_ps_checks_a_template_before_listing() -> None:
+    from dockyard.cli.commands.ps import _check
+
+    _check("table {{.ID}}\\t{{.Label `x`}}\\t{{.Size}}")
+    with pytest.raises(ExecError) as caught:
+        _check("{{.Foo}}")
+    assert str(caught.value).startswith("failed to execute template: template: :1:2:")
+    with pytest.raises(ParseError) as parsed:
+        _check("{{.ID")
+    assert str(parsed.value) == "failed to parse template: template: :1: unclosed action"

@@ -52,6 +52,8 @@ def run(text: str, data: Any = None) -> str:
         ("%*d|%-*d|", [5, 1, 3, 2], "    1|2  |"),
         ("%v %s", [None, None], "<nil> %!s(<nil>)"),
         ("%5t|", [False], "false|"),
+        ("%*d", [10**9, 1], "%!(BADWIDTH)1"),
+        ("%99999999d|", [1], "%!(NOVERB)%!(EXTRA int=1)"),
     ],
 )
 def test_printf_verbs(fmt: str, args: list[Any], want: str) -> None:

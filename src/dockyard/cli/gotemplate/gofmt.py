@@ -81,6 +81,8 @@ def sprintf(fmt: str, args: list[Any]) -> str:
                 i += 1
             if i > start:
                 spec.width = int(fmt[start:i])
+                if spec.width > _TOO_LARGE:  # Go gives up on the rest of the format
+                    i, spec.width = n, -1
         if i < n and fmt[i] == ".":
             i += 1
             if i < n and fmt[i] == "*":
@@ -95,6 +97,8 @@ def sprintf(fmt: str, args: list[Any]) -> str:
                 while i < n and fmt[i].isdigit():
                     i += 1
                 spec.precision = int(fmt[start:i] or "0")
+                if spec.precision > _TOO_LARGE:
+                    i, spec.precision = n, -1
         if i >= n:
             out.append("%!(NOVERB)")
             break
@@ -119,10 +123,14 @@ def sprintf(fmt: str, args: list[Any]) -> str:
     return "".join(out)
 
 
+_TOO_LARGE = 1_000_000  # fmt's limit on a width or precision
+
+
 def _star(args: list[Any], argi: int) -> tuple[int, int, bool]:
-    if argi >= len(args) or isinstance(args[argi], bool) or not isinstance(args[argi], int):
+    arg = args[argi] if argi < len(args) else None
+    if isinstance(arg, bool) or not isinstance(arg, int) or abs(arg) > _TOO_LARGE:
         return -1, argi + 1, True
-    return args[argi], argi + 1, False
+    return arg, argi + 1, False
 
 
 def format_arg(arg: Any, verb: str, spec: _Spec) -> str:
