@@ -1,5 +1,5 @@
 """``python -m tests.support.make_bundle DIR [ARG...]``: make a busybox bundle
-at DIR whose process runs ARG... (``sh`` if none), as scripts/demo does."""
+at DIR whose process runs ARG... (``sh`` if none), to try a runtime by hand."""
 
 from __future__ import annotations
 
