@@ -12,6 +12,8 @@ errors) and line (for parse errors).
 
 from __future__ import annotations
 
+from dockyard.cli.gotemplate.strconv import quote
+
 # item types; keywords come after KEYWORD
 ERROR = 0
 BOOL = 1
@@ -79,8 +81,6 @@ class Item:
 
     def __str__(self) -> str:
         """How Go's parser names a token in "unexpected X in Y"."""
-        from dockyard.cli.gotemplate.values import go_quote
-
         if self.typ == EOF:
             return "EOF"
         if self.typ == ERROR:
@@ -88,8 +88,8 @@ class Item:
         if self.typ > KEYWORD:
             return f"<{self.val}>"
         if len(self.val) > 10:
-            return go_quote(self.val[:10]) + "..."
-        return go_quote(self.val)
+            return quote(self.val[:10]) + "..."
+        return quote(self.val)
 
 
 def _is_alnum(ch: str) -> bool:
@@ -371,11 +371,11 @@ class Lexer:
 
     def _number(self) -> bool:
         if not self._scan_number():
-            self._error(f"bad number syntax: {_q(self.s[self.start : self.pos])}")
+            self._error(f"bad number syntax: {quote(self.s[self.start : self.pos])}")
             return False
         if self._peek() in ("+", "-"):  # complex: 1+2i, no spaces
             if not self._scan_number() or self.s[self.pos - 1] != "i":
-                self._error(f"bad number syntax: {_q(self.s[self.start : self.pos])}")
+                self._error(f"bad number syntax: {quote(self.s[self.start : self.pos])}")
                 return False
             self._emit(COMPLEX)
             return True
@@ -420,22 +420,12 @@ class Lexer:
         return True
 
 
-def _q(text: str) -> str:
-    from dockyard.cli.gotemplate.values import go_quote
-
-    return go_quote(text)
-
-
 def _unicode_name(ch: str) -> str:
     """Go's %#U: U+0021 '!'."""
     if not ch:
         return "U+FFFFFFFFFFFFFFFF"  # Go's eof rune (-1) as %#U prints it
     code = f"U+{ord(ch):04X}"
-    return f"{code} {_q_rune(ch)}" if ch.isprintable() else code
-
-
-def _q_rune(ch: str) -> str:
-    return "'" + ch + "'"
+    return f"{code} '{ch}'" if ch.isprintable() else code
 
 
 def lex(text: str, break_ok: bool = True, continue_ok: bool = True) -> list[Item]:

@@ -7,6 +7,8 @@ errors quote the node they failed at: ``executing "" at <index .RepoTags 1>``.
 
 from __future__ import annotations
 
+from dockyard.cli.gotemplate.strconv import quote
+
 
 class Node:
     __slots__ = ("pos",)
@@ -248,11 +250,9 @@ class TemplateNode(Node):
         self.pipe = pipe
 
     def __str__(self) -> str:
-        from dockyard.cli.gotemplate.values import go_quote
-
         if self.pipe is None:
-            return "{{template " + go_quote(self.name) + "}}"
-        return "{{template " + go_quote(self.name) + " " + str(self.pipe) + "}}"
+            return "{{template " + quote(self.name) + "}}"
+        return "{{template " + quote(self.name) + " " + str(self.pipe) + "}}"
 
 
 class BreakNode(Node):

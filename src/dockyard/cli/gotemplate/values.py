@@ -1,13 +1,14 @@
 """Python values seen as Go's text/template sees Go values.
 
-| Python                     | Go                                   | printed        |
-|----------------------------|--------------------------------------|----------------|
-| ``MISSING``                | no value (a map's absent key)        | ``<no value>`` |
-| ``None``                   | nil (pointer, interface, JSON null)  | ``<nil>``      |
-| bool, int, float, str      | bool, int, float64, string           | Go's ``%v``    |
-| list, tuple                | slice                                | ``[a b]``      |
-| dict                       | map, keys in sorted order            | ``map[k:v]``   |
-| other objects              | struct: attributes fields, functions methods | ``{a b}``  |
+| Python                | Go                                          | printed        |
+|-----------------------|---------------------------------------------|----------------|
+| ``MISSING``           | no value (a map's absent key)               | ``<no value>`` |
+| ``None``              | nil (pointer, interface, JSON null)         | ``<nil>``      |
+| bool, int, float, str | bool, int, float64, string                  | Go's ``%v``    |
+| list, tuple           | slice                                       | ``[a b]``      |
+| dict                  | map, keys in sorted order                   | ``map[k:v]``   |
+| other objects         | struct: attributes are fields, class        | ``{a b}``      |
+|                       | functions are methods                       |                |
 
 An object may name its Go type for error messages (``GO_TYPE``), and say
 what ``json`` makes of it (``__json__``).
@@ -43,10 +44,6 @@ MISSING: Any = _Missing()
 _FUNCTION = type(quote)
 
 
-def go_quote(text: str) -> str:
-    return quote(text)
-
-
 def type_name(value: Any) -> str:
     """The Go type a value stands for, as errors name it."""
     if value is None or value is MISSING:
@@ -76,9 +73,7 @@ def is_true(value: Any) -> tuple[bool, bool]:
         return False, True
     if isinstance(value, bool | int | float | complex | str | list | tuple | dict):
         return bool(value), True
-    if callable(value) and not hasattr(type(value), "GO_TYPE"):
-        return True, True  # a non-nil func
-    return True, True  # structs are always true
+    return True, True  # structs and non-nil funcs are true
 
 
 def method_of(obj: Any, name: str) -> Any:
