@@ -233,16 +233,33 @@ def _parse_size(text: str) -> float:
     raise AssertionError(text)
 
 
-def test_parallel_pushes_lose_no_repo_digest(loaded: Dockyard, registry: Registry) -> None:
-    """Each push adds its repo digest to the one image record, all at once."""
-    repos = [f"{registry.host}/lost/r{i}" for i in range(8)]
-    for repo in repos:
+def test_parallel_pushes_and_pulls_lose_no_repo_digest(
+    loaded: Dockyard, registry: Registry
+) -> None:
+    """Each push adds its repo digest to the one image record, each pull its own, all
+    at once: read-modify-writes of one record."""
+    pulled = [f"{registry.host}/lost/p{i}" for i in range(4)]
+    for repo in pulled:
         loaded.run("tag", "bb-multi", f"{repo}:1")
+        loaded.run("push", "-q", f"{repo}:1")
+        loaded.run("rmi", f"{repo}:1")
+    loaded.run("rmi", "-f", "bb-multi")  # the record goes; the pulls bring it back
+    loaded.run("pull", "-q", f"{pulled[0]}:1")
+    pushed = [f"{registry.host}/lost/r{i}" for i in range(8)]
+    for repo in pushed:
+        loaded.run("tag", f"{pulled[0]}:1", f"{repo}:1")
 
-    no_tracebacks(run_parallel(loaded, [["push", "-q", f"{repo}:1"] for repo in repos]))
+    no_tracebacks(
+        run_parallel(
+            loaded,
+            [["push", "-q", f"{repo}:1"] for repo in pushed]
+            + [["pull", "-q", f"{repo}:1"] for repo in pulled[1:]],
+        )
+    )
 
-    digests = loaded.run("image", "inspect", "-f", "{{json .RepoDigests}}", "bb-multi").stdout
-    assert sorted(d.split("@")[0] for d in json.loads(digests)) == repos
+    name = f"{pulled[0]}:1"
+    digests = loaded.run("image", "inspect", "-f", "{{json .RepoDigests}}", name).stdout
+    assert sorted(d.split("@")[0] for d in json.loads(digests)) == sorted(pulled + pushed)
 
 
 def test_tag_and_rmi_racing_leave_no_dangling_tag(
