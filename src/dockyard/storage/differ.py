@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import stat
 import tarfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -162,21 +163,32 @@ class _TarWriter:
         self.tar.close()
 
 
-def write_layer(upper: str | os.PathLike[str], out: IO[bytes]) -> None:
-    """The overlay upper directory ``upper`` as an uncompressed OCI layer tar."""
-    _write(upper, out, layer=True)
+def write_layer(upper: str | os.PathLike[str], out: IO[bytes], skip: Collection[str] = ()) -> int:
+    """The overlay upper directory ``upper`` as an uncompressed OCI layer tar, without
+    the paths in ``skip`` (`runtime_stubs`); the number of entries written."""
+    return _write(upper, out, layer=True, skip=skip)
 
 
-def write_tree(root: str | os.PathLike[str], out: IO[bytes]) -> None:
-    """The directory ``root`` as a plain tar, its contents at the archive's top."""
+def write_tree(root: str | os.PathLike[str] | int, out: IO[bytes]) -> None:
+    """The directory ``root`` (a path or an open descriptor) as a plain tar, its
+    contents at the archive's top."""
     _write(root, out, layer=False)
 
 
-def _write(root: str | os.PathLike[str], out: IO[bytes], layer: bool) -> None:
+def _write(
+    root: str | os.PathLike[str] | int,
+    out: IO[bytes],
+    layer: bool,
+    skip: Collection[str] = (),
+) -> int:
     writer = _TarWriter(out, layer)
+    count = 0
     for entry in walk(root):
-        writer.add(entry)
+        if entry.path not in skip:
+            writer.add(entry)
+            count += 1
     writer.close()
+    return count
 
 
 # ---------------------------------------------------------------- changes
@@ -263,12 +275,78 @@ def _in_layer(layer: Path, parts: list[str]) -> tuple[os.stat_result | None, boo
     return None, False
 
 
-def changes(upper: str | os.PathLike[str], layers: list[Path]) -> list[Change]:
-    """The container's changes against its image's layers (``layers``: base first)."""
+def _lstat_at(root_fd: int, path: str) -> os.stat_result | None:
+    """lstat of ``path`` under ``root_fd``, every directory on the way opened without
+    following a symlink; None if it is missing or a component is not a directory."""
+    parts = path.split("/")
+    fd = os.dup(root_fd)
+    try:
+        for part in parts[:-1]:
+            try:
+                child = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            except OSError:
+                return None
+            os.close(fd)
+            fd = child
+        try:
+            return os.stat(parts[-1], dir_fd=fd, follow_symlinks=False)
+        except OSError:
+            return None
+    finally:
+        os.close(fd)
+
+
+def _names_at(root_fd: int, path: str) -> list[str]:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=root_fd)
+    except OSError:
+        return []
+    try:
+        return os.listdir(fd)
+    finally:
+        os.close(fd)
+
+
+def runtime_stubs(
+    upper: str | os.PathLike[str], layers: list[Path], candidates: Collection[str]
+) -> set[str]:
+    """Which of ``candidates`` (paths relative to the root) a runtime made in ``upper``
+    to mount something over: new (not in the image) and empty, an empty file or a
+    directory holding only such stubs. Docker makes these in a separate "init" layer,
+    so its ``diff`` and ``commit`` never show them; we leave them out likewise."""
     lowers = _Lowers(layers)
+    found: set[str] = set()
+    root_fd = os.open(upper, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        for path in sorted(candidates, key=lambda p: -p.count("/")):  # children first
+            st = _lstat_at(root_fd, path)
+            if st is None or lowers.lookup(path) is not None:
+                continue
+            empty_file = stat.S_ISREG(st.st_mode) and st.st_size == 0
+            if empty_file or (
+                stat.S_ISDIR(st.st_mode)
+                and all(f"{path}/{name}" in found for name in _names_at(root_fd, path))
+            ):
+                found.add(path)
+    finally:
+        os.close(root_fd)
+    return found
+
+
+def changes(
+    upper: str | os.PathLike[str], layers: list[Path], ignore: Collection[str] = ()
+) -> list[Change]:
+    """The container's changes against its image's layers (``layers``: base first);
+    the runtime's stubs among ``ignore`` (`runtime_stubs`) left out, with the directory
+    that holds them when they are its only change."""
+    lowers = _Lowers(layers)
+    stubs = runtime_stubs(upper, layers, ignore) if ignore else set()
     found: dict[str, str] = {}
+    times_only: set[str] = set()
     for entry in walk(upper):
         path = entry.path
+        if path in stubs:
+            continue
         if is_whiteout(entry.st):
             found[path] = "D"
             continue
@@ -290,8 +368,16 @@ def changes(upper: str | os.PathLike[str], layers: list[Path]) -> list[Change]:
             stat.S_IMODE(low.st_mode),
             low.st_uid,
             low.st_gid,
-        ) or entry.st.st_mtime_ns != low.st_mtime_ns:
+        ):
             found[path] = "C"
+        elif entry.st.st_mtime_ns != low.st_mtime_ns:
+            found[path] = "C"
+            times_only.add(path)
+    # a directory whose time changed only because a stub was made in it
+    for stub in stubs:
+        parent = stub.rpartition("/")[0]
+        if parent in times_only:
+            found.pop(parent, None)
     # a directory above a change has changed too, as docker diff lists it
     for path in list(found):
         parent = path.rpartition("/")[0]
@@ -305,4 +391,4 @@ def _order(change: Change) -> tuple[str, ...]:
     return tuple(change.path.split("/"))
 
 
-__all__ = ["Change", "changes", "is_whiteout", "write_layer", "write_tree"]
+__all__ = ["Change", "changes", "is_whiteout", "runtime_stubs", "write_layer", "write_tree"]

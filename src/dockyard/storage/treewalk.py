@@ -89,10 +89,11 @@ def _open(parent_fd: int, name: str) -> tuple[os.stat_result, int] | None:
     raise OSError(errno.EAGAIN, f"{name!r} keeps changing while it is read")
 
 
-def walk(root: str | os.PathLike[str]) -> Iterator[Entry]:
+def walk(root: str | os.PathLike[str] | int) -> Iterator[Entry]:
     """Every entry under ``root`` (not ``root`` itself), parents before children,
-    names sorted. An entry's ``fd`` is valid until the walk moves on."""
-    root_fd = os.open(root, _DIR)
+    names sorted. An entry's ``fd`` is valid until the walk moves on. ``root`` may be
+    an open directory descriptor (a mount kept readable after a lazy unmount)."""
+    root_fd = os.dup(root) if isinstance(root, int) else os.open(root, _DIR)
     try:
         yield from _walk(root_fd, "")
     finally:
