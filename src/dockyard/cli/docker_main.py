@@ -368,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
             f"Error: internal error: {type(exc).__name__}: {exc} "
             "(run with --debug for a traceback)\n"
         )
-        return 1
+        return int(getattr(module, "exit_code_for", lambda e: 1)(exc))
     except Terminated:
         return 128 + SIGTERM
     finally:
