@@ -34,6 +34,9 @@ VERBS = {
     "attach": "attach",
     "pause": "pause",
     "unpause": "unpause",
+    "rename": "rename",
+    "diff": "diff",
+    "commit": "commit",
     "version": "version",
     "pull": "pull",
     "push": "push",
@@ -85,6 +88,11 @@ GROUPS = {
         "attach": "attach",
         "pause": "pause",
         "unpause": "unpause",
+        "rename": "rename",
+        "diff": "diff",
+        "commit": "commit",
+        "export": "export",
+        "prune": "container_prune",
         "cleanup": "container_cleanup",
     },
     "volume": {
@@ -119,8 +127,10 @@ Management Commands:
 
 Commands:
   attach      Attach local standard input, output, and error streams to a running container
+  commit      Create a new image from a container's changes
   create      Create a new container
-  export      Export an image's filesystem as a tar archive
+  diff        Inspect changes to files or directories on a container's filesystem
+  export      Export a container's filesystem as a tar archive
   history     Show the history of an image
   images      List images
   import      Import the contents from a tarball to create a filesystem image
@@ -134,6 +144,7 @@ Commands:
   ps          List containers
   pull        Download an image from a registry
   push        Upload an image to a registry
+  rename      Rename a container
   restart     Restart one or more containers
   rm          Remove one or more containers
   rmi         Remove one or more images

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dockyard import errors as engine_errors
+from dockyard.client.container_ops import CollectionOps, ContainerOps
 from dockyard.client.errors import ContainerError, NotFound, translate
 from dockyard.client.model import Model
 
@@ -28,7 +29,7 @@ class _Discard:
         return False
 
 
-class Container(Model):
+class Container(Model, ContainerOps):
     @property
     def name(self) -> str:
         return str(self.attrs.get("Name", "")).lstrip("/")
@@ -161,7 +162,7 @@ def _call(action: Any) -> Any:
         raise translate(exc) from exc
 
 
-class ContainerCollection:
+class ContainerCollection(CollectionOps):
     def __init__(self, client: Client) -> None:
         self.client = client
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.image.conftest import Dockyard, SampleImages
+from tests.integration.image.test_input import exported_container
 
 pytestmark = pytest.mark.integration
 
@@ -114,7 +115,8 @@ def test_we_read_what_skopeo_writes(
 
 def test_import_a_rootfs_tarball_and_export_it(loaded: Dockyard, tmp_path: Path) -> None:
     exported = tmp_path / "flat.tar"
-    loaded.run("export", "-o", str(exported), "bb-multi")
+    with exported_container(loaded, tmp_path / "run", "bb-multi") as container:
+        loaded.run("export", "-o", str(exported), container)
     with tarfile.open(exported) as tar:
         names = set(tar.getnames())
         motd = tar.extractfile("etc/motd")

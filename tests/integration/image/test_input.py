@@ -12,6 +12,7 @@ import tarfile
 import time
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -348,15 +349,38 @@ def no_temp_files(directory: Path) -> None:
     assert not [p.name for p in directory.iterdir() if p.name.endswith(".tmp")]
 
 
+@contextmanager
+def exported_container(dockyard: Dockyard, run_root: Path, image: str) -> Iterator[str]:
+    """A container of ``image`` to ``export`` (Docker's export takes a container)."""
+    dockyard.env["DOCKYARD_RUN_ROOT"] = str(run_root)
+    dockyard.run("create", "--name", "exported", image, "true")
+    try:
+        yield "exported"
+    finally:
+        dockyard.run("rm", "-f", "exported")
+
+
+@pytest.fixture
+def subject(loaded: Dockyard, tmp_path: Path, verb: str) -> Iterator[str]:
+    """What ``verb`` writes out: the image for ``save``, a container of it for ``export``."""
+    if verb == "save":
+        yield "bb-multi"
+        return
+    with exported_container(loaded, tmp_path / "run", "bb-multi") as container:
+        yield container
+
+
 @pytest.mark.parametrize("verb", ["save", "export"])
-def test_output_into_a_fifo_writes_into_it(loaded: Dockyard, tmp_path: Path, verb: str) -> None:
+def test_output_into_a_fifo_writes_into_it(
+    loaded: Dockyard, tmp_path: Path, verb: str, subject: str
+) -> None:
     fifo = tmp_path / "out" / "fifo"
     fifo.parent.mkdir()
     os.mkfifo(fifo)
     with open(tmp_path / "read", "wb") as sink:
         reader = subprocess.Popen(["cat", str(fifo)], stdout=sink)
     try:
-        result = loaded.run(verb, "-o", str(fifo), "bb-multi", check=False, timeout=60)
+        result = loaded.run(verb, "-o", str(fifo), subject, check=False, timeout=60)
         reader.wait(timeout=60)
     finally:
         reader.kill()
@@ -373,7 +397,7 @@ def test_output_into_a_fifo_writes_into_it(loaded: Dockyard, tmp_path: Path, ver
 
 @pytest.mark.parametrize("verb", ["save", "export"])
 def test_output_onto_a_device_node_is_refused_and_keeps_it(
-    loaded: Dockyard, tmp_path: Path, verb: str
+    loaded: Dockyard, tmp_path: Path, verb: str, subject: str
 ) -> None:
     null = tmp_path / "dev" / "null"
     null.parent.mkdir()
@@ -382,7 +406,7 @@ def test_output_onto_a_device_node_is_refused_and_keeps_it(
     link.symlink_to(null)
 
     for target in (null, link):
-        result = loaded.run(verb, "-o", str(target), "bb-multi", check=False)
+        result = loaded.run(verb, "-o", str(target), subject, check=False)
         one_error_line(result, "is a device")
 
     st = null.lstat()
@@ -405,7 +429,7 @@ def read_only_dir(tmp_path: Path) -> Iterator[Path]:
 
 @pytest.mark.parametrize("verb", ["save", "export"])
 def test_bad_output_paths_are_one_line_and_leave_no_temp_file(
-    loaded: Dockyard, tmp_path: Path, read_only_dir: Path, verb: str
+    loaded: Dockyard, tmp_path: Path, read_only_dir: Path, verb: str, subject: str
 ) -> None:
     directory = tmp_path / "a-dir"
     directory.mkdir()
@@ -415,7 +439,7 @@ def test_bad_output_paths_are_one_line_and_leave_no_temp_file(
         str(read_only_dir / "out.tar"): "Read-only file system",
     }
     for path, problem in cases.items():
-        result = loaded.run(verb, "-o", path, "bb-multi", check=False)
+        result = loaded.run(verb, "-o", path, subject, check=False)
         one_error_line(result, problem)
     assert os.listdir(directory) == [] and os.listdir(read_only_dir) == []
     no_temp_files(tmp_path)
@@ -423,7 +447,7 @@ def test_bad_output_paths_are_one_line_and_leave_no_temp_file(
     # and the good case: an existing file is replaced whole
     out = tmp_path / "out.tar"
     out.write_bytes(b"old")
-    loaded.run(verb, "-o", str(out), "bb-multi")
+    loaded.run(verb, "-o", str(out), subject)
     with tarfile.open(out) as tar:
         assert tar.getnames()
     no_temp_files(tmp_path)
@@ -431,14 +455,14 @@ def test_bad_output_paths_are_one_line_and_leave_no_temp_file(
 
 @pytest.mark.parametrize("verb", ["save", "export"])
 def test_a_full_disk_while_saving_is_one_line_and_keeps_the_old_file(
-    loaded: Dockyard, tmp_path: Path, verb: str
+    loaded: Dockyard, tmp_path: Path, verb: str, subject: str
 ) -> None:
     small = tmp_path / "small"
     small.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(small)], check=True)
     try:
         (small / "image.tar").write_bytes(b"the old archive")
-        result = loaded.run(verb, "-o", str(small / "image.tar"), "bb-multi", check=False)
+        result = loaded.run(verb, "-o", str(small / "image.tar"), subject, check=False)
         one_error_line(result, "no space left on device")
         assert (small / "image.tar").read_bytes() == b"the old archive"
         assert os.listdir(small) == ["image.tar"]

@@ -1,44 +1,37 @@
-"""Export an image's (or a snapshot's) filesystem as a tar archive."""
+"""Export a container's filesystem as a tar archive."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-from dockyard.cli.commands._common import find_image, open_store
-from dockyard.cli.commands._output import check_output, output_file
-from dockyard.cli.docker_main import Context
-from dockyard.errors import InvalidArgument
-from dockyard.storage.differ import write_tree
-from dockyard.storage.snapshots import apply_diff
+from dockyard.cli.commands import _args
+from dockyard.cli.flags import VALUE, Flag
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from dockyard.cli.docker_main import Context
+    from dockyard.cli.flags import Parsed
+
+SYNOPSIS = "[OPTIONS] CONTAINER"
+FLAGS = [Flag("output", "o", VALUE, help="Write to a file, instead of STDOUT")]
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "image",
-        metavar="IMAGE",
-        help="an image (there are no containers yet: their exports come later)",
-    )
-    parser.add_argument("-o", "--output", help="write to a file, instead of STDOUT")
+def run(p: Parsed, ctx: Context) -> int:
+    from dockyard.cli.commands._output import check_output, output_file
+    from dockyard.engine.export import export
+    from dockyard.errors import InvalidArgument
 
-
-def run(args: argparse.Namespace, ctx: Context) -> int:
-    if args.output:
-        check_output(args.output)  # before any work, as Docker does
+    (name,) = _args.exactly("export", p.args, 1)
+    if p.output:
+        check_output(str(p.output))  # before any work, as Docker does
     elif sys.stdout.isatty():
-        raise InvalidArgument("cowardly refusing to save to a terminal; use -o or redirect")
-    store = open_store(ctx)
-    record = find_image(store, args.image)
-    # The scratch tree lives in an operation that leases the image's layers: a
-    # pull's clean-up knows it is alive, and rmi meanwhile leaves the layers.
-    with store.using(record) as op:
-        rootfs = op.temp_path("export-rootfs")
-        rootfs.mkdir()
-        for diff in store.layer_dirs(record):
-            apply_diff(diff, rootfs)
-        if args.output:
-            with output_file(args.output) as out:
-                write_tree(rootfs, out)
-        else:
-            write_tree(rootfs, sys.stdout.buffer)
+        raise InvalidArgument(
+            "cowardly refusing to save to a terminal. Use the -o flag or redirect"
+        )
+    engine = ctx.engine()
+    if p.output:
+        with output_file(str(p.output)) as out:
+            export(engine, name, out)
+    else:
+        export(engine, name, sys.stdout.buffer)
     return 0

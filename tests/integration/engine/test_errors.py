@@ -1,0 +1,51 @@
+"""Any failure is one line on stderr and Docker's exit code; the traceback only with -D."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from tests.integration.engine.conftest import Dockyard, EngineImages
+
+
+def test_an_error_is_one_line_and_debug_adds_the_traceback(dockyard: Dockyard) -> None:
+    plain = dockyard.run("rename", "nothing", "other", check=False)
+    debug = dockyard.run("-D", "rename", "nothing", "other", check=False)
+
+    line = "Error response from daemon: No such container: nothing"
+    assert plain.returncode == debug.returncode == 1
+    assert plain.stderr == line + "\n"
+    assert debug.stderr.startswith("Traceback (most recent call last):")
+    assert "dockyard/engine/container_table.py" in debug.stderr
+    assert debug.stderr.endswith(line + "\n")
+
+
+def test_an_unexpected_error_is_one_line_too(
+    dockyard: Dockyard, engine_images: EngineImages
+) -> None:
+    """A record damaged behind the engine's back: no layer expects it, yet no traceback."""
+    dockyard.run("create", "--name", "victim", engine_images.busybox)
+    db = sqlite3.connect(dockyard.root / "engine.db")
+    with db:
+        db.execute("UPDATE containers SET doc = '{not json' WHERE name = 'victim'")
+    db.close()
+
+    try:
+        plain = dockyard.run("ps", "-a", check=False)
+        debug = dockyard.run("--debug", "ps", "-a", check=False)
+        run = dockyard.run("run", "--rm", "--name", "victim", engine_images.busybox, check=False)
+    finally:
+        db = sqlite3.connect(dockyard.root / "engine.db")
+        with db:
+            db.execute("DELETE FROM containers WHERE name = 'victim'")
+        db.close()
+        dockyard.run("system", "check", check=False)  # the snapshot nobody owns now
+
+    assert plain.returncode == 1
+    lines = plain.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: internal error: "), plain.stderr
+    assert "(run with --debug for a traceback)" in lines[0]
+    assert debug.returncode == 1
+    assert debug.stderr.startswith("Traceback (most recent call last):")
+    assert "dockyard/engine/" in debug.stderr
+    # run's own exit code (Docker's 125), not 1
+    assert run.returncode == 125 and len(run.stderr.splitlines()) == 1, run.stderr
