@@ -16,7 +16,7 @@ import posix
 
 from dockyard.engine import etc_files, spec
 from dockyard.engine.image_user import ProcessUser, read_in_root, resolve
-from dockyard.errors import HostError
+from dockyard.errors import HostError, NotFound
 from dockyard.oci import jsonio
 
 TYPE_CHECKING = False
@@ -62,19 +62,18 @@ def cgroup_v2() -> bool:
 
 def mount_rootfs(images: ImageService, rec: ContainerRecord) -> str:
     """The container's root filesystem, mounted; made from its image on first use."""
-    store = images.store
-    record = store.images.get(rec.image_id)
-    layer_dirs = store.layer_dirs(record)
+    snapshots = images.snapshots
+    chains, layer_dirs = images.layer_dirs(rec.image_id)
     try:
-        store.snapshots.get(rec.id)
-    except Exception:
-        return str(store.snapshots.create(rec.id, rec.image_id, record.layers, layer_dirs))
-    return str(store.snapshots.mount(rec.id, layer_dirs))
+        snapshots.get(rec.id)
+    except NotFound:
+        return str(snapshots.create(rec.id, rec.image_id, chains, layer_dirs))
+    return str(snapshots.mount(rec.id, layer_dirs))
 
 
 def unmount_rootfs(images: ImageService, container_id: str) -> None:
     try:
-        images.store.snapshots.unmount(container_id)
+        images.snapshots.unmount(container_id)
     except OSError as exc:
         raise HostError(f"cannot unmount the root filesystem of {container_id}: {exc}") from exc
 

@@ -187,7 +187,7 @@ def create(
                 from dockyard.engine.volumes import seed
 
                 seed(m.source, rootfs, m.destination)
-        rec.driver = engine.images.store.snapshots.get(rec.id).driver
+        rec.driver = engine.images.snapshots.get(rec.id).driver
         bundle.write_bundle(engine.paths, rec, rootfs)
         engine.containers.update(rec)
     except BaseException:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from dockyard.engine.image_facts import ImageFacts
     from dockyard.storage.images import ImageRecord
     from dockyard.storage.local import LocalStore
+    from dockyard.storage.snapshots import Snapshots
 
 PULL_POLICIES = ("missing", "always", "never")
 
@@ -28,6 +29,7 @@ class ImageService:
         self.root = root
         self.insecure = list(insecure or [])
         self._store: LocalStore | None = None
+        self._snapshots: Snapshots | None = None
 
     @property
     def store(self) -> LocalStore:
@@ -36,6 +38,32 @@ class ImageService:
 
             self._store = LocalStore(self.root)
         return self._store
+
+    @property
+    def snapshots(self) -> Snapshots:
+        """The store's snapshots, without the rest of the store's machinery (pulls,
+        layers, gc): all a container start needs of it."""
+        if self._snapshots is None:
+            if self._store is not None:
+                self._snapshots = self._store.snapshots
+            else:
+                from dockyard.storage.snapshots import Snapshots
+                from dockyard.storage.store import Store
+
+                self._snapshots = Snapshots(Store(self.root))
+        return self._snapshots
+
+    def layer_dirs(self, image_id: str) -> tuple[list[str], list[Path]]:
+        """(chain ids, layer directories) of an image, base first."""
+        from pathlib import Path
+
+        from dockyard.storage import lookup
+
+        chains = lookup.image_layers(self.root, image_id)
+        if chains is None:
+            record = self.store.images.get(image_id)  # says why it cannot
+            return list(record.layers), self.store.layer_dirs(record)
+        return chains, [Path(lookup.layer_dir(self.root, c)) for c in chains]
 
     def find(self, text: str) -> ImageRecord:
         """An image by name (normalised as Docker does), repo digest or (short) id."""
@@ -68,9 +96,6 @@ class ImageService:
 
         full = quick_full_name(text)
         return lookup.image_for_name(self.root, full) if full else None
-
-    def layer_dirs(self, record: ImageRecord) -> list[Path]:
-        return self.store.layer_dirs(record)
 
     def pull(
         self, name: str, out: TextIO, quiet: bool = False, platform: str = "", jobs: int = 4

@@ -83,7 +83,7 @@ def remove_everything(engine: Engine, rec: ContainerRecord, volumes: bool = Fals
         pass
     unmount_rootfs(engine.images, rec.id)
     try:
-        engine.images.store.snapshots.remove(rec.id)
+        engine.images.snapshots.remove(rec.id)
     except NotFound:
         pass
     remove_run_dir(engine, rec.id)

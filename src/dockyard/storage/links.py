@@ -16,8 +16,6 @@ layer comes back.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
 from pathlib import Path
 
@@ -32,7 +30,10 @@ def _target(root: Path, layer_dir: Path) -> str:
 
 
 def link_name(root: Path, layer_dir: Path) -> str:
-    digest = hashlib.sha256(_target(root, layer_dir).encode()).digest()
+    import _sha256  # type: ignore[import-not-found]  # hashlib loads OpenSSL: ~2 ms per start
+    import base64
+
+    digest = _sha256.sha256(_target(root, layer_dir).encode()).digest()
     return base64.b32encode(digest).decode()[:NAME_LENGTH]
 
 

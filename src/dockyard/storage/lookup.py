@@ -75,3 +75,26 @@ def config_blob(root: str, image_id: str) -> bytes | None:
     """The image's config (its id is the config's digest)."""
     hexpart = _hex(image_id)
     return _read(f"{root}/blobs/sha256/{hexpart}", 16 << 20) if hexpart else None
+
+
+def image_layers(root: str, image_id: str) -> list[str] | None:
+    """The chain ids of the image's layers, base first (its record's ``layers``)."""
+    hexpart = _hex(image_id)
+    raw = _read(f"{root}/images/{hexpart}.json") if hexpart else None
+    if raw is None:
+        return None
+    try:
+        doc = jsonio.loads(raw)
+    except ValueError:
+        return None
+    layers = doc.get("layers") if isinstance(doc, dict) else None
+    if not isinstance(layers, list) or not all(
+        isinstance(c, str) and _hex(c) is not None for c in layers
+    ):
+        return None
+    return layers
+
+
+def layer_dir(root: str, chain_id: str) -> str:
+    """Where a layer's files are (layers.py's ``Layers.diff_dir``)."""
+    return f"{root}/layers/{_hex(chain_id)}/diff"

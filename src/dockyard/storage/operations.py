@@ -38,15 +38,16 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-import secrets
-from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from dockyard.errors import DockyardError, HostError
 
 from .store import GC_LOCK, Store, fsync_dir, remove_tree
+
+TYPE_CHECKING = False  # no typing, secrets or dataclasses: a container start comes here
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
 
 LEASE = "lease"
 PENDING = "gc.pending"  # in the root: some removals wait for a lease to end
@@ -63,7 +64,7 @@ class Operation:
         self.closed = False
 
     def temp_path(self, name: str) -> Path:
-        return self.dir / f"{name}.{secrets.token_hex(4)}"
+        return self.dir / f"{name}.{os.urandom(4).hex()}"
 
     def lease(self, layers: Iterable[str] = (), blobs: Iterable[str] = ()) -> None:
         """Keep ``layers`` and ``blobs`` from garbage collection while this operation runs."""
@@ -150,7 +151,7 @@ def _remove(store: Store, name: str, lock_fd: int) -> None:
 def start(store: Store, kind: str = "op") -> Operation:
     """A new operation (the caller holds store.lock, shared or exclusive)."""
     for _ in range(100):
-        name = f"{kind}-{os.getpid()}-{secrets.token_hex(6)}"
+        name = f"{kind}-{os.getpid()}-{os.urandom(6).hex()}"
         path = _lock_path(store, name)
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
@@ -206,10 +207,19 @@ def begin(store: Store, collect_after: bool = True) -> Iterator[Operation]:
                     raise
 
 
-@dataclass
 class Leftovers:
-    dead: list[str] = field(default_factory=list)  # operations whose process died
-    orphans: list[str] = field(default_factory=list)  # entries no lock file vouches for
+    def __init__(self, dead: list[str] | None = None, orphans: list[str] | None = None) -> None:
+        self.dead: list[str] = list(dead or [])  # operations whose process died
+        self.orphans: list[str] = list(orphans or [])  # entries no lock file vouches for
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Leftovers) and (self.dead, self.orphans) == (
+            other.dead,
+            other.orphans,
+        )
+
+    def __repr__(self) -> str:
+        return f"Leftovers(dead={self.dead!r}, orphans={self.orphans!r})"
 
 
 def _claim(path: Path) -> int | None:

@@ -30,9 +30,7 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import stat
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from dockyard.errors import Conflict, HostError, InvalidArgument, NotFound, Unsupported
@@ -41,6 +39,7 @@ from dockyard.linux import libc
 from .links import ensure_link
 from .operations import Operation, begin
 from .store import (
+    OPAQUE_XATTR,
     RECORDS_LOCK,
     Damaged,
     Store,
@@ -48,21 +47,48 @@ from .store import (
     hex_of,
     read_json,
     remove_tree,
+    write_atomic,
     write_json,
 )
-from .unpack import OPAQUE_XATTR
 
 OVERLAY, VFS = "overlay", "vfs"
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")  # mount(2) reads its options from one page
 
 
-@dataclass
 class Snapshot:
-    id: str
-    image: str
-    layers: list[str]  # chain IDs, base first
-    driver: str
-    labels: dict[str, str] = field(default_factory=dict)
+    """A snapshot's record (snapshot.json). A plain class: ``dataclasses`` costs
+    more to import than a container start spends here, and every start makes one."""
+
+    __slots__ = ("driver", "id", "image", "labels", "layers")
+
+    def __init__(
+        self,
+        id: str,
+        image: str,
+        layers: list[str],  # chain IDs, base first
+        driver: str,
+        labels: dict[str, str] | None = None,
+    ) -> None:
+        self.id = id
+        self.image = image
+        self.layers = layers
+        self.driver = driver
+        self.labels = dict(labels or {})
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "image": self.image,
+            "layers": list(self.layers),
+            "driver": self.driver,
+            "labels": dict(self.labels),
+        }
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Snapshot) and self.to_json() == other.to_json()
+
+    def __repr__(self) -> str:
+        return f"Snapshot({self.to_json()!r})"
 
 
 def _valid_id(snapshot_id: str) -> str:
@@ -104,8 +130,22 @@ class Snapshots:
 
     @property
     def driver(self) -> str:
+        """overlay if this host mounts it, else vfs: probed once per store and kept
+        in ``<root>/snapshot-driver`` (the probe, a mount in an operation, costs
+        ~10 ms, which every container start would pay)."""
         if self._driver is None:
-            self._driver = OVERLAY if overlay_supported(self.store) else VFS
+            known = self.store.root / "snapshot-driver"
+            try:
+                found = known.read_text().strip()
+            except OSError:
+                found = ""
+            if found not in (OVERLAY, VFS):
+                found = OVERLAY if overlay_supported(self.store) else VFS
+                try:
+                    write_atomic(known, f"{found}\n".encode())
+                except HostError:
+                    pass  # a read-only store probes again next time
+            self._driver = found
         return self._driver
 
     def _dir(self, snapshot_id: str) -> Path:
@@ -166,7 +206,7 @@ class Snapshots:
                     apply_diff(diff, work / "rootfs")
                 _root_like(work / "rootfs", layer_dirs)
             snapshot = Snapshot(snapshot_id, image_id, list(layers), driver)
-            write_json(work / "snapshot.json", asdict(snapshot))
+            write_json(work / "snapshot.json", snapshot.to_json())
             self._publish(op, work, snapshot)
         return self.mount(snapshot_id, layer_dirs)
 
@@ -279,6 +319,8 @@ def _opaque(path: str) -> bool:
 
 def apply_diff(diff: Path, dest: Path) -> None:
     """Merge one overlay-format layer directory onto ``dest`` (the vfs driver)."""
+    import shutil
+
     links: dict[tuple[int, int], str] = {}
     for dirpath, dirnames, filenames in os.walk(diff):
         rel = os.path.relpath(dirpath, diff)

@@ -33,22 +33,26 @@ from __future__ import annotations
 
 import fcntl
 import os
-import secrets
-import shutil
-from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
 
 from dockyard.errors import HostError, NotFound
 from dockyard.oci import jsonio
 
-from .compression import Readable
-
+# typing, secrets, shutil and compression (hashlib, zlib) stay out of the
+# import: a container start goes through this module, and they cost more
+# than its work there (see engine/bundle.py and docs/performance.md).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import IO, Any
+
+    from .compression import Readable
     from .operations import Operation
 
 DEFAULT_ROOT = "/var/lib/dockyard"
+#: how overlayfs marks an opaque directory (unpack writes it, snapshots and the differ read it)
+OPAQUE_XATTR = "trusted.overlay.opaque"
 STORE_LOCK, GATE_LOCK, RECORDS_LOCK, GC_LOCK = "store.lock", "gate.lock", "records.lock", "gc.lock"
 
 # store root -> how many of this process's blocks hold store.lock (shared or exclusive)
@@ -83,7 +87,7 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
     On failure (a full disk, say) the temporary file is removed and a
     `HostError` names the file and the cause.
     """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
         try:
@@ -137,6 +141,8 @@ def remove_tree(path: Path) -> None:
             pass
 
     if path.is_dir() and not path.is_symlink():
+        import shutil
+
         shutil.rmtree(path, onerror=retry)
     else:
         try:

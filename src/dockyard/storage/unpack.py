@@ -28,6 +28,7 @@ from dockyard.errors import InvalidArgument
 from dockyard.linux import libc
 
 from .compression import Readable
+from .store import OPAQUE_XATTR
 from .tarstream import HostileLayer, LayerStream
 
 T = TypeVar("T")
@@ -35,11 +36,11 @@ T = TypeVar("T")
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
 AUFS_META = ".wh..wh."
-OPAQUE_XATTR = "trusted.overlay.opaque"
 _RESOLVE = libc.RESOLVE_BENEATH | libc.RESOLVE_NO_SYMLINKS | libc.RESOLVE_NO_MAGICLINKS
 _DIR_FLAGS = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
 _XATTR_PREFIXES = ("SCHILY.xattr.", "LIBARCHIVE.xattr.")
 __all__ = [
+    "OPAQUE_XATTR",
     "RATIO_VARIABLE",
     "HostileLayer",
     "Limits",
