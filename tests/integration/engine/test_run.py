@@ -105,3 +105,17 @@ def test_a_program_that_ends_at_once_starts_every_time(
 
     for _ in range(25):
         dockyard.run("run", "--rm", engine_images.busybox, "true")
+
+
+def test_a_detached_rm_container_is_removed_by_its_monitor_when_it_ends(
+    dockyard: Dockyard, engine_images: EngineImages
+) -> None:
+    from tests.support.wait import wait_for
+
+    dockyard.run("pull", engine_images.busybox)
+    cid = dockyard.run("run", "-d", "--rm", engine_images.busybox, "sleep", "0.2").stdout.strip()
+    assert len(cid) == 64
+
+    wait_for(lambda: dockyard.ids() == [], "the exit command to remove it", timeout=60)
+    failed = dockyard.run("run", "-d", "--rm", engine_images.busybox, "nope", check=False)
+    assert failed.returncode == 127 and dockyard.ids() == []
