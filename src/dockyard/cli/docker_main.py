@@ -38,6 +38,7 @@ VERBS = {
     "diff": "diff",
     "commit": "commit",
     "version": "version",
+    "info": "info",
     "pull": "pull",
     "push": "push",
     "images": "images",
@@ -68,7 +69,11 @@ GROUPS = {
         "load": "load",
         "import": "import_",
     },
-    "system": {"check": "system_check"},
+    "system": {
+        "check": "system_check",
+        "df": "system_df",
+        "info": "info",
+    },
     "container": {
         "run": "run",
         "create": "create",
@@ -122,7 +127,7 @@ Options:
 Management Commands:
   container   Manage containers
   image       Manage images
-  system      Manage Dockyard (check)
+  system      Manage Dockyard (check, df, info)
   volume      Manage volumes
 
 Commands:
@@ -134,6 +139,7 @@ Commands:
   history     Show the history of an image
   images      List images
   import      Import the contents from a tarball to create a filesystem image
+  info        Display system-wide information
   inspect     Return low-level information on containers, images or volumes
   kill        Kill one or more running containers
   load        Load an image from a tar archive or STDIN

@@ -25,6 +25,8 @@ from dockyard.client.errors import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from dockyard.client.containers import ContainerCollection
     from dockyard.client.images import ImageCollection
     from dockyard.client.volumes import VolumeCollection
@@ -89,15 +91,24 @@ class Client:
     def ping(self) -> bool:
         return True
 
-    def version(self) -> dict[str, str]:
-        from dockyard import OCI_VERSION, __version__
+    def version(self) -> dict[str, Any]:
+        """Docker's ``GET /version``: the engine's version and its components'."""
+        from dockyard import OCI_VERSION
+        from dockyard.engine.info import server_version
 
-        return {
-            "Version": __version__,
-            "ApiVersion": "1.43",
-            "Os": "linux",
-            "OciVersion": OCI_VERSION,
-        }
+        return {**server_version(), "OciVersion": OCI_VERSION}
+
+    def info(self) -> dict[str, Any]:
+        """Docker's ``GET /info``: containers, images, driver, runtimes, host."""
+        from dockyard.engine.info import system_info
+
+        return system_info(self.engine)
+
+    def df(self) -> dict[str, Any]:
+        """Docker's ``GET /system/df``: LayersSize, Images, Containers, Volumes, BuildCache."""
+        from dockyard.engine.disk_usage import disk_usage
+
+        return disk_usage(self.engine)
 
     def close(self) -> None:
         self.engine.close()
