@@ -158,3 +158,11 @@ def test_the_clis_script_becomes_a_fast_launcher_of_the_cli(tmp_path: Path) -> N
         [cli, "no-such-verb"], capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"}
     )
     assert probe.returncode == 125 and "is not a dockyard command" in probe.stderr
+    # Its dependencies import under -I -S too (a zstd layer needs zstandard).
+    lines = cli.read_text().splitlines()
+    assert lines[-2:] == ["from dockyard.cli.docker_main import entry", "entry()"]
+    probe_script = tmp_path / "bin" / "probe"
+    probe_script.write_text("\n".join([*lines[:-2], "import isal, zstandard", "print('ok')"]))
+    probe_script.chmod(0o755)
+    probe = subprocess.run([probe_script], capture_output=True, text=True)
+    assert probe.stdout == "ok\n", probe.stderr

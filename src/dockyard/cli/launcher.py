@@ -58,7 +58,7 @@ gc.set_threshold(100_000)  # no collections while ~40 modules load (see runtime_
 import sys
 from _frozen_importlib import module_from_spec
 from _frozen_importlib_external import spec_from_file_location
-sys.path.insert(0, {base!r})
+sys.path.insert(0, {base!r}){dependencies}
 spec = spec_from_file_location("dockyard.cli.modulepack", {reader!r})
 reader = sys.modules[spec.name] = module_from_spec(spec)
 spec.loader.exec_module(reader)
@@ -128,6 +128,16 @@ def script_python(script: str, python: str) -> str:
     return interpreter
 
 
+def dependency_paths(base: str) -> list[str]:
+    """Where this interpreter installs packages (its venv's site-packages), but
+    ``base``, which the launcher puts first already."""
+    import sysconfig
+
+    paths = sysconfig.get_paths()
+    found = [paths["purelib"], paths["platlib"]]
+    return [p for i, p in enumerate(found) if p not in found[:i] and p != base]
+
+
 def make_fast(script: str, python: str, base: str | None = None) -> list[str]:
     """Check the pack and write the fast launcher over ``script`` for
     ``python``, the interpreter pip wrote into it; what was done."""
@@ -137,10 +147,18 @@ def make_fast(script: str, python: str, base: str | None = None) -> list[str]:
     base = base or package_base()
     done = [ensure_pack(base)]
     reader = os.path.join(base, PACKAGE, "cli", "modulepack.py")
+    dependencies = ""
+    if marker == CLI_MARKER:
+        # The CLI imports installed packages (isal, zstandard), which -S leaves
+        # off the path: their directories go at its end, where only a name
+        # found nowhere before is looked for.
+        paths = dependency_paths(base)
+        dependencies = f"\nsys.path += {paths!r}  # dependencies: no site, so by hand"
     text = FAST.format(
         python=interpreter,
         marker=marker,
         base=base,
+        dependencies=dependencies,
         reader=reader,
         pack=pack_path(base),
         module=module,
