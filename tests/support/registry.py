@@ -30,6 +30,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def listens_on(pid: int, port: int) -> bool:
+    """Whether process ``pid`` holds a socket listening on 127.0.0.1:``port``."""
+    wanted = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        address, state, inode = fields[1], fields[3], fields[9]
+        if state == "0A" and address == f"0100007F:{port:04X}":  # LISTEN
+            wanted.add(f"socket:[{inode}]")
+    try:
+        return any(os.readlink(fd) in wanted for fd in Path(f"/proc/{pid}/fd").iterdir())
+    except FileNotFoundError:  # gone
+        return False
+
+
 @dataclass
 class Registry:
     host: str
@@ -63,9 +77,25 @@ def start_registry(
     token: Any = None,
     http_extra: str = "",
 ) -> Registry:
-    """``http_extra``: more of the config's ``http:`` section (``  tls: ...``, indented)."""
-    port = free_port()
+    """``http_extra``: more of the config's ``http:`` section (``  tls: ...``, indented).
+
+    The port is picked free, then bound by the registry a moment later: when
+    another process took it in between, the server that answers there is not
+    ours. So the listening socket must be our registry's, or it starts again
+    on another port.
+    """
     workdir.mkdir(parents=True)
+    for _ in range(4):
+        registry = _start_registry(workdir, auth, username, password, token, http_extra)
+        if registry is not None:
+            return registry
+    raise RuntimeError(f"docker-registry did not start:\n{(workdir / 'registry.log').read_text()}")
+
+
+def _start_registry(
+    workdir: Path, auth: str, username: str, password: str, token: Any, http_extra: str
+) -> Registry | None:
+    port = free_port()
     auth_config = ""
     if auth == "htpasswd":
         hashed = subprocess.run(
@@ -95,20 +125,22 @@ def start_registry(
     log.close()
     registry = Registry(f"127.0.0.1:{port}", workdir, process, username, password, token)
     deadline = time.monotonic() + 20
-    while True:
+    while not listens_on(process.pid, port):
+        if process.poll() is not None or time.monotonic() > deadline:
+            registry.stop()
+            return None
+        time.sleep(0.05)
+    while True:  # listening: wait until it serves too
         try:
             urllib.request.urlopen(f"http://{registry.host}/v2/", timeout=1).close()
-            break
+            return registry
         except urllib.error.HTTPError:
-            break  # 401: up, and asking for credentials
+            return registry  # 401: up, and asking for credentials
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 registry.stop()
-                raise RuntimeError(
-                    f"docker-registry did not start:\n{(workdir / 'registry.log').read_text()}"
-                ) from None
+                return None
             time.sleep(0.05)
-    return registry
 
 
 def need_registry() -> None:

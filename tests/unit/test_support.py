@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from tests.support import leaks
 from tests.support.bundle import Bundle, default_config
 from tests.support.needs import CHECKS, missing, requires
+from tests.support.registry import listens_on
 from tests.support.rootfs import build_rootfs, copy_rootfs
 
 
@@ -138,3 +140,14 @@ def test_only_cgroups_in_the_given_hierarchies_count() -> None:
 
     assert leaks.in_hierarchies(ours, [root / "cpu"]) == {root / "cpu/dockyard-test-1"}
     assert leaks.in_hierarchies(ours, [root]) == ours
+
+
+def test_listens_on_tells_whose_socket_listens_on_a_port() -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        port = listener.getsockname()[1]
+        assert not listens_on(os.getpid(), port)  # bound, not listening yet
+        listener.listen()
+
+        assert listens_on(os.getpid(), port)
+        assert not listens_on(os.getppid(), port)

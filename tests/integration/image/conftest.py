@@ -35,7 +35,6 @@ from tests.integration.image.builder import (
 )
 from tests.support.registry import (
     Registry,
-    free_port,
     start_registry,
 )
 from tests.support.registry import need_registry as _need_registry
@@ -101,8 +100,9 @@ class TokenServer:
         self.service = "dockyard-test-registry"
         self.requests: list[dict[str, object]] = []
         self.refresh_tokens: dict[str, str] = {}  # OAuth2 refresh token -> user
-        self.port = free_port()
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
+        # port 0: the kernel's pick, bound at once (no window for another to take it)
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.port = int(self._server.server_address[1])
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
