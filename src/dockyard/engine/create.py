@@ -72,10 +72,10 @@ def _check(req: CreateRequest) -> None:
     if req.hostname and host.network_mode == "host":
         raise InvalidArgument("conflicting options: hostname and the network mode")
     for opt in host.security_opt:
-        key = opt.replace(":", "=", 1).partition("=")[0]
+        key, _, value = opt.replace(":", "=", 1).partition("=")
         if key not in ("seccomp", "no-new-privileges", "label", "apparmor"):
             raise InvalidArgument(f"Invalid --security-opt: {opt!r}")
-        if key in ("label", "apparmor") and opt.partition("=")[2] not in ("disable", "unconfined"):
+        if key in ("label", "apparmor") and value not in ("disable", "unconfined"):
             raise InvalidArgument(
                 f"--security-opt {opt}: this host has no SELinux or AppArmor support in Dockyard"
             )

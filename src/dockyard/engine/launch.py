@@ -41,13 +41,17 @@ class StartFailed(HostError):
 
 
 def dockyard_command() -> list[str]:
-    """How a monitor's exit command calls us back: the ``dockyard`` beside this Python."""
+    """How a monitor's exit command calls us back: the ``dockyard`` that is running
+    (the CLI), else the one beside this Python (the Python API in a venv), else
+    ``python -m``."""
     import sys
 
-    here = sys.executable.rpartition("/")[0]
-    candidate = f"{here}/dockyard"
-    if posix.access(candidate, posix.X_OK):
-        return [candidate]
+    running = sys.argv[0] if sys.argv else ""
+    candidates = [running] if running.rpartition("/")[2] == "dockyard" else []
+    candidates.append(f"{sys.executable.rpartition('/')[0]}/dockyard")
+    for candidate in candidates:
+        if candidate.startswith("/") and posix.access(candidate, posix.X_OK):
+            return [candidate]
     return [sys.executable, "-m", "dockyard.cli.docker_main"]
 
 
