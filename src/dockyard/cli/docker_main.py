@@ -32,6 +32,7 @@ VERBS = {
     "wait": "wait",
     "top": "top",
     "attach": "attach",
+    "exec": "exec_",
     "pause": "pause",
     "unpause": "unpause",
     "rename": "rename",
@@ -91,6 +92,7 @@ GROUPS = {
         "wait": "wait",
         "top": "top",
         "attach": "attach",
+        "exec": "exec_",
         "pause": "pause",
         "unpause": "unpause",
         "rename": "rename",
@@ -135,6 +137,7 @@ Commands:
   commit      Create a new image from a container's changes
   create      Create a new container
   diff        Inspect changes to files or directories on a container's filesystem
+  exec        Execute a command in a running container
   export      Export a container's filesystem as a tar archive
   history     Show the history of an image
   images      List images

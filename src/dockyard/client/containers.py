@@ -71,6 +71,13 @@ class Container(Model, ContainerOps):
 
         _call(lambda: kill(self.client.engine, self.id, str(signal or "KILL")))
 
+    def exec_run(self, cmd: str | list[str], **kwargs: Any) -> Any:
+        """docker-py's exec_run (stdout, stderr, stdin, tty, privileged, user, detach, stream,
+        environment, workdir, demux): ``ExecResult(exit_code, output)``."""
+        from dockyard.client.exec_run import exec_run
+
+        return exec_run(self.client.engine, self.id, cmd, **kwargs)
+
     def pause(self) -> None:
         from dockyard.engine.pause import pause
 
@@ -232,7 +239,8 @@ class ContainerCollection(CollectionOps):
     ) -> Container | bytes:
         """Run a container: its output (bytes), or with ``detach=True`` the `Container`."""
         from dockyard.client.options import request
-        from dockyard.engine.run import Foreground, run_attached, run_detached
+        from dockyard.engine.attach import Foreground
+        from dockyard.engine.run import run_attached, run_detached
 
         detach = bool(kwargs.get("detach"))
         kwargs.setdefault("pull", "missing")

@@ -21,7 +21,9 @@ import posix
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
+
+    from dockyard.engine.types import ContainerRecord
 
     Writer = Callable[[bytes], None]
 
@@ -152,6 +154,30 @@ def relay(
                     _half_close(sock)
 
 
+def read_frames(sock: int, raw: bool) -> Iterator[tuple[int, bytes]]:
+    """(stream, payload) as the monitor sends them, until it closes (1 is stdout, 2 stderr;
+    a terminal's output is all stream 1)."""
+    ready: list[tuple[int, bytes]] = []
+    reader = FrameReader(
+        lambda data: ready.append((STDOUT, data)), lambda data: ready.append((STDERR, data)), raw
+    )
+    while True:
+        try:
+            data = posix.read(sock, 65536)
+        except ConnectionResetError:
+            data = b""
+        if not data:
+            return
+        reader.feed(data)
+        yield from ready
+        ready.clear()
+
+
+def half_close(sock: int) -> None:
+    """End our input (the monitor closes the process's stdin with --stdin-once)."""
+    _half_close(sock)
+
+
 def send_ctl(path: str, line: str) -> bool:
     """One command to a monitor's control FIFO; False when no monitor reads it."""
     try:
@@ -177,3 +203,37 @@ def _half_close(sock: int) -> None:
         pass
     finally:
         s.close()
+
+
+class Foreground:
+    """What a foreground run is attached to.
+
+    ``on_attached`` runs once the monitor is connected, before the container
+    starts (a terminal is sized and made raw there), ``on_ended`` as soon as
+    the relay ends, however it ends (the terminal is restored there);
+    ``detach_keys`` (with a terminal) end the attachment and leave the
+    container running, which sets ``detached``.
+    """
+
+    def __init__(
+        self,
+        out: Writer,
+        err: Writer,
+        stdin_fd: int | None = None,
+        detach_keys: bytes = b"",
+        on_attached: Callable[[ContainerRecord], None] | None = None,
+        on_ended: Callable[[], None] | None = None,
+    ) -> None:
+        self.out = out
+        self.err = err
+        self.stdin_fd = stdin_fd
+        self.detach_keys = detach_keys
+        self.on_attached = on_attached
+        self.on_ended = on_ended
+        self.detached = False
+        self.sock = -1
+        self.rec: ContainerRecord | None = None
+
+    def ended(self) -> None:
+        if self.on_ended is not None:
+            self.on_ended()

@@ -19,8 +19,8 @@ from dockyard.errors import Conflict
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from dockyard.engine.attach import Foreground
     from dockyard.engine.engine import Engine
-    from dockyard.engine.run import Foreground
 
 
 def attach(engine: Engine, name: str, fg: Foreground) -> int | None:

@@ -11,6 +11,7 @@
     <run root>/c/<id>/            the monitor's files: attach socket, control
                                   fifo, exit file, pid files
     <run root>/locks/<id>         per-container flock: one verb at a time
+    <run root>/exec/<exec id>/    an exec session's monitor files and process.json
 
 The run root defaults to /run/dockyard whatever the store root is, as
 Docker's exec-root and Podman's runroot do: container ids are random, so
@@ -60,6 +61,9 @@ class EnginePaths:
 
     def lock_path(self, container_id: str) -> str:
         return f"{self.run_root}/locks/{container_id}"
+
+    def exec_dir(self, exec_id: str) -> str:
+        return f"{self.run_root}/exec/{exec_id}"
 
     def __repr__(self) -> str:
         return f"EnginePaths(root={self.root!r}, run_root={self.run_root!r})"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import posix
 
-from dockyard.engine.attach import DetachKeys, FrameReader, relay
+from dockyard.engine.attach import DetachKeys, Foreground, FrameReader, relay
 from dockyard.engine.create import CreateRequest, create
 from dockyard.engine.exits import cleanup, read_exit, remove_run_dir, wait_exit
 from dockyard.engine.launch import FOREGROUND_LOCK
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import TextIO
 
-    from dockyard.engine.attach import Writer
     from dockyard.engine.engine import Engine
     from dockyard.engine.types import ContainerRecord
 
@@ -51,40 +50,6 @@ def _remove(engine: Engine, container_id: str) -> None:
         except Exception:
             return
         remove_everything(engine, rec, volumes=True)
-
-
-class Foreground:
-    """What a foreground run is attached to.
-
-    ``on_attached`` runs once the monitor is connected, before the container
-    starts (a terminal is sized and made raw there), ``on_ended`` as soon as
-    the relay ends, however it ends (the terminal is restored there);
-    ``detach_keys`` (with a terminal) end the attachment and leave the
-    container running, which sets ``detached``.
-    """
-
-    def __init__(
-        self,
-        out: Writer,
-        err: Writer,
-        stdin_fd: int | None = None,
-        detach_keys: bytes = b"",
-        on_attached: Callable[[ContainerRecord], None] | None = None,
-        on_ended: Callable[[], None] | None = None,
-    ) -> None:
-        self.out = out
-        self.err = err
-        self.stdin_fd = stdin_fd
-        self.detach_keys = detach_keys
-        self.on_attached = on_attached
-        self.on_ended = on_ended
-        self.detached = False
-        self.sock = -1
-        self.rec: ContainerRecord | None = None
-
-    def ended(self) -> None:
-        if self.on_ended is not None:
-            self.on_ended()
 
 
 def run_attached(

@@ -31,6 +31,12 @@ if TYPE_CHECKING:
         ) -> list[str]:
             """The command that creates the container (the monitor runs it)."""
 
+        def exec_argv(
+            self, container_id: str, process_path: str, pid_file: str, tty: bool
+        ) -> list[str]:
+            """The command that starts a process.json in the container, detached (a monitor
+            runs it; the process is left to the monitor, its subreaper)."""
+
         def start(self, container_id: str) -> None: ...
 
         def state(self, container_id: str) -> RuntimeState | None:
@@ -81,6 +87,12 @@ class LibraryRuntime:
         if tty:
             argv += ["--console-socket", CONSOLE_SOCKET_PLACEHOLDER]
         return [*argv, container_id]
+
+    def exec_argv(
+        self, container_id: str, process_path: str, pid_file: str, tty: bool
+    ) -> list[str]:
+        return _exec_argv(self.executable or _runtime_command(), self.root, container_id,
+                          process_path, pid_file, tty)  # fmt: skip
 
     def create_here(self, container_id: str, bundle: str, pid_file: str) -> int:
         """Create the container from this process (its stdio becomes the container's); the pid."""
@@ -170,6 +182,11 @@ class BinaryRuntime:
             argv += ["--console-socket", CONSOLE_SOCKET_PLACEHOLDER]
         return [*argv, container_id]
 
+    def exec_argv(
+        self, container_id: str, process_path: str, pid_file: str, tty: bool
+    ) -> list[str]:
+        return _exec_argv(self.executable, self.root, container_id, process_path, pid_file, tty)
+
     def start(self, container_id: str) -> None:
         self._run("start", container_id)
 
@@ -201,6 +218,16 @@ class BinaryRuntime:
         _, out, _ = self._run("ps", "--format", "json", container_id)
         found = jsonio.loads(out or "[]")
         return [int(pid) for pid in found or []]
+
+
+def _exec_argv(
+    executable: str, root: str, container_id: str, process_path: str, pid_file: str, tty: bool
+) -> list[str]:
+    argv = [executable, "--root", root, "exec", "--detach", "--pid-file", pid_file]
+    argv += ["--process", process_path]
+    if tty:
+        argv += ["--console-socket", CONSOLE_SOCKET_PLACEHOLDER]
+    return [*argv, container_id]
 
 
 def _last_line(message: str) -> str:

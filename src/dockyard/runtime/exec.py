@@ -22,6 +22,7 @@ class ExecOptions:
         "additional_gids",
         "args",
         "caps",
+        "console_fd",
         "console_socket",
         "cwd",
         "detach",
@@ -39,6 +40,8 @@ class ExecOptions:
         self.args: list[str] = []
         self.tty = False
         self.console_socket = ""
+        #: an already connected console socket (a library caller's socketpair end); taken over
+        self.console_fd: int | None = None
         self.detach = False
         self.pid_file = ""
         self.preserve_fds = 0
@@ -109,12 +112,12 @@ def exec_process(root: str, container_id: str, opts: ExecOptions) -> int:
     preload(spec)
     namespaces = open_namespaces(state.pid, [ns.type for ns in spec.linux.namespaces])
     relay_socket = None
-    console_fd = None
-    if opts.console_socket:
+    console_fd = opts.console_fd
+    if console_fd is None and opts.console_socket:
         from dockyard.runtime.create import connect_console
 
         console_fd = connect_console(opts.console_socket)
-    elif spec.process.terminal:
+    elif console_fd is None and spec.process.terminal:
         if opts.detach:
             raise InvalidArgument("exec -t -d needs --console-socket")
         from dockyard.runtime import console

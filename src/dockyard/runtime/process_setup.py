@@ -232,6 +232,8 @@ def find_executable(process: Process, masks: list[int] | None) -> tuple[str, dic
         except OSError:
             continue
         if not S_ISREG(st.st_mode):
+            if "/" in name:  # a directory named as the command: runc says EACCES (126)
+                denied = denied or path
             continue
         # access() as the runtime (root) catches noexec mounts; the mode bits,
         # the user's turn to come (the ids change after the filter).

@@ -169,6 +169,9 @@ def leftovers(dy: Dockyard) -> list[str]:
         found += [
             f"runtime state: {p}" for p in runtime_dir.iterdir() if not p.name.startswith(".")
         ]
+    exec_dir = dy.run_root / "exec"
+    if exec_dir.exists():
+        found += [f"exec session: {p}" for p in exec_dir.iterdir()]
     snapshots = dy.root / "snapshots"
     if snapshots.exists():
         found += [f"snapshot: {p}" for p in snapshots.iterdir()]

@@ -351,3 +351,15 @@ def test_signals_are_reset_for_real() -> None:
     os.waitpid(child, 0)
 
     assert report == "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n"
+
+
+def test_a_directory_named_as_the_command_is_permission_denied(
+    recorder: Recorder, root_fd: int
+) -> None:
+    """runc's LookPath answer (Docker's 126: "cannot be invoked"), not "no such file" (127)."""
+    recorder.files["/etc"] = fake_stat(stat.S_IFDIR | 0o755, 11)
+    cfg = make_config(True)
+    process_of(cfg).args = ["/etc"]
+
+    with pytest.raises(DockyardError, match='exec: "/etc": permission denied'):
+        process_setup.prepare(cfg, process_of(cfg), root_fd)

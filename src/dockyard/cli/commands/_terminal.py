@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
+    from dockyard.engine.attach import Foreground
     from dockyard.engine.engine import Engine
-    from dockyard.engine.run import Foreground
     from dockyard.engine.types import ContainerRecord
 
 SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGWINCH = 1, 2, 3, 15, 28
@@ -170,8 +170,7 @@ def user_stdio(
     """Our stdio as a foreground client of the container's (or an exec's) monitor:
     stdout/stderr written out (or dropped), stdin read with ``stdin``, and with
     ``tty`` the terminal sized through the FIFO ``ctl`` names (raw with stdin)."""
-    from dockyard.engine.attach import write_all
-    from dockyard.engine.run import Foreground
+    from dockyard.engine.attach import Foreground, write_all
 
     terminal = Terminal(raw=tty and stdin, nudge=nudge)
 

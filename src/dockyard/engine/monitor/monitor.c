@@ -58,6 +58,7 @@ static struct {
 	long long log_max_size;
 	long log_max_file;
 	const char *attach_path;
+	int attach_fd;
 	const char *ctl_path;
 	const char *exit_path;
 	char **exit_argv;
@@ -66,7 +67,7 @@ static struct {
 	pid_t adopt_pid;
 	int stdin_fd, stdout_fd, stderr_fd, pty_fd;
 } opt = {
-	.sync_fd = -1, .log_max_file = 1,
+	.sync_fd = -1, .log_max_file = 1, .attach_fd = -1,
 	.stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1, .pty_fd = -1,
 };
 
@@ -429,10 +430,11 @@ static int fd_cmp(const void *a, const void *b)
 /* Close every descriptor but stdio and the ones the options name. */
 static void close_unnamed_fds(void)
 {
-	int keep[8] = {0, 1, 2, opt.sync_fd, opt.stdin_fd, opt.stdout_fd, opt.stderr_fd, opt.pty_fd};
-	qsort(keep, 8, sizeof keep[0], fd_cmp);
+	int keep[9] = {0, 1, 2, opt.sync_fd, opt.stdin_fd, opt.stdout_fd, opt.stderr_fd, opt.pty_fd,
+		       opt.attach_fd};
+	qsort(keep, 9, sizeof keep[0], fd_cmp);
 	unsigned int from = 0;
-	for (int i = 0; i < 8; i++) {
+	for (int i = 0; i < 9; i++) {
 		if (keep[i] < 0 || (unsigned int)keep[i] < from)
 			continue;
 		if ((unsigned int)keep[i] > from && close_range(from, (unsigned int)keep[i] - 1, 0) != 0)
@@ -1462,7 +1464,7 @@ static const char usage[] =
 	"       dockyard-monitor [OPTIONS] --adopt PID\n"
 	"options: --id ID --sync-fd N --pid-file PATH --monitor-pid-file PATH --tty --stdin\n"
 	"         --stdin-once --log-driver json-file|none --log-path PATH --log-max-size BYTES\n"
-	"         --log-max-file N --attach-socket PATH --ctl-fifo PATH --exit-file PATH\n"
+	"         --log-max-file N --attach-socket PATH --attach-fd N --ctl-fifo PATH --exit-file PATH\n"
 	"         --exit-command ARG (repeated) --stdin-fd N --stdout-fd N --stderr-fd N --pty-fd N\n"
 	"See docs/monitor.md.\n";
 
@@ -1471,7 +1473,7 @@ static void parse_args(int argc, char **argv)
 	enum {
 		OPT_ID = 256, OPT_SYNC, OPT_PIDFILE, OPT_MONPID, OPT_TTY, OPT_STDIN, OPT_ONCE, OPT_DRIVER, OPT_LOGPATH,
 		OPT_MAXSIZE, OPT_MAXFILE, OPT_ATTACH, OPT_CTL, OPT_EXIT, OPT_EXITCMD, OPT_ADOPT, OPT_STDINFD, OPT_STDOUTFD,
-		OPT_STDERRFD, OPT_PTYFD, OPT_HELP,
+		OPT_STDERRFD, OPT_PTYFD, OPT_ATTACHFD, OPT_HELP,
 	};
 	static const struct option longopts[] = {
 		{"id", required_argument, NULL, OPT_ID},
@@ -1486,6 +1488,7 @@ static void parse_args(int argc, char **argv)
 		{"log-max-size", required_argument, NULL, OPT_MAXSIZE},
 		{"log-max-file", required_argument, NULL, OPT_MAXFILE},
 		{"attach-socket", required_argument, NULL, OPT_ATTACH},
+		{"attach-fd", required_argument, NULL, OPT_ATTACHFD},
 		{"ctl-fifo", required_argument, NULL, OPT_CTL},
 		{"exit-file", required_argument, NULL, OPT_EXIT},
 		{"exit-command", required_argument, NULL, OPT_EXITCMD},
@@ -1529,6 +1532,7 @@ static void parse_args(int argc, char **argv)
 		case OPT_MAXSIZE: opt.log_max_size = parse_number("--log-max-size", optarg, 0, LLONG_MAX); break;
 		case OPT_MAXFILE: opt.log_max_file = (long)parse_number("--log-max-file", optarg, 1, 100000); break;
 		case OPT_ATTACH: opt.attach_path = absolute("--attach-socket", optarg); break;
+		case OPT_ATTACHFD: opt.attach_fd = given_fd("--attach-fd", optarg); break;
 		case OPT_CTL: opt.ctl_path = absolute("--ctl-fifo", optarg); break;
 		case OPT_EXIT: opt.exit_path = absolute("--exit-file", optarg); break;
 		case OPT_EXITCMD: opt.exit_argv[opt.exit_argc++] = optarg; break;
@@ -1560,6 +1564,12 @@ static void parse_args(int argc, char **argv)
 		usage_error("--pty-fd needs --tty");
 	if (!spawn && opt.keep_stdin && !opt.tty && opt.stdin_fd < 0)
 		usage_error("--adopt with --stdin needs --stdin-fd");
+	if (opt.attach_fd >= 0) {
+		int listening = 0;
+		socklen_t len = sizeof listening;
+		if (getsockopt(opt.attach_fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening)
+			usage_error("--attach-fd: descriptor %d is not a listening socket", opt.attach_fd);
+	}
 }
 
 /* ---------------------------------------------------------------- main */
@@ -1578,7 +1588,7 @@ int main(int argc, char **argv)
 {
 	parse_args(argc, argv);
 	close_unnamed_fds();
-	int named[] = {opt.sync_fd, opt.stdin_fd, opt.stdout_fd, opt.stderr_fd, opt.pty_fd};
+	int named[] = {opt.sync_fd, opt.stdin_fd, opt.stdout_fd, opt.stderr_fd, opt.pty_fd, opt.attach_fd};
 	for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
 		if (named[i] >= 0)
 			set_flags(named[i], i > 0);
@@ -1601,7 +1611,11 @@ int main(int argc, char **argv)
 
 	if (!opt.log_none && log_open(0) != 0)
 		fail("cannot open the log %s: %s", opt.log_path, strerror(errno));
-	if (opt.attach_path) {
+	if (opt.attach_fd >= 0) {
+		/* listening already, bound by the engine, which may have connected before the
+		 * container's process existed: that client is accepted before any output is read */
+		listen_fd = opt.attach_fd;
+	} else if (opt.attach_path) {
 		listen_fd = listen_unix(opt.attach_path, 0600);
 		if (listen_fd < 0)
 			fail("cannot listen on %s: %s", opt.attach_path, strerror(errno));
