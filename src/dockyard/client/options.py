@@ -28,7 +28,7 @@ KNOWN = {
     "pids_limit", "platform", "privileged", "read_only", "remove", "runtime", "security_opt",
     "shm_size", "stdin_open", "stdout", "stderr", "stop_signal", "stop_timeout", "sysctls",
     "tmpfs", "tty", "ulimits", "user", "userns_mode", "uts_mode", "volumes", "working_dir",
-    "pull", "cpu_period", "cpu_quota",
+    "pull", "cpu_period", "cpu_quota", "init",
 }  # fmt: skip
 
 
@@ -171,6 +171,7 @@ def request(image: str, command: object = None, **kwargs: Any) -> CreateRequest:
         tmpfs=dict(tmpfs),
         log_config=_log_config(kwargs.get("log_config")),
         cgroup_parent=kwargs.get("cgroup_parent") or "",
+        init=bool(kwargs["init"]) if kwargs.get("init") is not None else None,
         platform=kwargs.get("platform") or "",
     )
     entrypoint = kwargs.get("entrypoint")

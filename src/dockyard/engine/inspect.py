@@ -107,7 +107,7 @@ def _host_config(host: HostConfig, mounts: list[MountPoint]) -> dict[str, Any]:
         or None,
         "MaskedPaths": [] if host.privileged else list(spec_defaults.MASKED_PATHS),
         "ReadonlyPaths": [] if host.privileged else list(spec_defaults.READONLY_PATHS),
-        "Init": None,
+        "Init": host.init,
     }
 
 

@@ -6,7 +6,7 @@ process (args, env, user, capabilities, rlimits), the mounts (the standard
 ones, the engine's /etc files, the user's binds, volumes and tmpfs), the
 namespaces each ``--*`` mode asks for, the cgroup resources, sysctls,
 devices and seccomp. Nothing here touches the filesystem except reading a
-device node's numbers for ``--device``.
+device node's numbers for ``--device`` and finding the init for ``--init``.
 """
 
 from __future__ import annotations
@@ -357,6 +357,10 @@ def build(
         "mounts": mounts(rec, etc_files),
         "linux": linux,
     }
+    if host.init:
+        from dockyard.engine import init_binary
+
+        process["args"] = init_binary.wrap(process["args"], spec["mounts"])
     if host.uts_mode != "host":
         spec["hostname"] = rec.config.hostname
         if rec.config.domainname:

@@ -105,6 +105,7 @@ class HostConfig:
     log_config: LogConfig = field(default_factory=LogConfig)
     cgroup_parent: str = ""
     platform: str = ""
+    init: bool | None = None  # --init (Docker's *bool: unset is null in inspect)
 
 
 @record

@@ -71,6 +71,7 @@ FLAGS = [
     Flag("log-driver", kind=VALUE, help="Logging driver for the container (json-file, none)"),
     Flag("log-opt", kind=LIST, help="Log driver options (max-size, max-file)"),
     Flag("cgroup-parent", kind=VALUE, help="Optional parent cgroup for the container"),
+    Flag("init", help="Run an init inside the container that forwards signals and reaps processes"),
     Flag("quiet", "q", BOOL, help="Suppress the pull output"),
 ]
 RUN_FLAGS = [
@@ -166,6 +167,7 @@ def request_from(p: Parsed) -> tuple[CreateRequest, set[str]]:
         tmpfs={m.destination: m.mode for m in mounts if m.type == "tmpfs"},
         log_config=_log_config(p),
         cgroup_parent=str(p.cgroup_parent),
+        init=True if p.init else None,
         platform=str(p.platform),
     )
     entrypoint = None

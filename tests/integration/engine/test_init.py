@@ -1,0 +1,102 @@
+"""``--init``: Debian's tini-static as pid 1 (/sbin/docker-init), as Docker runs it.
+
+Each behaviour is shown beside the same container without ``--init``, so
+the test fails if the init is not what makes the difference.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from tests.integration.engine.conftest import Dockyard, EngineImages
+from tests.integration.engine.test_api import dockyard_client
+from tests.support import wait_for
+
+#: an orphan: the subshell exits at once, its `sleep 0.2` is re-parented to pid 1 and dies
+ORPHAN = "(sleep 0.2 &); exec sleep 1000"
+#: a shell that takes no care of SIGTERM: as pid 1 the kernel drops the signal for it
+STUBBORN = "while :; do sleep 0.1; done"
+
+
+def _zombies(dockyard: Dockyard, name: str) -> int:
+    states = dockyard.run("exec", name, "sh", "-c", "cat /proc/[0-9]*/stat").stdout
+    return sum(1 for line in states.splitlines() if line.rsplit(")", 1)[1].split()[0] == "Z")
+
+
+@pytest.fixture(autouse=True)
+def tini() -> None:
+    import os
+
+    if not os.access("/usr/bin/tini-static", os.X_OK):
+        pytest.skip("needs Debian's tini (apt-get install tini), as scripts/setup installs it")
+
+
+def test_init_is_pid_1_and_reaps_orphans(
+    dockyard: Dockyard, engine_images: EngineImages, runtime: str
+) -> None:
+    for name, init in (("with-init", ["--init"]), ("without", [])):
+        dockyard.run(
+            "run", "-d", "--name", name, "--runtime", runtime, *init, engine_images.busybox,
+            "sh", "-c", ORPHAN,
+        )  # fmt: skip
+    time.sleep(1)  # the orphans have died by now
+
+    cmdline = dockyard.run("exec", "with-init", "cat", "/proc/1/cmdline").stdout.split("\0")
+    assert cmdline[:4] == ["/sbin/docker-init", "--", "sh", "-c"]
+    assert _zombies(dockyard, "with-init") == 0
+    assert _zombies(dockyard, "without") == 1  # sleep as pid 1 never waits for it
+    assert dockyard.inspect("with-init")["HostConfig"]["Init"] is True  # type: ignore[index]
+    assert dockyard.inspect("without")["HostConfig"]["Init"] is None  # type: ignore[index]
+
+
+def test_stop_ends_a_shell_that_ignores_sigterm_as_pid_1(
+    dockyard: Dockyard, engine_images: EngineImages, runtime: str
+) -> None:
+    for name, init in (("with-init", ["--init"]), ("without", [])):
+        dockyard.run(
+            "run", "-d", "--name", name, "--runtime", runtime, *init, engine_images.busybox,
+            "sh", "-c", STUBBORN,
+        )  # fmt: skip
+
+    started = time.monotonic()
+    dockyard.run("stop", "-t", "20", "with-init")
+    took = time.monotonic() - started
+    dockyard.run("stop", "-t", "1", "without")
+
+    assert took < 10, f"stop took {took:.1f} s: SIGTERM did not reach the shell"
+    assert dockyard.inspect("with-init")["State"]["ExitCode"] == 143  # type: ignore[index]
+    assert dockyard.inspect("without")["State"]["ExitCode"] == 137  # only SIGKILL ended it
+
+
+def test_init_passes_signals_and_the_exit_status_on(
+    dockyard: Dockyard, engine_images: EngineImages
+) -> None:
+    status = dockyard.run(
+        "run", "--rm", "--init", engine_images.busybox, "sh", "-c", "exit 7", check=False
+    )
+    assert status.returncode == 7
+
+    dockyard.run(
+        "run", "-d", "--init", "--name", "trap", engine_images.busybox,
+        "sh", "-c", 'trap "echo got-usr1; exit 5" USR1; while :; do sleep 0.1; done',
+    )  # fmt: skip
+    time.sleep(0.5)  # the trap is set
+    dockyard.run("kill", "-s", "USR1", "trap")
+    assert dockyard.run("wait", "trap").stdout == "5\n"
+    assert dockyard.run("logs", "trap").stdout == "got-usr1\n"
+
+
+def test_the_python_api_takes_init(dockyard: Dockyard, engine_images: EngineImages) -> None:
+    with dockyard_client(dockyard) as client:
+        box = client.containers.run(
+            engine_images.busybox, ["sleep", "1000"], init=True, detach=True
+        )
+        assert box.attrs["HostConfig"]["Init"] is True
+
+        def init_is_pid_1() -> bool:
+            return bool(
+                box.exec_run("cat /proc/1/cmdline").output.startswith(b"/sbin/docker-init\0")
+            )
+
+        wait_for(init_is_pid_1, "the init as pid 1")
