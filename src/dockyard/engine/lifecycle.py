@@ -82,6 +82,7 @@ def _start_locked(
         posix.stat(f"{engine.paths.container_dir(rec.id)}/config.json")
     except FileNotFoundError:
         bundle.write_bundle(engine.paths, rec, rootfs)  # a create killed before it wrote it
+    _retire_stale_monitor(engine, rec.id)
     if runtime.state(rec.id) is not None:
         runtime.delete(rec.id, force=True)  # left by a start that was killed
     try:
@@ -102,6 +103,27 @@ def _start_locked(
     rec.state.oom_killed = False
     engine.containers.update(rec)
     return rec
+
+
+def _retire_stale_monitor(engine: Engine, container_id: str) -> None:
+    """A monitor left by a start whose CLI was killed after the create: it must not
+    write an exit file (or run its cleanup) into the run this start begins."""
+    import posix
+    import time
+
+    from dockyard.engine.exits import alive
+    from dockyard.engine.launch import monitor_pid
+
+    stale = monitor_pid(engine, container_id)
+    if not alive(stale):
+        return
+    try:
+        posix.kill(stale, 9)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + 5
+    while alive(stale) and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def _start_failed(engine: Engine, rec: ContainerRecord, exc: BaseException) -> None:
