@@ -40,7 +40,9 @@ from .store import (
     hex_of,
     read_json,
     remove_tree,
+    write_error,
     write_json,
+    write_new_json,
 )
 from .unpack import RATIO_VARIABLE, HostileLayer, Limits, apply_layer
 
@@ -255,7 +257,7 @@ class Layers:
         record = LayerRecord(
             chain_id, diff_id, parent, stats.bytes, stats.entries, [desc.digest], stats.root
         )
-        write_json(work / "layer.json", asdict(record))
+        write_new_json(work / "layer.json", asdict(record), sync=False)  # _publish syncs
         self._publish(op, work, chain_id)
         if work.exists():
             remove_tree(work)  # another operation unpacked it first
@@ -289,7 +291,7 @@ class Layers:
         try:
             libc.syncfs(fd)
         except OSError as exc:
-            raise HostError(f"cannot write layer {chain_id} to disk: {exc.strerror}") from exc
+            raise write_error(f"layer {chain_id} to disk", exc) from exc
         finally:
             os.close(fd)
         path = self.path(chain_id)

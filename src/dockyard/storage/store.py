@@ -31,12 +31,13 @@ The locks, all flock(2) on files in the root, taken in this order:
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 from contextlib import contextmanager
 from pathlib import Path
 
-from dockyard.errors import HostError, NotFound
+from dockyard.errors import HostError, NoSpace, NotFound
 from dockyard.oci import jsonio
 
 # typing, secrets, shutil and compression (hashlib, zlib) stay out of the
@@ -81,11 +82,19 @@ def write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
+def write_error(what: str, exc: OSError) -> HostError:
+    """The error for a failed write of ``what``: `NoSpace` for a full filesystem (retrying
+    cannot help), else `HostError`; one line either way."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return NoSpace(f"writing {what}: no space left on device")
+    return HostError(f"cannot write {what}: {exc.strerror or exc}")
+
+
 def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
     """Replace ``path`` with ``data``: a durable temporary file beside it, renamed over it.
 
-    On failure (a full disk, say) the temporary file is removed and a
-    `HostError` names the file and the cause.
+    On failure (a full disk, say) the temporary file is removed and an
+    error (`write_error`) names the file and the cause.
     """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
@@ -102,11 +111,28 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
             tmp.unlink()
         except FileNotFoundError:
             pass
-        raise HostError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise write_error(str(path), exc) from exc
 
 
 def write_json(path: Path, value: Any) -> None:
     write_atomic(path, (jsonio.dumps(value, indent=2) + "\n").encode())
+
+
+def write_new_json(path: Path, value: Any, sync: bool = True) -> None:
+    """Create ``path`` in a directory of our own (an operation's work directory, renamed
+    into the store later): no temporary name needed. ``sync``: fsync it (the caller
+    syncs the directory's rename); without, the caller syncs the whole tree."""
+    data = (jsonio.dumps(value, indent=2) + "\n").encode()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+        try:
+            write_all(fd, data)
+            if sync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise write_error(str(path), exc) from exc
 
 
 def read_json(path: Path) -> Any:
