@@ -164,13 +164,15 @@ class LocalStore:
             yield op.dir
 
     @contextmanager
-    def using(self, record: ImageRecord) -> Iterator[Operation]:
-        """An operation that leases an image's layers and blobs while it reads them
-        (export, push, save): ``rmi`` meanwhile removes the record, not what is read."""
+    def using(self, *records: ImageRecord) -> Iterator[Operation]:
+        """An operation that leases images' layers and blobs while it reads them
+        (push, save): ``rmi`` meanwhile removes the records, not what is read."""
         with disk_errors(self.root, "writing to the store"), self.store.operation() as op:
-            op.lease(layers=record.layers, blobs=image_blobs(self.images, record))
-            if not self.images.exists(record.id):
-                raise NotFound(f"no such image: {record.short_id} (removed meanwhile)")
+            for record in records:
+                op.lease(layers=record.layers, blobs=image_blobs(self.images, record))
+            for record in records:
+                if not self.images.exists(record.id):
+                    raise NotFound(f"no such image: {record.short_id} (removed meanwhile)")
             yield op
 
     def layer_dirs(self, record: ImageRecord) -> list[Path]:

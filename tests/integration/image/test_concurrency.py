@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import random
 import signal
 import subprocess
-import tarfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -119,37 +117,71 @@ def op_dirs(root: Path) -> list[Path]:
     return [p for p in (root / "tmp").iterdir() if p.is_dir()]
 
 
-def test_a_running_export_keeps_its_scratch_and_its_layers(loaded: Dockyard, big: str) -> None:
-    """An export blocked on a full pipe is alive: a pull's clean-up and rmi leave it be,
+def test_a_running_save_keeps_the_layers_it_reads(loaded: Dockyard, big: str) -> None:
+    """A save blocked on a full pipe is alive: a pull's clean-up and rmi leave it be,
     and the layers it reads are removed only when it ends."""
     multi = [c.removeprefix("sha256:") for c in _chains(loaded, "bb-multi")]
-    export = subprocess.Popen(
-        [str(DOCKYARD), "export", "bb-multi"],
+    save = subprocess.Popen(
+        [str(DOCKYARD), "save", "bb-multi"],
         env=loaded.env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
     try:
-        wait_for(lambda: any(p.glob("export-rootfs.*") for p in op_dirs(loaded.root)), "export")
-        time.sleep(0.3)  # it has filled the pipe and waits
+        wait_for(lambda: op_dirs(loaded.root), "save to start")
+        time.sleep(0.5)  # it has filled the pipe and waits
 
         loaded.run("pull", "-q", big)  # cleans up dead operations
         removed = loaded.run("rmi", "bb-multi").stdout
         assert "Deleted: sha256:" in removed
-        # bb-multi's upper two layers (bb-single keeps the base): the export reads them
+        # bb-multi's upper two layers (bb-single keeps the base): the save reads them
         assert "Pending: 2 layers" in removed, removed
         assert all((loaded.root / "layers" / c).is_dir() for c in multi)
-        stdout, stderr = export.communicate(timeout=60)
+        stdout, stderr = save.communicate(timeout=60)
     finally:
-        if export.poll() is None:
-            export.kill()
-            export.communicate()
+        if save.poll() is None:
+            save.kill()
+            save.communicate()
 
-    assert export.returncode == 0, stderr
-    with tarfile.open(fileobj=io.BytesIO(stdout)) as tar:
-        assert tar.extractfile("etc/motd").read() == b"layer three\n"  # type: ignore[union-attr]
-    # the removal finished when the export ended; bb-single keeps the base layer
+    assert save.returncode == 0, stderr
+    # the removal finished when the save ended; bb-single keeps the base layer
     assert [(loaded.root / "layers" / c).is_dir() for c in multi] == [True, False, False]
+    consistent(loaded)
+    loaded.run("load", "-q", input=stdout)  # what it wrote is whole
+    assert "bb-multi" in loaded.run("images").stdout
+    consistent(loaded)
+
+
+def test_a_load_from_a_pipe_keeps_its_scratch_while_others_clean_up(
+    loaded: Dockyard, big: str
+) -> None:
+    saved = subprocess.run(
+        [str(DOCKYARD), "save", "bb-multi"], env=loaded.env, capture_output=True, check=True
+    ).stdout
+    loaded.run("rmi", "bb-multi")
+    load = subprocess.Popen(
+        [str(DOCKYARD), "load"],
+        env=loaded.env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert load.stdin is not None
+        load.stdin.write(saved[: len(saved) // 2])
+        load.stdin.flush()
+        wait_for(lambda: any(p.glob("archive/*") for p in op_dirs(loaded.root)), "the spool")
+
+        loaded.run("pull", "-q", big)
+        loaded.run("image", "prune", "-a", "-f")
+
+        out, err = load.communicate(saved[len(saved) // 2 :], timeout=60)
+    finally:
+        if load.poll() is None:
+            load.kill()
+            load.communicate()
+    assert load.returncode == 0, err
+    assert b"Loaded image: bb-multi:latest" in out
     consistent(loaded)
 
 

@@ -222,7 +222,7 @@ def test_tag_on_a_full_filesystem_leaves_no_temporary_file(
 
         assert tagged.returncode == 1
         assert tagged.stderr.strip().count("\n") == 0, tagged.stderr
-        assert "No space left on device" in tagged.stderr
+        assert "no space left on device" in tagged.stderr
         assert [p.name for p in (small / "store").iterdir() if p.name.endswith(".tmp")] == []
         (small / "filler").unlink()
         assert "more" not in store.run("images").stdout

@@ -58,6 +58,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.output and args.format != "oci-dir":
         check_output(args.output)  # before any work, as Docker does
     store = open_store(ctx)
+    # The images are leased while they are written: rmi meanwhile leaves their blobs.
+    with store.using(*(find_image(store, text) for text in args.images)):
+        return _save(args, store)
+
+
+def _save(args: argparse.Namespace, store: LocalStore) -> int:
     items = save_items(store, args.images)
     blobs = BlobReader(store.open_blob, store.layers.open_diff)
     if args.format == "oci-dir":
