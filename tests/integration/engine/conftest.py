@@ -235,3 +235,18 @@ def runtime(request: pytest.FixtureRequest) -> str:
     if request.param != "dockyard" and shutil.which(request.param) is None:
         pytest.skip(f"needs {request.param} (apt-get install {request.param})")
     return str(request.param)
+
+
+def attached_clients(dy: Dockyard, name: str) -> int:
+    """How many attach clients the container's monitor holds: its sockets less the
+    listening one (its other descriptors are /dev/null, pipes or a pty, a FIFO and a
+    signalfd)."""
+    run = dy.run_root / "c" / str(dy.inspect(name)["Id"])
+    monitor = int((run / "monitor.pid").read_text())
+    sockets = 0
+    for fd in Path(f"/proc/{monitor}/fd").iterdir():
+        try:
+            sockets += os.readlink(fd).startswith("socket:")
+        except FileNotFoundError:
+            pass
+    return max(0, sockets - 1)

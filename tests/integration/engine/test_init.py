@@ -19,9 +19,15 @@ ORPHAN = "(sleep 0.2 &); exec sleep 1000"
 STUBBORN = "while :; do sleep 0.1; done"
 
 
-def _zombies(dockyard: Dockyard, name: str) -> int:
+def _sleeps(dockyard: Dockyard, name: str) -> list[str]:
+    """The state letter of each ``sleep`` process in the container (Z: a zombie)."""
     states = dockyard.run("exec", name, "sh", "-c", "cat /proc/[0-9]*/stat").stdout
-    return sum(1 for line in states.splitlines() if line.rsplit(")", 1)[1].split()[0] == "Z")
+    found = []
+    for line in states.splitlines():
+        comm, _, rest = line.partition(" (")[2].rpartition(") ")
+        if comm == "sleep":
+            found.append(rest.split()[0])
+    return found
 
 
 @pytest.fixture(autouse=True)
@@ -40,12 +46,14 @@ def test_init_is_pid_1_and_reaps_orphans(
             "run", "-d", "--name", name, "--runtime", runtime, *init, engine_images.busybox,
             "sh", "-c", ORPHAN,
         )  # fmt: skip
-    time.sleep(1)  # the orphans have died by now
+    # the orphan dies after 0.2 s: a zombie for good without an init to reap it...
+    wait_for(lambda: sorted(_sleeps(dockyard, "without")) == ["S", "Z"], "the zombie")
+    # ...reaped at once with one: only `sleep 1000` is left
+    wait_for(lambda: _sleeps(dockyard, "with-init") == ["S"], "the orphan reaped")
 
     cmdline = dockyard.run("exec", "with-init", "cat", "/proc/1/cmdline").stdout.split("\0")
     assert cmdline[:4] == ["/sbin/docker-init", "--", "sh", "-c"]
-    assert _zombies(dockyard, "with-init") == 0
-    assert _zombies(dockyard, "without") == 1  # sleep as pid 1 never waits for it
+    assert sorted(_sleeps(dockyard, "without")) == ["S", "Z"]  # sleep as pid 1 never waits
     assert dockyard.inspect("with-init")["HostConfig"]["Init"] is True  # type: ignore[index]
     assert dockyard.inspect("without")["HostConfig"]["Init"] is None  # type: ignore[index]
 
@@ -79,12 +87,12 @@ def test_init_passes_signals_and_the_exit_status_on(
 
     dockyard.run(
         "run", "-d", "--init", "--name", "trap", engine_images.busybox,
-        "sh", "-c", 'trap "echo got-usr1; exit 5" USR1; while :; do sleep 0.1; done',
+        "sh", "-c", 'trap "echo got-usr1; exit 5" USR1; echo ready; while :; do sleep 0.1; done',
     )  # fmt: skip
-    time.sleep(0.5)  # the trap is set
+    wait_for(lambda: dockyard.run("logs", "trap").stdout == "ready\n", "the trap set")
     dockyard.run("kill", "-s", "USR1", "trap")
     assert dockyard.run("wait", "trap").stdout == "5\n"
-    assert dockyard.run("logs", "trap").stdout == "got-usr1\n"
+    assert dockyard.run("logs", "trap").stdout == "ready\ngot-usr1\n"
 
 
 def test_the_python_api_takes_init(dockyard: Dockyard, engine_images: EngineImages) -> None:

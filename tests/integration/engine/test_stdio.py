@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import time
 
-from tests.integration.engine.conftest import DOCKYARD, Dockyard, EngineImages
+from tests.integration.engine.conftest import DOCKYARD, Dockyard, EngineImages, attached_clients
+from tests.support import wait_for
 
 
 def _popen(dockyard: Dockyard, *args: str) -> subprocess.Popen[bytes]:
@@ -108,7 +108,7 @@ def test_attach_streams_both_ways_and_no_stdin_only_listens(
     listener = _popen(dockyard, "attach", "--no-stdin", "echoer")
     talker = _popen(dockyard, "attach", "echoer")
     try:
-        time.sleep(0.5)  # both connected (attach prints nothing until output comes)
+        wait_for(lambda: attached_clients(dockyard, "echoer") == 2, "both clients attached")
         assert listener.stdin is not None and talker.stdin is not None
         listener.stdin.write(b"ignored\n")
         listener.stdin.flush()

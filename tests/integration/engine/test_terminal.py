@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import signal
 
-from tests.integration.engine.conftest import Dockyard, EngineImages
+from tests.integration.engine.conftest import Dockyard, EngineImages, attached_clients
 from tests.integration.engine.pty_session import PtySession
+from tests.support import wait_for
 
 PROMPT = "/ # "
 
@@ -118,6 +119,7 @@ def test_several_clients_attach_at_once(dockyard: Dockyard, engine_images: Engin
         PtySession(["attach", "shared"], dockyard.env) as one,
         PtySession(["attach", "shared"], dockyard.env) as two,
     ):
+        wait_for(lambda: attached_clients(dockyard, "shared") == 2, "both clients attached")
         one.type("echo from-one\r")
         one.expect("from-one")
         two.expect("from-one")  # both see what either types
@@ -147,3 +149,17 @@ def test_run_it_needs_a_terminal_to_read_from(
 
     assert result.returncode == 125
     assert "the input device is not a TTY" in result.stderr
+
+
+def test_the_terminal_is_restored_when_the_container_cannot_start_or_ends_at_once(
+    dockyard: Dockyard, engine_images: EngineImages, runtime: str
+) -> None:
+    dockyard.run("pull", engine_images.busybox)
+    for command, status in (("no-such-command", 127), ("true", 0)):
+        with PtySession(
+            ["run", "-it", "--rm", "--runtime", runtime, engine_images.busybox, command],
+            dockyard.env,
+        ) as term:
+            assert term.wait() == status
+            assert term.modes_restored()
+    assert dockyard.ids() == []
