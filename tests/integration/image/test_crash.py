@@ -229,3 +229,23 @@ def test_tag_on_a_full_filesystem_leaves_no_temporary_file(
         consistent(store)
     finally:
         subprocess.run(["umount", "-l", str(small)], check=True)
+
+
+def test_a_failed_pull_leaves_no_layer_behind(
+    dockyard: Dockyard, registry: Registry, tmp_path: Path
+) -> None:
+    """Two layers stored, the third corrupt in the registry: the pull fails, and what it
+    stored, now used by nothing, is collected when it ends."""
+    name = f"{registry.host}/crash/corrupt:1"
+    image = random_image(3, 6)
+    push(dockyard, tmp_path, name, image)
+    dockyard.run("rmi", name)
+    blob = registry.blob_file(image.layers[2].digest)
+    data = bytearray(blob.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    blob.write_bytes(bytes(data))
+
+    failed = dockyard.run("pull", name, check=False)
+
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr, failed
+    consistent(dockyard)
