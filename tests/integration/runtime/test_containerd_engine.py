@@ -41,8 +41,14 @@ pytestmark = [
 ]
 
 IMAGE = "docker.io/dockyard-test/busybox:1"
-#: where the runc shim keeps its sockets and its runtime's state: shared paths
-SHIM_DIRS = (Path("/run/containerd"), Path("/run/containerd/runc"), Path("/run/containerd/s"))
+#: where the runc shim keeps its sockets and its runtime's state, and ctr its
+#: fifos: shared paths, parents first
+SHIM_DIRS = (
+    Path("/run/containerd"),
+    Path("/run/containerd/fifo"),
+    Path("/run/containerd/runc"),
+    Path("/run/containerd/s"),
+)
 
 
 class Containerd:
