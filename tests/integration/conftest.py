@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import leaks
+from tests.support import leaks, netleaks
 from tests.support.bundle import Bundle, MakeBundle
 from tests.support.registry import Registry, need_registry, start_registry
 from tests.support.rootfs import build_rootfs
@@ -77,6 +77,7 @@ def leak_check(tmp_path_factory: pytest.TempPathFactory, session_marker: str) ->
     test_dirs = tmp_path_factory.getbasetemp()
     cgroups_before = leaks.find_test_cgroups()
     hierarchies_before = leaks.cgroup_mounts()
+    interfaces_before = set(netleaks.interfaces())
     yield
     processes = leaks.marked_processes(session_marker) | leaks.processes_mentioning(
         f"{test_dirs}/", exclude=leaks.ancestors(os.getpid())
@@ -97,6 +98,12 @@ def leak_check(tmp_path_factory: pytest.TempPathFactory, session_marker: str) ->
     new_cgroups = leaks.in_hierarchies(ours, steady)
     leaks.remove_cgroups(ours - new_cgroups)
     found = clean_up_leaks(processes, leaks.mounts_under(test_dirs), new_cgroups)
+    # interfaces and nftables tables of this session's engines (tests/support/netleaks.py);
+    # its network namespaces are mounts under test_dirs, checked above
+    interfaces, tables = netleaks.session_leftovers(session_marker, interfaces_before)
+    netleaks.remove(interfaces, tables)
+    found += [f"interface (removed): {n}" for n in interfaces]
+    found += [f"nftables table (removed): {t}" for t in tables]
     if found:
         pytest.fail("the integration tests leaked:\n" + "\n".join(found), pytrace=False)
 

@@ -53,6 +53,7 @@ VERBS = {
     "export": "export",
     "login": "login",
     "logout": "logout",
+    "port": "port",
 }
 GROUPS = {
     "image": {
@@ -102,6 +103,17 @@ GROUPS = {
         "prune": "container_prune",
         "cleanup": "container_cleanup",
     },
+    "network": {
+        "create": "network_create",
+        "ls": "network_ls",
+        "list": "network_ls",
+        "inspect": "network_inspect",
+        "rm": "network_rm",
+        "remove": "network_rm",
+        "prune": "network_prune",
+        "connect": "network_connect",
+        "disconnect": "network_disconnect",
+    },
     "volume": {
         "create": "volume_create",
         "ls": "volume_ls",
@@ -129,6 +141,7 @@ Options:
 Management Commands:
   container   Manage containers
   image       Manage images
+  network     Manage networks
   system      Manage Dockyard (check, df, info)
   volume      Manage volumes
 
@@ -150,6 +163,7 @@ Commands:
   logout      Log out from a registry
   logs        Fetch the logs of a container
   pause       Pause all processes within one or more containers
+  port        List port mappings or a specific mapping for the container
   ps          List containers
   pull        Download an image from a registry
   push        Upload an image to a registry

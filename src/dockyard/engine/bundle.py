@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from dockyard.engine.images import ImageService
+    from dockyard.engine.net_etc import EtcInputs
     from dockyard.engine.paths import EnginePaths
     from dockyard.engine.types import ContainerRecord
 
@@ -99,14 +100,37 @@ def make_workdir(rootfs: str, workdir: str) -> None:
         posix.close(root_fd)
 
 
-def write_etc_files(paths: EnginePaths, rec: ContainerRecord) -> dict[str, str]:
-    """Write hosts, hostname and resolv.conf for ``rec``; container path -> host file."""
+def write_etc_files(
+    paths: EnginePaths, rec: ContainerRecord, net: EtcInputs | None = None
+) -> dict[str, str]:
+    """Write hosts, hostname and resolv.conf for ``rec``; container path -> host file.
+    ``net`` (engine/net_etc.py) adds its addresses and DNS settings."""
     directory = paths.container_dir(rec.id)
     host_net = rec.host.network_mode == "host"
+    if net is not None and net.shared_dir:  # --network container:X uses X's files
+        shared = net.shared_dir
+        return {
+            "/etc/hosts": f"{shared}/hosts",
+            "/etc/hostname": f"{shared}/hostname",
+            "/etc/resolv.conf": f"{shared}/resolv.conf",
+        }
+    hosts = etc_files.hosts(
+        rec.config.hostname,
+        host_net,
+        net.address if net else "",
+        extra=net.extra_hosts if net else None,
+    )
+    resolv = etc_files.resolv_conf(
+        host_net,
+        dns=net.dns if net else None,
+        search=net.dns_search if net else None,
+        options=net.dns_options if net else None,
+        resolver=net.resolver if net else "",
+    )
     files = {
-        "/etc/hosts": (f"{directory}/hosts", etc_files.hosts(rec.config.hostname, host_net)),
+        "/etc/hosts": (f"{directory}/hosts", hosts),
         "/etc/hostname": (f"{directory}/hostname", etc_files.hostname_file(rec.config.hostname)),
-        "/etc/resolv.conf": (f"{directory}/resolv.conf", etc_files.resolv_conf(host_net)),
+        "/etc/resolv.conf": (f"{directory}/resolv.conf", resolv),
     }
     out = {}
     for inside, (path, text) in files.items():
@@ -115,13 +139,17 @@ def write_etc_files(paths: EnginePaths, rec: ContainerRecord) -> dict[str, str]:
     return out
 
 
-def write_bundle(paths: EnginePaths, rec: ContainerRecord, rootfs: str) -> dict[str, Any]:
+def write_bundle(
+    paths: EnginePaths, rec: ContainerRecord, rootfs: str, net: EtcInputs | None = None
+) -> dict[str, Any]:
     """Everything the runtime needs in the container's directory; the spec written."""
+    from dockyard.engine.net_attach import netns_path
+
     make_dir(paths.container_dir(rec.id))
     user = process_user(rec, rootfs)
     make_workdir(rootfs, rec.config.working_dir)
-    etc = write_etc_files(paths, rec)
-    document = spec.build(rec, rootfs, user, etc, cgroup_v2())
+    etc = write_etc_files(paths, rec, net)
+    document = spec.build(rec, rootfs, user, etc, cgroup_v2(), netns_path(paths, rec))
     # compact: the seccomp profile alone is hundreds of lines, and only runtimes read it
     _write(f"{paths.container_dir(rec.id)}/config.json", jsonio.dumps_compact(document))
     return document

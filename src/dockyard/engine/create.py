@@ -46,9 +46,12 @@ class CreateRequest:
     host: HostConfig = field(default_factory=HostConfig)
     pull: str = "missing"
     platform: str = ""
+    network_aliases: list[str] = field(default_factory=list)  # --network-alias
+    ip: str = ""  # --ip
+    exposed_ports: list[str] = field(default_factory=list)  # --expose, and each -p's port
+    mac_address: str = ""  # --mac-address
 
 
-NETWORK_MODES = ("default", "none", "host", "bridge")
 HOSTNAME_MAX = 63
 
 
@@ -60,16 +63,9 @@ def _host_hostname() -> str:
 
 def _check(req: CreateRequest) -> None:
     host = req.host
-    if host.network_mode not in NETWORK_MODES:
-        raise InvalidArgument(
-            f"network {host.network_mode} not found: only none and host exist until "
-            "bridge networks come (the default is a private network namespace with loopback)"
-        )
-    if host.network_mode == "bridge":
-        host.network_mode = "default"
     if req.hostname and (len(req.hostname) > HOSTNAME_MAX or "/" in req.hostname):
         raise InvalidArgument(f"invalid hostname format: {req.hostname}")
-    if req.hostname and host.network_mode == "host":
+    if req.hostname and (host.network_mode == "host" or host.network_mode.startswith("container:")):
         raise InvalidArgument("conflicting options: hostname and the network mode")
     for opt in host.security_opt:
         key, _, value = opt.replace(":", "=", 1).partition("=")
@@ -146,8 +142,26 @@ def create(
     if not (config.entrypoint or config.cmd):
         raise InvalidArgument("no command specified")
     container_id = names.new_id()
+    for port in [*req.exposed_ports, *req.host.port_bindings]:
+        if port not in config.exposed_ports:
+            config.exposed_ports.append(port)
+    config.mac_address = req.mac_address
+    rec = ContainerRecord(
+        id=container_id,
+        name=req.name,
+        image_id=image.id,
+        created="",
+        status=Status.CREATED,
+        config=config,
+        host=req.host,
+    )
+    from dockyard.engine.net_attach import NetworkRequest, plan, resolve_mode
+
+    network = resolve_mode(engine, rec)  # req.host.network_mode made canonical
     if req.host.network_mode == "host":
         config.hostname = _host_hostname()
+    elif req.host.network_mode.startswith("container:"):
+        config.hostname = engine.containers.get(req.host.network_mode[10:]).config.hostname
     else:
         config.hostname = req.hostname or container_id[:12]
     config.domainname = req.domainname
@@ -180,6 +194,7 @@ def create(
     with engine.db.transaction() as tx:
         new_volumes = engine.volumes.attach(tx, rec.id, rec.mounts)
         engine.containers.insert(rec, tx)
+        plan(engine, tx, rec, network, NetworkRequest(req.network_aliases, req.ip))
     try:
         rootfs = bundle.mount_rootfs(engine.images, rec)
         for m in rec.mounts:
@@ -188,7 +203,9 @@ def create(
 
                 seed(m.source, rootfs, m.destination)
         rec.driver = engine.images.snapshots.get(rec.id).driver
-        bundle.write_bundle(engine.paths, rec, rootfs)
+        from dockyard.engine.net_etc import etc_inputs
+
+        bundle.write_bundle(engine.paths, rec, rootfs, etc_inputs(engine, rec))
         engine.containers.update(rec)
     except BaseException:
         from dockyard.engine.remove import remove_everything

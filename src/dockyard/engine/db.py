@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from sqlite3 import Connection
     from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT = 60.0  # seconds a writer waits for another's transaction
 
 SCHEMA = """
@@ -53,6 +53,37 @@ CREATE TABLE volume_users (
     PRIMARY KEY (volume, container)
 );
 CREATE INDEX volume_users_container ON volume_users (container);
+"""
+
+# version 2: networks (engine/networks.py), a container's lease on each (the
+# UNIQUE address makes a duplicate impossible), and the host ports it holds
+SCHEMA_2 = """
+CREATE TABLE networks (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    created TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE TABLE endpoints (
+    network TEXT NOT NULL REFERENCES networks (id),
+    container TEXT NOT NULL REFERENCES containers (id) ON DELETE CASCADE
+        DEFERRABLE INITIALLY DEFERRED,
+    address TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (network, container),
+    UNIQUE (network, address)
+);
+CREATE INDEX endpoints_container ON endpoints (container);
+CREATE TABLE published (
+    container TEXT NOT NULL REFERENCES containers (id) ON DELETE CASCADE
+        DEFERRABLE INITIALLY DEFERRED,
+    proto TEXT NOT NULL,
+    host_ip TEXT NOT NULL,
+    host_port INTEGER NOT NULL,
+    container_port INTEGER NOT NULL,
+    PRIMARY KEY (proto, host_ip, host_port)
+);
+CREATE INDEX published_container ON published (container);
 """
 
 IntegrityError = _sqlite3.IntegrityError
@@ -100,16 +131,18 @@ class Database:
         conn.execute("BEGIN IMMEDIATE")
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version == 0:
-                for statement in SCHEMA.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            elif version > SCHEMA_VERSION:
+            if version > SCHEMA_VERSION:
                 raise HostError(
                     f"the engine database {self.path} is from a newer Dockyard "
                     f"(schema {version}, this one knows {SCHEMA_VERSION})"
                 )
+            steps = [SCHEMA, SCHEMA_2][version:]
+            for script in steps:
+                for statement in script.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+            if steps:
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")

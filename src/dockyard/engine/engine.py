@@ -15,6 +15,7 @@ from dockyard.engine.paths import DEFAULT_ROOT, DEFAULT_RUN_ROOT, EnginePaths
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from dockyard.engine.images import ImageService
+    from dockyard.engine.networks import NetworkService
     from dockyard.engine.runtime_client import BinaryRuntime, LibraryRuntime
     from dockyard.engine.volumes import VolumeService
 
@@ -38,6 +39,7 @@ class Engine:
         self.insecure = list(insecure_registries or [])
         self._images: ImageService | None = None
         self._volumes: VolumeService | None = None
+        self._networks: NetworkService | None = None
         self._runtimes: dict[str, LibraryRuntime | BinaryRuntime] = {}
 
     @property
@@ -55,6 +57,14 @@ class Engine:
 
             self._volumes = VolumeService(self.db, self.paths)
         return self._volumes
+
+    @property
+    def networks(self) -> NetworkService:
+        if self._networks is None:
+            from dockyard.engine.networks import NetworkService
+
+            self._networks = NetworkService(self.db, self.paths.run_root)
+        return self._networks
 
     def runtime_for(self, name: str) -> LibraryRuntime | BinaryRuntime:
         """The runtime a container was made with (``--runtime``), by its recorded name."""

@@ -34,12 +34,17 @@ def _read(path: str) -> str:
 
 
 def hosts(
-    hostname: str, host_network: bool, address: str = "", host_file: str = "/etc/hosts"
+    hostname: str,
+    host_network: bool,
+    address: str = "",
+    host_file: str = "/etc/hosts",
+    extra: list[tuple[str, str]] | None = None,
 ) -> str:
-    if host_network:
-        return _read(host_file)
-    text = HOSTS_DEFAULT
-    if address:
+    """Docker's order: the standard entries, ``--add-host``'s, then the container's own."""
+    text = _read(host_file) if host_network else HOSTS_DEFAULT
+    for ip, name in extra or []:
+        text += f"{ip}\t{name}\n"
+    if address and not host_network:
         text += f"{address}\t{hostname}\n"
     return text
 
@@ -52,8 +57,20 @@ def _is_loopback(address: str) -> bool:
     return address.startswith("127.") or address in ("::1", "0:0:0:0:0:0:0:1")
 
 
-def resolv_conf(host_network: bool, host_file: str = HOST_RESOLV) -> str:
+def resolv_conf(
+    host_network: bool,
+    host_file: str = HOST_RESOLV,
+    dns: list[str] | None = None,
+    search: list[str] | None = None,
+    options: list[str] | None = None,
+    resolver: str = "",
+) -> str:
+    """The host's file (its loopback resolvers dropped off the host's network), with
+    ``--dns``, ``--dns-search`` and ``--dns-option`` replacing what they name, as Docker
+    does; ``resolver`` (the embedded DNS's address) takes the nameservers' place."""
     text = _read(host_file)
+    if dns or search or options or resolver:
+        return _override(resolv_conf(host_network, host_file), dns, search, options, resolver)
     if host_network:
         return text
     lines = text.splitlines()
@@ -73,3 +90,35 @@ def resolv_conf(host_network: bool, host_file: str = HOST_RESOLV) -> str:
     if not any(ln.split()[:1] == ["nameserver"] for ln in kept):
         kept += [f"nameserver {s}" for s in FALLBACK_NAMESERVERS]
     return "\n".join(kept) + "\n"
+
+
+def _override(
+    base: str,
+    dns: list[str] | None,
+    search: list[str] | None,
+    options: list[str] | None,
+    resolver: str,
+) -> str:
+    lines = base.splitlines()
+    keep = []
+    for line in lines:
+        word = line.split()[:1]
+        if word == ["nameserver"] and (dns or resolver):
+            continue
+        if word in (["search"], ["domain"]) and search:
+            continue
+        if word == ["options"] and (options or resolver):
+            continue
+        keep.append(line)
+    if resolver:
+        keep.append(f"nameserver {resolver}")
+    else:
+        keep += [f"nameserver {s}" for s in dns or []]
+    if search and search != ["."]:
+        keep.append("search " + " ".join(search))
+    opts = list(options or [])
+    if resolver and not any(o.startswith("ndots:") for o in opts):
+        opts.insert(0, "ndots:0")
+    if opts:
+        keep.append("options " + " ".join(opts))
+    return "\n".join(keep) + "\n"

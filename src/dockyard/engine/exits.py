@@ -179,6 +179,12 @@ def cleanup(
         runtime.delete(rec.id, force=True)
     except Exception as exc:
         info.error = info.error or f"runtime delete: {exc}"
+    from dockyard.engine.net_attach import teardown
+
+    try:
+        teardown(engine, rec)
+    except Exception as exc:
+        info.error = info.error or f"network teardown: {exc}"
     unmount_rootfs(engine.images, rec.id)
     if rec.status != Status.CREATED or rec.state.started_at:
         rec.status = Status.EXITED

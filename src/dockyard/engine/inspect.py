@@ -50,7 +50,10 @@ def _host_config(host: HostConfig, mounts: list[MountPoint]) -> dict[str, Any]:
         "ContainerIDFile": "",
         "LogConfig": {"Type": host.log_config.type, "Config": dict(host.log_config.config)},
         "NetworkMode": host.network_mode,
-        "PortBindings": {},
+        "PortBindings": {
+            port: [{"HostIp": b.host_ip, "HostPort": b.host_port} for b in bindings]
+            for port, bindings in host.port_bindings.items()
+        },
         "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
         "AutoRemove": host.auto_remove,
         "VolumeDriver": "",
@@ -59,10 +62,10 @@ def _host_config(host: HostConfig, mounts: list[MountPoint]) -> dict[str, Any]:
         "CapAdd": list(host.cap_add) or None,
         "CapDrop": list(host.cap_drop) or None,
         "CgroupnsMode": "host",
-        "Dns": [],
-        "DnsOptions": [],
-        "DnsSearch": [],
-        "ExtraHosts": None,
+        "Dns": list(host.dns),
+        "DnsOptions": list(host.dns_options),
+        "DnsSearch": list(host.dns_search),
+        "ExtraHosts": list(host.extra_hosts) or None,
         "GroupAdd": list(host.group_add) or None,
         "IpcMode": host.ipc_mode,
         "Cgroup": "",
@@ -70,7 +73,7 @@ def _host_config(host: HostConfig, mounts: list[MountPoint]) -> dict[str, Any]:
         "OomScoreAdj": 0,
         "PidMode": host.pid_mode,
         "Privileged": host.privileged,
-        "PublishAllPorts": False,
+        "PublishAllPorts": host.publish_all_ports,
         "ReadonlyRootfs": host.readonly_rootfs,
         "SecurityOpt": [_short_opt(o) for o in host.security_opt] or None,
         "Tmpfs": dict(host.tmpfs) or None,
@@ -177,13 +180,15 @@ def container_json(engine: Engine, rec: ContainerRecord, size: bool = False) -> 
     directory = paths.container_dir(rec.id)
     args = [*(rec.config.entrypoint or []), *(rec.config.cmd or [])]
     snapshot = f"{engine.images.store.root}/snapshots/{rec.id}"
-    network = "none" if rec.host.network_mode == "default" else rec.host.network_mode
+    from dockyard.engine.network_json import network_settings
+
+    out_state = _state(engine, rec)
     out: dict[str, Any] = {
         "Id": rec.id,
         "Created": rec.created,
         "Path": args[0] if args else "",
         "Args": args[1:],
-        "State": _state(engine, rec),
+        "State": out_state,
         "Image": rec.image_id,
         "ResolvConfPath": f"{directory}/resolv.conf",
         "HostnamePath": f"{directory}/hostname",
@@ -208,17 +213,7 @@ def container_json(engine: Engine, rec: ContainerRecord, size: bool = False) -> 
         },
         "Mounts": _mounts(rec.mounts),
         "Config": _config(rec),
-        "NetworkSettings": {
-            "Bridge": "",
-            "SandboxID": "",
-            "SandboxKey": "",
-            "Ports": {},
-            "Gateway": "",
-            "IPAddress": "",
-            "IPPrefixLen": 0,
-            "MacAddress": "",
-            "Networks": {network: {"NetworkID": "", "EndpointID": "", "IPAddress": ""}},
-        },
+        "NetworkSettings": network_settings(engine, rec, out_state["Status"]),
     }
     if size:
         from dockyard.engine.sizes import tree_size

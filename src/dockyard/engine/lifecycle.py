@@ -81,11 +81,17 @@ def _start_locked(
 
         posix.stat(f"{engine.paths.container_dir(rec.id)}/config.json")
     except FileNotFoundError:
-        bundle.write_bundle(engine.paths, rec, rootfs)  # a create killed before it wrote it
+        from dockyard.engine.net_etc import etc_inputs
+
+        # a create killed before it wrote it
+        bundle.write_bundle(engine.paths, rec, rootfs, etc_inputs(engine, rec))
     _retire_stale_monitor(engine, rec.id)
     if runtime.state(rec.id) is not None:
         runtime.delete(rec.id, force=True)  # left by a start that was killed
     try:
+        from dockyard.engine.net_attach import setup
+
+        setup(engine, rec)  # its namespace wired before any process of it runs
         pid = launch(engine, rec, runtime)
         rec.state.pid = pid
         rec.state.monitor_pid = monitor_pid(engine, rec.id)
@@ -138,6 +144,12 @@ def _start_failed(engine: Engine, rec: ContainerRecord, exc: BaseException) -> N
         pass
     if rec.state.monitor_pid:
         wait_exit(engine, rec, 5.0)  # the monitor writes its exit file, then cleans up
+    from dockyard.engine.net_attach import teardown
+
+    try:
+        teardown(engine, rec)
+    except Exception:
+        pass  # the start's own error is the one to report; rm and system check retry
     unmount_rootfs(engine.images, rec.id)
     remove_run_dir(engine, rec.id)
     message = str(exc) or type(exc).__name__

@@ -136,6 +136,14 @@ def _network(rec: ContainerRecord) -> str:
     return "none" if mode == "default" else mode
 
 
+def _ports(engine: Engine, rec: ContainerRecord, state: str) -> str:
+    if state not in RUNNING_LIKE:
+        return ""
+    from dockyard.engine.net_ports import ports_text
+
+    return ports_text(engine, rec)
+
+
 def select(
     engine: Engine,
     show_all: bool = False,
@@ -174,7 +182,7 @@ def row(
         "Command": quote(command if no_trunc else ellipsis(command, 20)),
         "CreatedAt": time.strftime("%Y-%m-%d %H:%M:%S +0000 UTC", time.gmtime(created)),
         "RunningFor": f"{human_duration(now - created)} ago",
-        "Ports": "",
+        "Ports": _ports(engine, rec, state),
         "State": state,
         "Status": status,
         "Names": rec.name,

@@ -81,6 +81,9 @@ def remove_everything(engine: Engine, rec: ContainerRecord, volumes: bool = Fals
         runtime.delete(rec.id, force=True)
     except NotFound:
         pass
+    from dockyard.engine.net_attach import teardown
+
+    teardown(engine, rec)  # its leases go with the record (ON DELETE CASCADE)
     unmount_rootfs(engine.images, rec.id)
     try:
         engine.images.snapshots.remove(rec.id)

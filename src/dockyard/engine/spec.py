@@ -149,10 +149,10 @@ def mounts(rec: ContainerRecord, etc_files: dict[str, str]) -> list[dict[str, An
     return out
 
 
-def namespaces(rec: ContainerRecord, cgroup_v2: bool) -> list[dict[str, str]]:
+def namespaces(rec: ContainerRecord, cgroup_v2: bool, netns: str = "") -> list[dict[str, str]]:
     host = rec.host
     kinds = ["mount"]
-    if host.network_mode != "host":
+    if host.network_mode != "host" and not netns:
         kinds.append("network")
     if host.uts_mode != "host":
         kinds.append("uts")
@@ -162,7 +162,10 @@ def namespaces(rec: ContainerRecord, cgroup_v2: bool) -> list[dict[str, str]]:
         kinds.append("ipc")
     if cgroup_v2 and not host.privileged:
         kinds.append("cgroup")  # Docker's default on cgroup v2: a private cgroup namespace
-    return [{"type": kind} for kind in kinds]
+    out = [{"type": kind} for kind in kinds]
+    if host.network_mode != "host" and netns:
+        out.insert(1, {"type": "network", "path": netns})  # made by the engine (net_attach.py)
+    return out
 
 
 def resources(rec: ContainerRecord, devices: list[tuple[dict[str, Any], str]]) -> dict[str, Any]:
@@ -314,6 +317,7 @@ def build(
     user: ProcessUser,
     etc_files: dict[str, str],
     cgroup_v2: bool = False,
+    netns: str = "",
 ) -> dict[str, Any]:
     """The whole config.json for ``rec`` with its root filesystem at ``rootfs``."""
     host = rec.host
@@ -335,7 +339,7 @@ def build(
     if no_new_privileges(rec):
         process["noNewPrivileges"] = True
     linux: dict[str, Any] = {
-        "namespaces": namespaces(rec, cgroup_v2),
+        "namespaces": namespaces(rec, cgroup_v2, netns),
         "resources": resources(rec, devices),
         "cgroupsPath": f"{host.cgroup_parent or CGROUP_PARENT}/{rec.id}",
     }

@@ -49,6 +49,14 @@ class MountPoint:
 
 
 @record
+class PortBinding:
+    """One host side of a published port (Docker's ``{"HostIp": ..., "HostPort": ...}``)."""
+
+    host_ip: str = ""
+    host_port: str = ""  # "" = a random free port at start; "8000-8010" = the first free of those
+
+
+@record
 class ContainerConfig:
     """What runs: Docker's ``Config``."""
 
@@ -71,6 +79,7 @@ class ContainerConfig:
     stop_signal: str = ""
     stop_timeout: int | None = None
     exposed_ports: list[str] = field(default_factory=list)
+    mac_address: str = ""
 
 
 @record
@@ -106,6 +115,13 @@ class HostConfig:
     cgroup_parent: str = ""
     platform: str = ""
     init: bool | None = None  # --init (Docker's *bool: unset is null in inspect)
+    # networking (engine/net_attach.py): "80/tcp" -> host sides; -P; resolv.conf; /etc/hosts
+    port_bindings: dict[str, list[PortBinding]] = field(default_factory=dict)
+    publish_all_ports: bool = False
+    dns: list[str] = field(default_factory=list)
+    dns_search: list[str] = field(default_factory=list)
+    dns_options: list[str] = field(default_factory=list)
+    extra_hosts: list[str] = field(default_factory=list)
 
 
 @record

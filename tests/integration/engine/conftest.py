@@ -29,7 +29,7 @@ from tests.integration.image.builder import (
     write_layout,
 )
 from tests.integration.image.conftest import Dockyard as ImageTestsDockyard
-from tests.support import leaks
+from tests.support import leaks, netleaks
 from tests.support.registry import Registry
 from tests.support.rootfs import build_rootfs
 from tests.support.runtime import runtime_under_test
@@ -115,16 +115,23 @@ def default_runtime() -> str:
 class Dockyard(ImageTestsDockyard):
     """The ``dockyard`` CLI with a store, a run root and a cgroup parent of its own."""
 
-    def __init__(self, root: Path, run_root: Path, cgroup_parent: str, registry: str) -> None:
+    def __init__(
+        self, root: Path, run_root: Path, cgroup_parent: str, registry: str, session: str = ""
+    ) -> None:
         super().__init__(root, root.parent / "config")
         self.run_root = run_root
         self.cgroup_parent = cgroup_parent
+        # a default bridge, subnet and address pool of its own (tests/support/netleaks.py)
+        self.bridge = netleaks.bridge_name(session or secrets.token_hex(4))
         self.env.update(
             # RUNTIME=runc (or a path) runs every engine test on that runtime
             DOCKYARD_DEFAULT_RUNTIME=default_runtime(),
             DOCKYARD_RUN_ROOT=str(run_root),
             DOCKYARD_CGROUP_PARENT=cgroup_parent,
             DOCKYARD_INSECURE_REGISTRIES=registry,
+            DOCKYARD_BRIDGE=self.bridge,
+            DOCKYARD_BIP=netleaks.free_subnet().replace(".0/", ".1/"),
+            DOCKYARD_ADDRESS_POOLS=netleaks.free_subnet(16) + ":24",
         )
 
     def popen(self, *args: str, **kwargs: object) -> subprocess.Popen[bytes]:  # type: ignore[override]
@@ -193,10 +200,14 @@ def _wait_for_monitors(dy: Dockyard, deadline: float) -> None:
 
 
 @pytest.fixture
-def dockyard(tmp_path: Path, engine_images: EngineImages, cgroup_parent: str) -> Iterator[Dockyard]:
+def dockyard(
+    tmp_path: Path, engine_images: EngineImages, cgroup_parent: str, session_marker: str
+) -> Iterator[Dockyard]:
     if os.geteuid() != 0:
         pytest.skip("needs root (containers, mounts, cgroups)")
-    dy = Dockyard(tmp_path / "root", tmp_path / "run", cgroup_parent, engine_images.registry)
+    dy = Dockyard(
+        tmp_path / "root", tmp_path / "run", cgroup_parent, engine_images.registry, session_marker
+    )
     yield dy
     if (dy.root / "engine.db").exists():
         ids = dy.ids()
@@ -204,10 +215,27 @@ def dockyard(tmp_path: Path, engine_images: EngineImages, cgroup_parent: str) ->
             dy.run("rm", "-f", "-v", *ids, check=False)
     _wait_for_monitors(dy, time.monotonic() + 10)
     found = leftovers(dy)
+    found += network_leftovers(dy)
     if found:
         leaks.kill_processes(monitors_of(dy))
         leaks.unmount(leaks.mounts_under(dy.root.parent))
         pytest.fail("the engine left behind:\n" + "\n".join(found))
+
+
+def network_leftovers(dy: Dockyard) -> list[str]:
+    """After its containers are gone: ``network prune``, then the default bridge and its
+    table removed; anything else of the engine's networks is a leak (removed too)."""
+    if not (dy.root / "engine.db").exists():
+        return []
+    ids = dy.run("network", "ls", "-q", "--no-trunc", check=False).stdout.split()
+    dy.run("network", "prune", "-f", check=False)
+    bridges = {dy.bridge} | {f"dy-{i[:12]}" for i in ids}
+    names, tables = netleaks.engine_leftovers(bridges, dy.run_root)
+    bodies = netleaks.nft_tables()
+    leaked = [n for n in names if n != dy.bridge]
+    leaked += [f"nft table {t}" for t in tables if f'"{dy.bridge}"' not in bodies.get(t, "")]
+    netleaks.remove([dy.bridge, *(n for n in names if not n.startswith("netns"))], tables)
+    return [f"network: {n}" for n in leaked]
 
 
 @pytest.fixture(scope="session", autouse=True)

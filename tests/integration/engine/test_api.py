@@ -27,6 +27,10 @@ def dockyard_client(dy: Dockyard) -> Client:
     )
     c.engine.cgroup_parent = env["DOCKYARD_CGROUP_PARENT"]
     c.engine.default_runtime = env["DOCKYARD_DEFAULT_RUNTIME"]
+    # the test's own default bridge and subnets, never Docker's 172.17.0.0/16 on the host
+    c.engine.networks.bridge_name = env["DOCKYARD_BRIDGE"]
+    c.engine.networks.bip = env["DOCKYARD_BIP"]
+    c.engine.networks.pools_text = env["DOCKYARD_ADDRESS_POOLS"]
     return c
 
 

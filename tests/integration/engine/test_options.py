@@ -214,8 +214,8 @@ def test_namespace_modes(dockyard: Dockyard, bb: str) -> None:
     )  # fmt: skip
     own_lines, shared_lines = own.split(), shared.split()
 
-    assert own_lines[:2] == ["sh", "lo"]
-    assert own_lines[3] != os.readlink("/proc/self/ns/ipc")
+    assert own_lines[:3] == ["sh", "eth0", "lo"]  # the default bridge network
+    assert own_lines[4] != os.readlink("/proc/self/ns/ipc")
     assert shared_lines[0] != "sh"  # the host's init
     assert int(shared_lines[1]) >= 2  # the host's interfaces, not just lo
     assert shared_lines[2] == os.uname().nodename

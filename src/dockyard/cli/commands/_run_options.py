@@ -55,8 +55,18 @@ FLAGS = [
     Flag("ipc", kind=VALUE, help="IPC mode to use (private, shareable, host, none)"),
     Flag("pid", kind=VALUE, help="PID namespace to use (host)"),
     Flag("uts", kind=VALUE, help="UTS namespace to use (host)"),
-    Flag("network", kind=VALUE, help="Connect a container to a network (none, host)"),
+    Flag("network", kind=VALUE, help="Connect a container to a network"),
     Flag("net", kind=VALUE, help="Alias of --network"),
+    Flag("network-alias", kind=LIST, help="Add network-scoped alias for the container"),
+    Flag("ip", kind=VALUE, help="IPv4 address (e.g., 172.30.100.104)"),
+    Flag("mac-address", kind=VALUE, help="Container MAC address (e.g., 92:d0:c6:0a:29:33)"),
+    Flag("publish", "p", LIST, help="Publish a container's port(s) to the host"),
+    Flag("publish-all", "P", help="Publish all exposed ports to random ports"),
+    Flag("expose", kind=LIST, help="Expose a port or a range of ports"),
+    Flag("add-host", kind=LIST, help="Add a custom host-to-IP mapping (host:ip)"),
+    Flag("dns", kind=LIST, help="Set custom DNS servers"),
+    Flag("dns-search", kind=LIST, help="Set custom DNS search domains"),
+    Flag("dns-option", kind=LIST, help="Set DNS options"),
     Flag("platform", kind=VALUE, help="Set platform if server is multi-platform capable"),
     Flag("runtime", kind=VALUE, help="Runtime to use for this container (dockyard, runc, PATH)"),
     Flag(
@@ -170,6 +180,7 @@ def request_from(p: Parsed) -> tuple[CreateRequest, set[str]]:
         init=True if p.init else None,
         platform=str(p.platform),
     )
+    exposed = _network_options(p, host)
     entrypoint = None
     if "entrypoint" in p.given:
         entrypoint = [str(p.entrypoint)] if p.entrypoint else []
@@ -192,12 +203,40 @@ def request_from(p: Parsed) -> tuple[CreateRequest, set[str]]:
         host=host,
         pull=str(p.pull),
         platform=str(p.platform),
+        network_aliases=list(p.network_alias),
+        ip=str(p.ip),
+        exposed_ports=exposed,
+        mac_address=str(p.mac_address),
     )
     if req.stop_signal:
         from dockyard.runtime.signals import parse_signal
 
         parse_signal(req.stop_signal)
     return req, from_v
+
+
+def _network_options(p: Parsed, host: HostConfig) -> list[str]:
+    """-p, -P, --add-host and --dns* into ``host``; the ports --expose names."""
+    from dockyard.engine.net_etc import parse_add_host
+    from dockyard.engine.types import PortBinding
+    from dockyard.network.ports import parse_expose, parse_publish
+
+    for spec in p.publish:
+        for port, host_ip, host_port, host_range in parse_publish(spec):
+            host.port_bindings.setdefault(port, []).append(
+                PortBinding(host_ip, host_port or host_range)
+            )
+    host.publish_all_ports = bool(p.publish_all)
+    for item in p.add_host:
+        parse_add_host(item)
+    host.extra_hosts = list(p.add_host)
+    host.dns = list(p.dns)
+    host.dns_search = list(p.dns_search)
+    host.dns_options = list(p.dns_option)
+    exposed: list[str] = []
+    for spec in p.expose:
+        exposed += parse_expose(spec)
+    return exposed
 
 
 def _security_opts(opts: list[str]) -> list[str]:

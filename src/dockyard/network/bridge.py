@@ -1,0 +1,212 @@
+"""The bridge driver: a Linux bridge per network, a veth per container, NAT by nftables.
+
+    host:       <bridge> (gateway address) ── veth dyvXXXXXXXX ─┐
+    container:                                                 └─ eth0 (its address, default route)
+
+A container's side is wired with linux/netlink.py (fast, on every start);
+bridges with pyroute2 (network/hostnet.py); rules with libnftables
+(network/firewall.py). Undoing is idempotent: what is gone already is
+not an error.
+"""
+
+from __future__ import annotations
+
+import posix
+
+from dockyard.errors import Conflict, HostError
+from dockyard.network.backend import EndpointSpec, Leftovers, NetworkSpec, PortRule
+
+ENODEV, ENOENT, EEXIST = 19, 2, 17
+LOOPBACK_INDEX = 1  # lo is always interface 1 in a new namespace
+
+
+def _nft() -> object:
+    from dockyard.linux.nftables import Nftables
+
+    try:
+        return Nftables()
+    except OSError as exc:
+        raise HostError(f"nftables: {exc.strerror}") from exc
+
+
+def _run_nft(commands: list[dict[str, object]]) -> dict[str, object]:
+    from dockyard.linux.nftables import NftError
+
+    nft = _nft()
+    try:
+        return nft.run(commands)  # type: ignore[attr-defined, no-any-return]
+    except NftError as exc:
+        raise HostError(f"nftables refused Dockyard's rules: {exc.strerror}") from exc
+    finally:
+        nft.close()  # type: ignore[attr-defined]
+
+
+class BridgeDriver:
+    """`NetworkBackend` for ``--driver bridge``."""
+
+    # ------------------------------------------------------------ networks
+
+    def create_network(self, net: NetworkSpec) -> None:
+        from dockyard.network import firewall, hostnet
+
+        try:
+            hostnet.create_bridge(net.bridge, net.gateway, net.prefixlen, net.mtu)
+        except OSError as exc:
+            if exc.errno == EEXIST:
+                raise Conflict(
+                    f"cannot create network {net.name}: an interface named {net.bridge} exists "
+                    "(choose another with -o com.docker.network.bridge.name=NAME)"
+                ) from exc
+            raise HostError(f"cannot create bridge {net.bridge}: {exc}") from exc
+        try:
+            _run_nft(firewall.table_commands(net))
+        except BaseException:
+            hostnet.delete_link(net.bridge)
+            raise
+
+    def network_exists(self, net: NetworkSpec) -> bool:
+        from dockyard.linux.netlink import Netlink
+
+        with Netlink() as nl:
+            try:
+                nl.link_index(net.bridge)
+                return True
+            except OSError as exc:
+                if exc.errno != ENODEV:
+                    raise HostError(f"cannot look up bridge {net.bridge}: {exc}") from exc
+        return False
+
+    def remove_network(self, net: NetworkSpec) -> None:
+        from dockyard.linux.nftables import NftError
+        from dockyard.network import firewall, hostnet
+
+        nft = _nft()
+        try:
+            nft.run(firewall.delete_table(net.table))  # type: ignore[attr-defined]
+        except NftError as exc:
+            if exc.errno != ENOENT and "No such file" not in str(exc):
+                raise HostError(f"cannot remove table {net.table}: {exc}") from exc
+        finally:
+            nft.close()  # type: ignore[attr-defined]
+        try:
+            hostnet.delete_link(net.bridge)
+        except OSError as exc:
+            raise HostError(f"cannot remove bridge {net.bridge}: {exc}") from exc
+
+    # ------------------------------------------------------------ containers
+
+    def attach(self, netns_path: str, net: NetworkSpec, ep: EndpointSpec) -> None:
+        from dockyard.linux import netns
+        from dockyard.linux.netlink import Netlink
+
+        try:
+            with Netlink() as host:
+                bridge = host.link_index(net.bridge)
+                fd = posix.open(netns_path, posix.O_RDONLY | posix.O_CLOEXEC)
+                try:
+                    host.add_veth(ep.host_ifname, ep.ifname, fd, net.mtu, ep.mac)
+                finally:
+                    posix.close(fd)
+                host.set_link(host.link_index(ep.host_ifname), up=True, master=bridge)
+            with netns.entered(netns_path):
+                inside = Netlink()
+            with inside:
+                inside.set_link(LOOPBACK_INDEX, up=True)
+                index = inside.link_index(ep.ifname)
+                inside.add_address(index, ep.address, net.prefixlen)
+                inside.set_link(index, up=True)
+                if ep.default_route and not net.internal:
+                    inside.add_default_route(net.gateway, index)
+        except OSError as exc:
+            raise HostError(
+                f"cannot connect container {ep.container_id[:12]} to network {net.name}: {exc}"
+            ) from exc
+
+    def detach(self, net: NetworkSpec, ep: EndpointSpec) -> None:
+        from dockyard.linux.netlink import Netlink
+
+        try:
+            with Netlink() as host:
+                host.delete_link(ep.host_ifname)
+        except OSError as exc:
+            raise HostError(f"cannot remove interface {ep.host_ifname}: {exc}") from exc
+
+    # ------------------------------------------------------------ ports
+
+    def publish(self, net: NetworkSpec, container_id: str, rules: list[PortRule]) -> None:
+        from dockyard.network import firewall
+
+        if rules:
+            _run_nft(firewall.publish_commands(net, container_id, rules))
+
+    def unpublish(self, net: NetworkSpec, container_id: str) -> None:
+        self._drop_rules(net, {container_id})
+
+    def _drop_rules(
+        self,
+        net: NetworkSpec,
+        owners: set[str] | None,
+        keep: frozenset[str] | set[str] = frozenset(),
+    ) -> list[str]:
+        """Delete the publish rules of ``owners`` (or of everyone not in ``keep``)."""
+        from dockyard.linux.nftables import NftError
+        from dockyard.network import firewall
+
+        nft = _nft()
+        try:
+            try:
+                listing = nft.run(firewall.list_publish(net))  # type: ignore[attr-defined]
+            except NftError:
+                return []  # no table: nothing published
+            found = [
+                (handle, owner)
+                for handle, owner in firewall.rules_of(listing)
+                if (owner in owners if owners is not None else owner not in keep)
+            ]
+            if found:
+                nft.run(firewall.delete_rules(net, [h for h, _ in found]))  # type: ignore[attr-defined]
+            return [owner for _, owner in found]
+        except NftError as exc:
+            raise HostError(f"cannot remove published ports: {exc}") from exc
+        finally:
+            nft.close()  # type: ignore[attr-defined]
+
+    # ------------------------------------------------------------ leftovers
+
+    def leftovers(
+        self,
+        nets: list[NetworkSpec],
+        live_ifnames: set[str],
+        live_containers: set[str],
+        remove: bool,
+    ) -> Leftovers:
+        """Veths in our bridges that no live endpoint names, and publish rules of containers
+        that are not running; removed too when ``remove``."""
+        from dockyard.network import hostnet
+
+        found = Leftovers()
+        bridges = {n.bridge for n in nets}
+        for name, master in hostnet.links().items():
+            if master in bridges and name.startswith("dyv") and name not in live_ifnames:
+                found.interfaces.append(name)
+                if remove:
+                    hostnet.delete_link(name)
+        for net in nets:
+            if remove:
+                owners = self._drop_rules(net, None, live_containers)
+            else:
+                owners = [o for _, o in self._list_owners(net) if o not in live_containers]
+            found.rule_owners += [(net.table, o) for o in sorted(set(owners))]
+        return found
+
+    def _list_owners(self, net: NetworkSpec) -> list[tuple[int, str]]:
+        from dockyard.linux.nftables import NftError
+        from dockyard.network import firewall
+
+        nft = _nft()
+        try:
+            return firewall.rules_of(nft.run(firewall.list_publish(net)))  # type: ignore[attr-defined]
+        except NftError:
+            return []
+        finally:
+            nft.close()  # type: ignore[attr-defined]
