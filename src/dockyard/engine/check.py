@@ -14,7 +14,9 @@ and repairs what no command would meet:
 - an exited container without a snapshot: a fresh one from its image;
 - a damaged record: removed with everything of its container;
 - snapshots, container directories, run directories, runtime states, lock
-  files, cgroups and monitors of containers that have no record: removed.
+  files, cgroups and monitors of containers that have no record: removed;
+- network namespaces, veths, published ports' rules and rows of containers
+  that are not running (engine/net_check.py): removed.
 
 Every container is handled under its lock, taken without waiting: one a
 command is working on is left to that command. What exists on the host is
@@ -112,7 +114,20 @@ def check(engine: Engine, repair: bool = True) -> EngineReport:
             f"container {container_id[:12]} has no record but left: {', '.join(sorted(kinds))}",
             lambda i=container_id: _remove_orphan(engine, i, monitors, cgroups),  # type: ignore[misc]
         )
+    _check_network(c)
     return c.report
+
+
+def _check_network(c: _Check) -> None:
+    """Namespace files, veths, port rules and rows of containers that are not running
+    (after the containers' own checks, which settle which those are)."""
+    from dockyard.engine import net_check
+
+    found = net_check.find(c.engine)
+    if found and c.repair:
+        net_check.repair(c.engine)
+    for problem in found:
+        c.found(problem, lambda p=problem: f"removed the {p}")  # type: ignore[misc]
 
 
 def _records(engine: Engine) -> tuple[list[ContainerRecord], list[str]]:

@@ -149,7 +149,7 @@ def create(
     rec = ContainerRecord(
         id=container_id,
         name=req.name,
-        image_id=image.id,
+        image_id=image_id,
         created="",
         status=Status.CREATED,
         config=config,

@@ -53,7 +53,16 @@ def find(engine: Engine, remove: bool = False) -> list[str]:
         with engine.db.transaction() as tx:
             for container in stale:
                 tx.execute("DELETE FROM published WHERE container = ?", (container,))
-    bridges = [n for n in engine.networks.all() if n.driver == "bridge"]
+    from dockyard.engine.networks import load
+
+    # read, not ensure_defaults(): a check must not make the default networks
+    bridges = [
+        net
+        for net in (load(doc) for (doc,) in engine.db.query("SELECT doc FROM networks"))
+        if net.driver == "bridge"
+    ]
+    if not bridges:
+        return found
     live_ifnames = {
         _load_endpoint(doc).host_ifname
         for container, doc in engine.db.query("SELECT container, doc FROM endpoints")

@@ -1,4 +1,4 @@
-"""``network ls --filter`` and ``network prune --filter`` as Docker reads them, and ls's rows."""
+"""``network ls --filter`` and ``network prune --filter`` as Docker reads them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from dockyard.errors import InvalidArgument
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any
 
     from dockyard.engine.network_types import NetworkRecord
 
@@ -78,16 +77,3 @@ def _until(created: str, value: str, parse_ns: Callable[[str], int]) -> bool:
         else:
             limit = parse_ns(value) / 1e9
     return parse_ns(created) / 1e9 < limit
-
-
-def network_row(net: NetworkRecord, no_trunc: bool = False) -> dict[str, Any]:
-    return {
-        "ID": net.id if no_trunc else net.id[:12],
-        "Name": net.name,
-        "Driver": net.driver,
-        "Scope": "local",
-        "IPv6": "false",
-        "Internal": "true" if net.internal else "false",
-        "Labels": ",".join(f"{k}={v}" for k, v in sorted(net.labels.items())),
-        "CreatedAt": net.created,
-    }

@@ -20,11 +20,12 @@ FLAGS = [
     Flag("size", "s", help="Display total file sizes if the type is container"),
     Flag("type", kind=VALUE, help="Return JSON for specified type (container, image, volume)"),
 ]
-KINDS = ("container", "image", "volume")
+KINDS = ("container", "image", "volume", "network")
 
 
 def find(ctx: Context, name: str, kind: str, size: bool) -> dict[str, Any]:
-    """The JSON of what ``name`` names, looked up as Docker does: container, image, volume."""
+    """The JSON of what ``name`` names, looked up as Docker does: container, image, volume,
+    network."""
     from dockyard.errors import NotFound
 
     engine = ctx.engine()
@@ -39,6 +40,10 @@ def find(ctx: Context, name: str, kind: str, size: bool) -> dict[str, Any]:
 
                 store = engine.images.store
                 return inspect_data(store, engine.images.find(name))
+            if each == "network":
+                from dockyard.engine.network_json import network_json
+
+                return network_json(engine, engine.networks.find(name))
             from dockyard.engine.volume_json import volume_json
 
             return volume_json(engine.volumes.get(name))
