@@ -210,7 +210,6 @@ def test_a_docker_seccomp_profile_is_settled_for_the_container() -> None:
 
 def test_options_the_engine_refuses() -> None:
     for host, message in (
-        (HostConfig(network_mode="bridge2"), "network bridge2 not found"),
         (HostConfig(security_opt=["apparmor=myprofile"]), "no SELinux or AppArmor"),
         (HostConfig(security_opt=["bogus=1"]), "Invalid --security-opt"),
     ):
