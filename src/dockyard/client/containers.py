@@ -71,6 +71,13 @@ class Container(Model, ContainerOps):
 
         _call(lambda: kill(self.client.engine, self.id, str(signal or "KILL")))
 
+    def attach(self, **kwargs: Any) -> Any:
+        """docker-py's attach (stdout, stderr, stream, logs, demux): the output until the
+        container ends (bytes), or a generator of it with ``stream``."""
+        from dockyard.client.attach import attach
+
+        return attach(self.client.engine, self.id, **kwargs)
+
     def exec_run(self, cmd: str | list[str], **kwargs: Any) -> Any:
         """docker-py's exec_run (stdout, stderr, stdin, tty, privileged, user, detach, stream,
         environment, workdir, demux): ``ExecResult(exit_code, output)``."""

@@ -21,7 +21,6 @@ from dockyard.client.errors import InvalidArgument, translate
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from typing import Any
 
     from dockyard.engine.engine import Engine
     from dockyard.engine.exec import ExecSession
@@ -82,19 +81,10 @@ def exec_run(
         from dockyard.engine.attach import half_close
 
         half_close(session.sock)
-    from dockyard.engine.attach import STDERR
+    from dockyard.client.attach import shaped
 
-    frames = _frames(session, stdout, stderr)
-    if stream:
-        if demux:
-            return ExecResult(None, ((None, d) if n == STDERR else (d, None) for n, d in frames))
-        return ExecResult(None, (d for _, d in frames))
-    out, err, both = bytearray(), bytearray(), bytearray()
-    for n, data in frames:
-        (err if n == STDERR else out).extend(data)
-        both.extend(data)
-    output: Any = (bytes(out) or None, bytes(err) or None) if demux else bytes(both)
-    return ExecResult(session.exit_code(), output)
+    output = shaped(_frames(session, stdout, stderr), stream, demux)
+    return ExecResult(None if stream else session.exit_code(), output)
 
 
 def _frames(session: ExecSession, stdout: bool, stderr: bool) -> Iterator[tuple[int, bytes]]:

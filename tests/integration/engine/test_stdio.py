@@ -151,3 +151,19 @@ def test_start_a_i_streams_stdin_and_returns_the_exit_status(
     assert (result.returncode, result.stdout, result.stderr) == (6, "got abc\n", "bye\n")
     two = dockyard.run("start", "-a", "reader", "reader", check=False)
     assert "you cannot start and attach multiple containers at once" in two.stderr
+
+
+def test_the_python_api_attaches_as_docker_py(
+    dockyard: Dockyard, engine_images: EngineImages
+) -> None:
+    from tests.integration.engine.test_api import dockyard_client
+
+    script = "echo before; sleep 1; echo after; echo err >&2"
+    with dockyard_client(dockyard) as client:
+        box = client.containers.run(engine_images.busybox, ["sh", "-c", script], detach=True)
+        wait_for(lambda: box.logs() == b"before\n", "the first line")
+
+        assert box.attach(logs=True) == b"before\nafter\nerr\n"  # until it ended
+        assert box.attach(logs=True, demux=True) == (b"before\nafter\n", b"err\n")  # stopped
+        assert next(box.attach(logs=True, stderr=False, stream=True)) == b"before\n"
+        assert box.attach() == b""  # stopped, no logs asked for

@@ -110,6 +110,13 @@ def test_the_terminal_is_restored_when_the_cli_is_told_to_end(
             assert term.wait() == 128 + signum
             assert term.modes_restored()
     assert dockyard.inspect("bg")["State"]["Status"] == "running"  # type: ignore[index]
+    # run -it: no signal proxy with a terminal (Docker's rule); the container runs on
+    with PtySession(["run", "-it", "--name", "fg", engine_images.busybox], dockyard.env) as term:
+        term.expect("# ")
+        term.signal(signal.SIGTERM)
+        assert term.wait() == 128 + signal.SIGTERM
+        assert term.modes_restored()
+    assert dockyard.inspect("fg")["State"]["Status"] == "running"  # type: ignore[index]
 
 
 def test_several_clients_attach_at_once(dockyard: Dockyard, engine_images: EngineImages) -> None:

@@ -72,7 +72,7 @@ def run(p: Parsed, ctx: Context) -> int:
     )
 
     def proxy(rec: ContainerRecord) -> None:
-        if p.sig_proxy:
+        if p.sig_proxy and not p.tty:  # Docker: no proxy in TTY mode (keys are bytes there)
             proxy_signals(engine, rec)
 
     sys.stdout.flush()
