@@ -21,7 +21,7 @@ from dockyard.engine import names
 from dockyard.engine.db import Database, IntegrityError, Transaction
 from dockyard.engine.network_types import NetworkRecord
 from dockyard.engine.record import from_json, to_json
-from dockyard.errors import Conflict, InvalidArgument, NotFound
+from dockyard.errors import Conflict, HostError, InvalidArgument, NotFound
 from dockyard.oci import jsonio
 
 TYPE_CHECKING = False
@@ -169,7 +169,11 @@ class NetworkService:
             for (doc,) in query("SELECT doc FROM networks")
             if load(doc).subnet
         ]
-        block = ipam.pick_subnet(pools, used, hostnet.host_routes())
+        try:
+            routes = hostnet.host_routes()
+        except OSError as exc:
+            raise HostError(f"cannot read the host's routes: {exc.strerror or exc}") from exc
+        block = ipam.pick_subnet(pools, used, routes)
         return str(block), ipam.first_host(block)
 
     def _insert(self, tx: Transaction, net: NetworkRecord) -> None:

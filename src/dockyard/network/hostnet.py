@@ -21,7 +21,12 @@ class _IPRoute:
     """pyroute2's IPRoute, its NetlinkError (not an OSError) turned into one."""
 
     def __enter__(self) -> Any:
-        from pyroute2 import IPRoute
+        try:
+            from pyroute2 import IPRoute
+        except ImportError as exc:
+            raise OSError(
+                2, f"pyroute2 is not installed ({exc}): pip install pyroute2, or scripts/setup"
+            ) from exc
 
         self.ipr = IPRoute()
         return self.ipr
