@@ -160,13 +160,14 @@ def test_ip_alias_connect_disconnect_and_removal(dockyard: Dockyard, net_image: 
     assert entry["Aliases"] == ["web"] and entry["IPAMConfig"] == {"IPv4Address": f"{prefix}.50"}
 
     dockyard.run("network", "connect", "two", "fixed")
-    eth1 = dockyard.run("exec", "fixed", "ip", "-4", "-o", "addr", "show", "eth1", check=False)
-    if eth1.returncode == 0:  # exec may not be there yet
-        assert _ip(dockyard, "fixed", "two") in eth1.stdout
+    eth1 = dockyard.run("exec", "fixed", "ip", "-4", "-o", "addr", "show", "eth1")
+    assert f"{_ip(dockyard, 'fixed', 'two')}/24" in eth1.stdout
     assert set(dockyard.inspect("fixed")["NetworkSettings"]["Networks"]) == {"one", "two"}  # type: ignore[index]
     busy = dockyard.run("network", "rm", "two", check=False)
     assert busy.returncode == 1 and "active endpoints" in busy.stderr
     dockyard.run("network", "disconnect", "two", "fixed")
+    gone = dockyard.run("exec", "fixed", "ls", "/sys/class/net").stdout.split()
+    assert gone == ["eth0", "lo"]
     assert set(dockyard.inspect("fixed")["NetworkSettings"]["Networks"]) == {"one"}  # type: ignore[index]
     assert dockyard.run("network", "rm", "two").stdout.strip() == "two"
 
