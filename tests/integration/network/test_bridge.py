@@ -146,7 +146,12 @@ def test_ip_alias_connect_disconnect_and_removal(dockyard: Dockyard, net_image: 
     dockyard.run(
         "network", "create", "--subnet", subnet, "--ip-range", subnet, "--label", "k=v", "one"
     )
-    dockyard.run("network", "create", "--subnet", netleaks.free_subnet(), "two")
+    # no --subnet: the next free block of the pool (DOCKYARD_ADDRESS_POOLS); its own MTU
+    dockyard.run("network", "create", "-o", "com.docker.network.driver.mtu=1400", "two")
+    pool = dockyard.env["DOCKYARD_ADDRESS_POOLS"].split(":")[0]
+    two = json.loads(dockyard.run("network", "inspect", "two").stdout)[0]["IPAM"]["Config"][0]
+    assert two["Subnet"] == pool.replace(".0.0/16", ".0.0/24")
+    assert two["Gateway"] == pool.replace(".0.0/16", ".0.1")
     dockyard.run(
         "run", "-d", "--name", "fixed", "--network", "one", "--ip", f"{prefix}.50",
         "--network-alias", "web", net_image, "sleep", "1000",
@@ -162,6 +167,8 @@ def test_ip_alias_connect_disconnect_and_removal(dockyard: Dockyard, net_image: 
     dockyard.run("network", "connect", "two", "fixed")
     eth1 = dockyard.run("exec", "fixed", "ip", "-4", "-o", "addr", "show", "eth1")
     assert f"{_ip(dockyard, 'fixed', 'two')}/24" in eth1.stdout
+    mtu = dockyard.run("exec", "fixed", "cat", "/sys/class/net/eth1/mtu").stdout
+    assert mtu.strip() == "1400"
     assert set(dockyard.inspect("fixed")["NetworkSettings"]["Networks"]) == {"one", "two"}  # type: ignore[index]
     busy = dockyard.run("network", "rm", "two", check=False)
     assert busy.returncode == 1 and "active endpoints" in busy.stderr
