@@ -10,7 +10,7 @@ and removing a network (or a leftover) is one ``delete table``:
     chain postrouting  nat, srcnat:  masquerade what leaves the subnet (not --internal);
                                      what comes from 127.0.0.0/8 or back into the bridge
                                      after a DNAT (the host's loopback, hairpin)
-    chain forward      filter:       --internal: nothing in or out of the bridge
+    chain forward      filter:       (--internal only) nothing in or out of the bridge
 
 The host's 127.0.0.1 reaches a published port through the output chain's
 DNAT plus ``route_localnet`` on the bridge (as Docker does without its
@@ -83,7 +83,6 @@ def table_commands(net: NetworkSpec) -> list[dict[str, Any]]:
         _chain(net, "output", "nat", "output", -100),
         _chain(net, PUBLISH),
         _chain(net, "postrouting", "nat", "postrouting", 100),
-        _chain(net, "forward", "filter", "forward", 0),
         _rule(net, "prerouting", _LOCAL, {"jump": {"target": PUBLISH}}),
         _rule(net, "output", _LOCAL, {"jump": {"target": PUBLISH}}),
         _rule(
@@ -103,7 +102,9 @@ def table_commands(net: NetworkSpec) -> list[dict[str, Any]]:
         ),
     ]
     if net.internal:
+        # a filter chain sees every packet: only internal networks have one
         out += [
+            _chain(net, "forward", "filter", "forward", 0),
             _rule(
                 net,
                 "forward",
