@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from dockyard.client.containers import ContainerCollection
     from dockyard.client.images import ImageCollection
+    from dockyard.client.networks import NetworkCollection
     from dockyard.client.volumes import VolumeCollection
     from dockyard.engine.engine import Engine
 
@@ -87,6 +88,12 @@ class Client:
         from dockyard.client.volumes import VolumeCollection
 
         return VolumeCollection(self)
+
+    @property
+    def networks(self) -> NetworkCollection:
+        from dockyard.client.networks import NetworkCollection
+
+        return NetworkCollection(self)
 
     def ping(self) -> bool:
         return True

@@ -13,7 +13,14 @@ from __future__ import annotations
 from dockyard.engine import parse as values
 from dockyard.engine.create import CreateRequest
 from dockyard.engine.mount_spec import parse_mount, parse_volume, tmpfs_mount
-from dockyard.engine.types import DeviceMapping, HostConfig, LogConfig, MountPoint, Ulimit
+from dockyard.engine.types import (
+    DeviceMapping,
+    HostConfig,
+    LogConfig,
+    MountPoint,
+    PortBinding,
+    Ulimit,
+)
 from dockyard.errors import InvalidArgument
 
 TYPE_CHECKING = False
@@ -29,6 +36,8 @@ KNOWN = {
     "shm_size", "stdin_open", "stdout", "stderr", "stop_signal", "stop_timeout", "sysctls",
     "tmpfs", "tty", "ulimits", "user", "userns_mode", "uts_mode", "volumes", "working_dir",
     "pull", "cpu_period", "cpu_quota", "init",
+    "network", "ports", "publish_all_ports", "dns", "dns_search", "dns_opt", "extra_hosts",
+    "mac_address",
 }  # fmt: skip
 
 
@@ -130,8 +139,10 @@ def request(image: str, command: object = None, **kwargs: Any) -> CreateRequest:
     if isinstance(tmpfs, list):
         tmpfs = {t.partition(":")[0]: t.partition(":")[2] for t in tmpfs}
     mounts += [tmpfs_mount(dest, opts) for dest, opts in tmpfs.items()]
-    network = kwargs.get("network_mode") or (
-        "none" if kwargs.get("network_disabled") else "default"
+    network = (
+        kwargs.get("network_mode")
+        or kwargs.get("network")
+        or ("none" if kwargs.get("network_disabled") else "default")
     )
     nano = kwargs.get("nano_cpus") or 0
     if kwargs.get("cpu_quota") and not nano:
@@ -173,6 +184,12 @@ def request(image: str, command: object = None, **kwargs: Any) -> CreateRequest:
         cgroup_parent=kwargs.get("cgroup_parent") or "",
         init=bool(kwargs["init"]) if kwargs.get("init") is not None else None,
         platform=kwargs.get("platform") or "",
+        port_bindings=_ports(kwargs.get("ports")),
+        publish_all_ports=bool(kwargs.get("publish_all_ports")),
+        dns=[str(d) for d in kwargs.get("dns") or []],
+        dns_search=[str(d) for d in kwargs.get("dns_search") or []],
+        dns_options=[str(d) for d in kwargs.get("dns_opt") or []],
+        extra_hosts=_extra_hosts(kwargs.get("extra_hosts")),
     )
     entrypoint = kwargs.get("entrypoint")
     return CreateRequest(
@@ -194,4 +211,36 @@ def request(image: str, command: object = None, **kwargs: Any) -> CreateRequest:
         host=host,
         pull=kwargs.get("pull") or "missing",
         platform=kwargs.get("platform") or "",
+        mac_address=kwargs.get("mac_address") or "",
     )
+
+
+def _ports(value: object) -> dict[str, list[PortBinding]]:
+    """docker-py's ``ports``: {"80/tcp": 8080 | None | ("127.0.0.1", 8080) | [8080, 8081]}."""
+    out: dict[str, list[PortBinding]] = {}
+    for key, sides in (value or {}).items():  # type: ignore[attr-defined]
+        port = str(key) if "/" in str(key) else f"{key}/tcp"
+        from dockyard.network.ports import parse_expose
+
+        parse_expose(port)  # checks the number and the protocol
+        for side in sides if isinstance(sides, list) else [sides]:
+            if side is None:
+                binding = PortBinding()
+            elif isinstance(side, tuple):
+                binding = PortBinding(str(side[0]), str(side[1]) if len(side) > 1 else "")
+            else:
+                binding = PortBinding("", str(side))
+            out.setdefault(port, []).append(binding)
+    return out
+
+
+def _extra_hosts(value: object) -> list[str]:
+    """docker-py's ``extra_hosts``: {"name": "ip"} or ["name:ip"]."""
+    from dockyard.engine.net_etc import parse_add_host
+
+    items = (
+        [f"{k}:{v}" for k, v in value.items()] if isinstance(value, dict) else list(value or [])  # type: ignore[call-overload]
+    )
+    for item in items:
+        parse_add_host(item)
+    return [str(i) for i in items]
