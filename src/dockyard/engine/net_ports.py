@@ -123,9 +123,26 @@ def port_map(engine: Engine, rec: ContainerRecord) -> dict[str, list[dict[str, s
 
 
 def ports_text(engine: Engine, rec: ContainerRecord) -> str:
-    """``ps``'s PORTS: "0.0.0.0:8080->80/tcp, 443/tcp" (a running container's)."""
-    held = published(engine, rec.id)
-    parts = [f"{ip}:{hp}->{cp}/{proto}" for proto, ip, hp, cp in held]
+    """``ps``'s PORTS, as Docker groups them: "0.0.0.0:8000-8001->80-81/tcp, 443/tcp"."""
+    held = sorted(published(engine, rec.id), key=lambda h: (h[1], h[0], h[3]))
+    groups: list[list[tuple[str, str, int, int]]] = []
+    for item in held:
+        last = groups[-1][-1] if groups else None
+        if (
+            last is not None
+            and last[:2] == item[:2]
+            and item[2] == last[2] + 1
+            and item[3] == last[3] + 1
+        ):
+            groups[-1].append(item)
+        else:
+            groups.append([item])
+    parts = []
+    for group in groups:
+        (proto, ip, host_first, first), last = group[0], group[-1]
+        hosts = f"{host_first}-{last[2]}" if len(group) > 1 else str(host_first)
+        ports = f"{first}-{last[3]}" if len(group) > 1 else str(first)
+        parts.append(f"{ip}:{hosts}->{ports}/{proto}")
     done = {f"{cp}/{proto}" for proto, _, _, cp in held}
     parts += [p for p in rec.config.exposed_ports if p not in done]
     return ", ".join(parts)

@@ -20,6 +20,18 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _free_pair() -> int:
+    """A port P such that P and P + 1 are both free."""
+    while True:
+        port = _free_port()
+        with socket.socket() as s:
+            try:
+                s.bind(("0.0.0.0", port + 1))
+            except OSError:
+                continue
+        return port
+
+
 def _get(url: str) -> bytes:
     import time
 
@@ -129,3 +141,19 @@ def test_port_specs_are_checked(dockyard: Dockyard, net_image: str) -> None:
     ):
         out = dockyard.run("run", "--rm", "-p", spec, net_image, "true", check=False)
         assert out.returncode == 125 and message in out.stderr, (spec, out.stderr)
+
+
+def test_port_ranges_are_published_and_listed_as_dockers(
+    dockyard: Dockyard, net_image: str
+) -> None:
+    start = _free_pair()
+    dockyard.run(
+        "run", "-d", "--name", "ranged", "-p", f"{start}-{start + 1}:80-81", net_image,
+        "httpd", "-f", "-p", "81", "-h", "/www",
+    )  # fmt: skip
+    assert _get(f"http://127.0.0.1:{start + 1}/") == PAGE
+    assert dockyard.run("port", "ranged").stdout.splitlines() == [
+        f"80/tcp -> 0.0.0.0:{start}", f"81/tcp -> 0.0.0.0:{start + 1}",
+    ]  # fmt: skip
+    ps = dockyard.run("ps", "--format", "{{.Ports}}").stdout.strip()
+    assert ps == f"0.0.0.0:{start}-{start + 1}->80-81/tcp, 7001/udp"
