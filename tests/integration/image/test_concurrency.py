@@ -308,7 +308,10 @@ def test_tag_and_rmi_racing_leave_no_dangling_tag(
 
         for result in results:
             assert "Traceback" not in result.stderr, result
-            assert result.returncode == 0 or "No such image" in result.stderr, result
+            # the engine says "No such image: victim:1"; a tag that resolved the
+            # name before the rmi, the store's "no such image: sha256:..."
+            lost = "no such image: " in result.stderr.lower()
+            assert result.returncode == 0 or (lost and result.stderr.count("\n") == 1), result
         consistent(loaded)
         names = loaded.run("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
         copies = [n for n in names if n.startswith("copy")]
