@@ -75,6 +75,7 @@ GROUPS = {
         "check": "system_check",
         "df": "system_df",
         "info": "info",
+        "restore": "system_restore",
     },
     "container": {
         "run": "run",
@@ -102,6 +103,7 @@ GROUPS = {
         "export": "export",
         "prune": "container_prune",
         "cleanup": "container_cleanup",
+        "autorestart": "container_autorestart",
     },
     "network": {
         "create": "network_create",
@@ -125,6 +127,8 @@ GROUPS = {
     },
 }
 
+INTERNAL = ("cleanup", "autorestart")  # run by monitors and timers, not by users
+
 USAGE = """Usage:  dockyard [OPTIONS] COMMAND
 
 A container engine with Docker's command line.
@@ -142,7 +146,7 @@ Management Commands:
   container   Manage containers
   image       Manage images
   network     Manage networks
-  system      Manage Dockyard (check, df, info)
+  system      Manage Dockyard (check, df, info, restore)
   volume      Manage volumes
 
 Commands:
@@ -309,7 +313,7 @@ def _module_for(rest: list[str]) -> tuple[str, str, list[str]] | None:
     if verb in GROUPS:
         sub = rest[1] if len(rest) > 1 else ""
         if sub not in GROUPS[verb]:
-            names = ", ".join(n for n in GROUPS[verb] if n != "cleanup")
+            names = ", ".join(n for n in GROUPS[verb] if n not in INTERNAL)
             sys.stderr.write(f"dockyard {verb}: unknown command {sub!r}; commands: {names}\n")
             sys.exit(EXIT_USAGE)
         return f"dockyard {verb} {sub}", GROUPS[verb][sub], rest[2:]

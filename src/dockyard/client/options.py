@@ -19,6 +19,7 @@ from dockyard.engine.types import (
     LogConfig,
     MountPoint,
     PortBinding,
+    RestartPolicy,
     Ulimit,
 )
 from dockyard.errors import InvalidArgument
@@ -37,7 +38,7 @@ KNOWN = {
     "tmpfs", "tty", "ulimits", "user", "userns_mode", "uts_mode", "volumes", "working_dir",
     "pull", "cpu_period", "cpu_quota", "init",
     "network", "ports", "publish_all_ports", "dns", "dns_search", "dns_opt", "extra_hosts",
-    "mac_address",
+    "mac_address", "restart_policy",
 }  # fmt: skip
 
 
@@ -129,6 +130,23 @@ def _log_config(value: object) -> LogConfig:
     return LogConfig(kind, {str(k): str(v) for k, v in config.items()})
 
 
+def _restart_policy(value: object) -> RestartPolicy:
+    """docker-py's ``{"Name": "on-failure", "MaximumRetryCount": 5}`` (or the flag's text)."""
+    from dockyard.engine import restart_policy
+
+    if value is None:
+        return RestartPolicy()
+    if isinstance(value, str):
+        return restart_policy.parse(value)
+    raw = dict(value) if isinstance(value, dict) else vars(value)
+    policy = RestartPolicy(
+        str(raw.get("Name") or raw.get("name") or "no"),
+        int(raw.get("MaximumRetryCount") or raw.get("maximum_retry_count") or 0),
+    )
+    restart_policy.validate(policy)
+    return policy
+
+
 def request(image: str, command: object = None, **kwargs: Any) -> CreateRequest:
     unknown = set(kwargs) - KNOWN
     if unknown:
@@ -181,6 +199,7 @@ def request(image: str, command: object = None, **kwargs: Any) -> CreateRequest:
         shm_size=_size(kwargs.get("shm_size") or 64 << 20, "shm_size"),
         tmpfs=dict(tmpfs),
         log_config=_log_config(kwargs.get("log_config")),
+        restart_policy=_restart_policy(kwargs.get("restart_policy")),
         cgroup_parent=kwargs.get("cgroup_parent") or "",
         init=bool(kwargs["init"]) if kwargs.get("init") is not None else None,
         platform=kwargs.get("platform") or "",

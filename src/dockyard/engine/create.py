@@ -63,6 +63,11 @@ def _host_hostname() -> str:
 
 def _check(req: CreateRequest) -> None:
     host = req.host
+    from dockyard.engine import restart_policy
+
+    restart_policy.validate(host.restart_policy)
+    if host.auto_remove and not restart_policy.is_none(host.restart_policy):
+        raise InvalidArgument("conflicting options: cannot specify both --restart and --rm")
     if req.hostname and (len(req.hostname) > HOSTNAME_MAX or "/" in req.hostname):
         raise InvalidArgument(f"invalid hostname format: {req.hostname}")
     if req.hostname and (host.network_mode == "host" or host.network_mode.startswith("container:")):

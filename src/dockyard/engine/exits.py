@@ -167,8 +167,8 @@ def cleanup(
     from dockyard.engine.bundle import unmount_rootfs
     from dockyard.engine.clock import rfc3339_now
 
-    if rec.status not in (Status.RUNNING, Status.PAUSED, Status.RESTARTING, Status.CREATED):
-        return rec
+    if rec.status not in (Status.RUNNING, Status.PAUSED, Status.CREATED):
+        return rec  # restarting: handled, its restart pending (engine/restart.py)
     info = exit_info or read_exit(engine, rec.id)
     if info is None:
         if rec.status == Status.CREATED or alive(rec.state.monitor_pid):
@@ -194,6 +194,10 @@ def cleanup(
     rec.state.error = info.error
     rec.state.pid = 0
     rec.state.monitor_pid = 0
+    if rec.status == Status.EXITED:
+        from dockyard.engine.restart import after_exit
+
+        after_exit(engine, rec)  # its policy may bring it back: status restarting
     engine.containers.update(rec)
     # after the record: a reader never sees "running" without the exit file
     remove_run_dir(engine, rec.id)

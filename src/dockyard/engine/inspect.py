@@ -54,7 +54,10 @@ def _host_config(host: HostConfig, mounts: list[MountPoint]) -> dict[str, Any]:
             port: [{"HostIp": b.host_ip, "HostPort": b.host_port} for b in bindings]
             for port, bindings in host.port_bindings.items()
         },
-        "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
+        "RestartPolicy": {
+            "Name": host.restart_policy.name or "no",
+            "MaximumRetryCount": host.restart_policy.maximum_retry_count,
+        },
         "AutoRemove": host.auto_remove,
         "VolumeDriver": "",
         "VolumesFrom": None,

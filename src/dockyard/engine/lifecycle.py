@@ -68,12 +68,20 @@ def start(
 
 
 def _start_locked(
-    engine: Engine, rec: ContainerRecord, before_start: Callable[[ContainerRecord], None] | None
+    engine: Engine,
+    rec: ContainerRecord,
+    before_start: Callable[[ContainerRecord], None] | None,
+    manual: bool = True,
 ) -> ContainerRecord:
+    """Start ``rec`` (the caller holds its lock); ``manual`` False for a policy's restart."""
     from dockyard.engine import bundle
     from dockyard.engine.clock import rfc3339_now
     from dockyard.engine.launch import launch, monitor_pid
 
+    if manual:
+        from dockyard.engine.restart import reset_for_manual_start
+
+        reset_for_manual_start(rec)
     runtime = engine.runtime_for(rec.host.runtime)
     rootfs = bundle.mount_rootfs(engine.images, rec)
     try:
@@ -170,7 +178,17 @@ def stop(engine: Engine, name: str, timeout: int | None = None, signal: str = ""
     rec = engine.containers.find(name)
     with engine.lock(rec.id):
         rec = engine.containers.get(rec.id)
-        if current_status(engine, rec) not in (Status.RUNNING, Status.PAUSED, Status.RESTARTING):
+        if rec.status == Status.RESTARTING:
+            _cancel_restart(engine, rec, manually_stopped=True)
+            return rec.id
+        stopping = rec.status in (Status.RUNNING, Status.PAUSED)
+        status = current_status(engine, rec)  # (rec.state may be read afresh)
+        if stopping:
+            # Docker's stop: no restart after this exit (also one that came just
+            # now, not handled yet), and unless-stopped remembers it
+            rec.state.manually_stopped = True
+            rec.state.restart_canceled = True
+        if status not in (Status.RUNNING, Status.PAUSED):
             cleanup(engine, rec)
             return rec.id
         if timeout is None:
@@ -196,6 +214,15 @@ def stop(engine: Engine, name: str, timeout: int | None = None, signal: str = ""
         return rec.id
 
 
+def _cancel_restart(engine: Engine, rec: ContainerRecord, manually_stopped: bool) -> None:
+    """A restarting container's pending restart dropped: it is exited from now on."""
+    from dockyard.engine.restart import cancel
+
+    cancel(engine, rec)
+    rec.state.manually_stopped = rec.state.manually_stopped or manually_stopped
+    engine.containers.update(rec)
+
+
 def _signal(runtime: object, container_id: str, sig: int, all_processes: bool = False) -> None:
     try:
         runtime.kill(container_id, sig, all_processes)  # type: ignore[attr-defined]
@@ -218,6 +245,13 @@ def kill(engine: Engine, name: str, signal: str = "KILL") -> str:
         rec = engine.containers.get(rec.id)
         status = current_status(engine, rec)
         machine.require("kill", rec.name, status)
+        if status == Status.RESTARTING:
+            _cancel_restart(engine, rec, manually_stopped=False)  # Docker's ExitOnNext
+            return rec.id
+        if sig == 9 or sig == parse_signal(rec.config.stop_signal or "SIGTERM"):
+            # Docker's ExitOnNext: this exit is not followed by a restart
+            rec.state.restart_canceled = True
+            engine.containers.update(rec)
         try:
             engine.runtime_for(rec.host.runtime).kill(rec.id, sig)
         except (Conflict, NotFound) as exc:
@@ -240,7 +274,8 @@ def restart(engine: Engine, name: str, timeout: int | None = None) -> str:
 def wait(engine: Engine, name: str) -> int:
     """Block until the container is not running; its exit code (``docker wait``)."""
     rec = engine.containers.find(name)
-    if current_status(engine, rec) in (Status.RUNNING, Status.PAUSED, Status.RESTARTING):
+    rec = _past_restart(engine, rec)
+    if current_status(engine, rec) in (Status.RUNNING, Status.PAUSED):
         info = wait_exit(engine, rec)
         if info is not None:
             return info.exit_code
@@ -251,3 +286,18 @@ def wait(engine: Engine, name: str) -> int:
         return engine.containers.get(rec.id).state.exit_code
     except NotFound:
         return rec.state.exit_code
+
+
+def _past_restart(engine: Engine, rec: ContainerRecord) -> ContainerRecord:
+    """A restarting container is running for ``wait`` (as Docker's): its next exit counts."""
+    import time
+
+    from dockyard.engine.restart import waiter_alive
+
+    while rec.status == Status.RESTARTING and waiter_alive(rec):
+        time.sleep(0.02)
+        try:
+            rec = engine.containers.get(rec.id)
+        except NotFound:
+            break
+    return rec

@@ -67,6 +67,9 @@ def ellipsis(text: str, width: int) -> str:
 def status_text(engine: Engine, rec: ContainerRecord, now: float) -> tuple[str, str]:
     """(State, Status) as ``docker ps`` shows them: running / "Up 5 minutes"..."""
     state = current_status(engine, rec)
+    if state == Status.RESTARTING:
+        ended = parse_ns(rec.state.finished_at) / 1e9
+        return state, f"Restarting ({rec.state.exit_code}) {human_duration(now - ended)} ago"
     if state in RUNNING_LIKE:
         since = parse_ns(rec.state.started_at) / 1e9
         up = f"Up {human_duration(now - since)}"

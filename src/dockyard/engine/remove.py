@@ -53,6 +53,13 @@ def _live_status(engine: Engine, rec: ContainerRecord) -> str:
 
 def stop_now(engine: Engine, rec: ContainerRecord) -> None:
     """SIGKILL the container and handle its exit (``rm -f``, ``kill`` then cleanup)."""
+    if rec.status == Status.RESTARTING:
+        from dockyard.engine.restart import cancel
+
+        cancel(engine, rec)  # nothing runs: only its pending restart to drop
+        engine.containers.update(rec)
+        return
+    rec.state.restart_canceled = True  # this exit is not followed by a restart
     runtime = engine.runtime_for(rec.host.runtime)
     if rec.status == Status.PAUSED:
         from dockyard.engine.pause import thaw

@@ -27,6 +27,14 @@ class DeviceMapping:
 
 
 @record
+class RestartPolicy:
+    """``--restart``: Docker's HostConfig.RestartPolicy (engine/restart_policy.py reads it)."""
+
+    name: str = "no"  # no, always, on-failure, unless-stopped
+    maximum_retry_count: int = 0
+
+
+@record
 class LogConfig:
     type: str = "json-file"
     config: dict[str, str] = field(default_factory=dict)
@@ -112,6 +120,7 @@ class HostConfig:
     shm_size: int = 64 * 1024 * 1024
     tmpfs: dict[str, str] = field(default_factory=dict)
     log_config: LogConfig = field(default_factory=LogConfig)
+    restart_policy: RestartPolicy = field(default_factory=RestartPolicy)
     cgroup_parent: str = ""
     platform: str = ""
     init: bool | None = None  # --init (Docker's *bool: unset is null in inspect)
@@ -136,6 +145,13 @@ class RunState:
     oom_killed: bool = False
     monitor_pid: int = 0
     restart_count: int = 0
+    # restart policies (engine/restart.py): Docker's HasBeenManuallyStopped, its
+    # restart manager's cancel (kill) and backoff, and the pending restart
+    manually_stopped: bool = False
+    restart_canceled: bool = False
+    restart_delay_ms: int = 0
+    restart_token: str = ""
+    restart_waiter_pid: int = 0
 
 
 @record

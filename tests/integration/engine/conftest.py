@@ -155,8 +155,9 @@ def cgroup_parent(session_marker: str) -> str:
 
 
 def monitors_of(dy: Dockyard) -> dict[int, str]:
-    """Processes whose command line names the run root: monitors, exit commands."""
-    return leaks.processes_mentioning(str(dy.run_root) + "/", exclude=leaks.ancestors(os.getpid()))
+    """Processes whose command line names the run root: monitors, exit commands,
+    restart timers (``--run-root DIR``, hence no trailing slash)."""
+    return leaks.processes_mentioning(str(dy.run_root), exclude=leaks.ancestors(os.getpid()))
 
 
 def leftovers(dy: Dockyard) -> list[str]:
@@ -164,9 +165,7 @@ def leftovers(dy: Dockyard) -> list[str]:
     found = []
     for mount in leaks.mounts_under(dy.root.parent):
         found.append(f"mount: {mount}")
-    monitors = leaks.processes_mentioning(
-        str(dy.run_root) + "/", exclude=leaks.ancestors(os.getpid())
-    )
+    monitors = monitors_of(dy)
     found += [f"process: {d}" for d in monitors.values()]
     c_dir = dy.run_root / "c"
     if c_dir.exists():
@@ -192,9 +191,7 @@ def leftovers(dy: Dockyard) -> list[str]:
 def _wait_for_monitors(dy: Dockyard, deadline: float) -> None:
     """Exit commands (cleanup) run after a container ends: give them time to finish."""
     while time.monotonic() < deadline:
-        if not leaks.processes_mentioning(
-            str(dy.run_root) + "/", exclude=leaks.ancestors(os.getpid())
-        ):
+        if not monitors_of(dy):
             return
         time.sleep(0.05)
 

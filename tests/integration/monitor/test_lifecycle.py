@@ -27,6 +27,7 @@ from tests.integration.monitor.harness import (
     read_line,
 )
 from tests.support import Runtime, requires
+from tests.support.wait import wait_for
 
 pytestmark = [pytest.mark.integration, requires("root")]
 
@@ -294,6 +295,8 @@ def test_adopt_mode_refuses_a_pid_that_is_not_its_child(monitor_binary: str) -> 
         (["--log-max-file", "0"], "--log-max-file: 0 is not a number from 1 to 100000"),
         (["--bogus"], "unknown option or missing value: --bogus (--help lists them)"),
         (["--log-driver", "none", "--", "runc"], "--pid-file is required with a runtime command"),
+        (["--delay-ms", "10"], "--delay-ms needs a command after -- (and no --adopt)"),
+        (["--delay-ms", "-1", "--", "true"], "--delay-ms: -1 is not a number from 0 to 86400000"),
     ],
 )
 def test_bad_arguments_are_one_line_and_status_2(
@@ -312,3 +315,36 @@ def test_bad_arguments_are_one_line_and_status_2(
     os.close(read_end)
     assert (result.returncode, result.stderr) == (2, f"dockyard-monitor: {message}\n")
     assert sync == {"error": message}
+
+
+def test_delay_mode_runs_the_command_later_unless_terminated(
+    monitor_binary: str, tmp_path: Path
+) -> None:
+    """``--delay-ms N -- COMMAND``: the restart policy's backoff timer (docs/monitor.md)."""
+
+    def delayed(ms: int, mark: Path) -> int:
+        read_end, write_end = os.pipe()
+        started = subprocess.run(
+            [monitor_binary, "--sync-fd", str(write_end), "--delay-ms", str(ms), "--",
+             "sh", "-c", f"echo ran > {mark}"],
+            pass_fds=[write_end], check=False,
+        )  # fmt: skip
+        os.close(write_end)
+        sync = json.loads(read_line(read_end, 10))
+        os.close(read_end)
+        assert started.returncode == 0  # the parent leaves at once; the timer is its child
+        return int(sync["pid"])
+
+    began = time.monotonic()
+    ran = tmp_path / "ran"
+    timer = delayed(300, ran)
+    assert not ran.exists()
+    wait_for(ran.exists, "the delayed command", timeout=10)
+    assert time.monotonic() - began >= 0.3
+    assert ran.read_text() == "ran\n"
+
+    canceled = tmp_path / "canceled"
+    timer = delayed(500, canceled)
+    os.kill(timer, signal.SIGTERM)
+    time.sleep(0.8)
+    assert not canceled.exists()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dockyard.cli.flags import BOOL, LIST, VALUE, Flag
 from dockyard.engine import parse as values
+from dockyard.engine import restart_policy
 from dockyard.engine.create import CreateRequest
 from dockyard.engine.mount_spec import parse_mount, parse_tmpfs, parse_volume, tmpfs_mount
 from dockyard.engine.types import HostConfig, LogConfig
@@ -82,6 +83,11 @@ FLAGS = [
     Flag("log-opt", kind=LIST, help="Log driver options (max-size, max-file)"),
     Flag("cgroup-parent", kind=VALUE, help="Optional parent cgroup for the container"),
     Flag("init", help="Run an init inside the container that forwards signals and reaps processes"),
+    Flag(
+        "restart",
+        kind=VALUE,
+        help='Restart policy to apply when a container exits (default "no")',
+    ),
     Flag("quiet", "q", BOOL, help="Suppress the pull output"),
 ]
 RUN_FLAGS = [
@@ -176,6 +182,7 @@ def request_from(p: Parsed) -> tuple[CreateRequest, set[str]]:
         shm_size=values.parse_bytes(str(p.shm_size), "--shm-size") if p.shm_size else 64 << 20,
         tmpfs={m.destination: m.mode for m in mounts if m.type == "tmpfs"},
         log_config=_log_config(p),
+        restart_policy=restart_policy.parse(str(p.restart)),
         cgroup_parent=str(p.cgroup_parent),
         init=True if p.init else None,
         platform=str(p.platform),

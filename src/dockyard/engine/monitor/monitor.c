@@ -66,9 +66,11 @@ static struct {
 	char **runtime_argv;
 	pid_t adopt_pid;
 	int stdin_fd, stdout_fd, stderr_fd, pty_fd;
+	long long delay_ms;      /* delay mode: sleep, then exec the command */
 } opt = {
 	.sync_fd = -1, .log_max_file = 1, .attach_fd = -1,
 	.stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1, .pty_fd = -1,
+	.delay_ms = -1,
 };
 
 /* ---------------------------------------------------------------- small helpers */
@@ -1466,6 +1468,7 @@ static const char usage[] =
 	"         --stdin-once --log-driver json-file|none --log-path PATH --log-max-size BYTES\n"
 	"         --log-max-file N --attach-socket PATH --attach-fd N --ctl-fifo PATH --exit-file PATH\n"
 	"         --exit-command ARG (repeated) --stdin-fd N --stdout-fd N --stderr-fd N --pty-fd N\n"
+	"       dockyard-monitor [--sync-fd N] --delay-ms N -- COMMAND...\n"
 	"See docs/monitor.md.\n";
 
 static void parse_args(int argc, char **argv)
@@ -1473,7 +1476,7 @@ static void parse_args(int argc, char **argv)
 	enum {
 		OPT_ID = 256, OPT_SYNC, OPT_PIDFILE, OPT_MONPID, OPT_TTY, OPT_STDIN, OPT_ONCE, OPT_DRIVER, OPT_LOGPATH,
 		OPT_MAXSIZE, OPT_MAXFILE, OPT_ATTACH, OPT_CTL, OPT_EXIT, OPT_EXITCMD, OPT_ADOPT, OPT_STDINFD, OPT_STDOUTFD,
-		OPT_STDERRFD, OPT_PTYFD, OPT_ATTACHFD, OPT_HELP,
+		OPT_STDERRFD, OPT_PTYFD, OPT_ATTACHFD, OPT_DELAY, OPT_HELP,
 	};
 	static const struct option longopts[] = {
 		{"id", required_argument, NULL, OPT_ID},
@@ -1497,6 +1500,7 @@ static void parse_args(int argc, char **argv)
 		{"stdout-fd", required_argument, NULL, OPT_STDOUTFD},
 		{"stderr-fd", required_argument, NULL, OPT_STDERRFD},
 		{"pty-fd", required_argument, NULL, OPT_PTYFD},
+		{"delay-ms", required_argument, NULL, OPT_DELAY},
 		{"help", no_argument, NULL, OPT_HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -1541,6 +1545,7 @@ static void parse_args(int argc, char **argv)
 		case OPT_STDOUTFD: opt.stdout_fd = given_fd("--stdout-fd", optarg); break;
 		case OPT_STDERRFD: opt.stderr_fd = given_fd("--stderr-fd", optarg); break;
 		case OPT_PTYFD: opt.pty_fd = given_fd("--pty-fd", optarg); break;
+		case OPT_DELAY: opt.delay_ms = parse_number("--delay-ms", optarg, 0, 24LL * 3600 * 1000); break;
 		case OPT_HELP:
 			write_all(1, usage, sizeof usage - 1);
 			exit(0);
@@ -1550,6 +1555,11 @@ static void parse_args(int argc, char **argv)
 	}
 	opt.runtime_argv = argv + optind;
 	int spawn = optind < argc;
+	if (opt.delay_ms >= 0) {
+		if (!spawn || opt.adopt_pid > 0)
+			usage_error("--delay-ms needs a command after -- (and no --adopt)");
+		return;
+	}
 	if (spawn == (opt.adopt_pid > 0))
 		usage_error(spawn ? "--adopt takes no runtime command" : "give a runtime command after -- or --adopt PID");
 	if (!opt.log_none && opt.log_path == NULL)
@@ -1584,10 +1594,45 @@ static void write_monitor_pid(void)
 		fail("cannot write %s: %s", opt.monitor_pid_file, strerror(errno));
 }
 
+/*
+ * Delay mode: a timer that costs no more than a sleeping process. The engine
+ * uses it for a restart policy's backoff: sleep, then run the command that
+ * restarts the container. SIGTERM (the engine cancelling) ends it before.
+ */
+__attribute__((noreturn)) static void run_delayed(void)
+{
+	pid_t child = fork();
+	if (child < 0)
+		fail("cannot fork: %s", strerror(errno));
+	if (child > 0)
+		_exit(0);  /* the engine reaps this parent at once, as in spawn mode */
+	setsid();
+	stdio_to_dev_null();
+	reset_child();  /* whatever the engine ignored or blocked, the command gets defaults */
+	signal(SIGTERM, SIG_DFL);
+	text_len = 0;
+	text_printf("{\"pid\": %d}\n", (int)getpid());
+	send_sync();
+	struct timespec left = {.tv_sec = (time_t)(opt.delay_ms / 1000),
+				.tv_nsec = (long)(opt.delay_ms % 1000) * 1000000L};
+	while (nanosleep(&left, &left) != 0 && errno == EINTR)
+		;
+	execvp(opt.runtime_argv[0], opt.runtime_argv);
+	_exit(127);
+}
+
 int main(int argc, char **argv)
 {
 	parse_args(argc, argv);
 	close_unnamed_fds();
+	if (opt.delay_ms >= 0) {
+		if (opt.sync_fd >= 0)
+			set_flags(opt.sync_fd, 0);
+		if (chdir("/") != 0) {
+			/* only to pin no directory */
+		}
+		run_delayed();
+	}
 	int named[] = {opt.sync_fd, opt.stdin_fd, opt.stdout_fd, opt.stderr_fd, opt.pty_fd, opt.attach_fd};
 	for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
 		if (named[i] >= 0)
