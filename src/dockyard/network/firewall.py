@@ -8,8 +8,8 @@ and removing a network (or a leftover) is one ``delete table``:
     chain output       nat, -100:    the same for the host's own connections
     chain publish      one DNAT rule per published port, commented with its container's id
     chain postrouting  nat, srcnat:  masquerade what leaves the subnet (not --internal);
-                                     what comes from 127.0.0.0/8 or back into the bridge
-                                     after a DNAT (the host's loopback, hairpin)
+                                     what comes from 127.0.0.0/8 (the host's loopback) or
+                                     from the bridge back into it after a DNAT (hairpin)
     chain forward      filter:       (--internal only) nothing in or out of the bridge
 
 The host's 127.0.0.1 reaches a published port through the output chain's
@@ -92,12 +92,14 @@ def table_commands(net: NetworkSpec) -> list[dict[str, Any]]:
             _match(_payload("ip", "saddr"), _prefix("127.0.0.0/8")),
             {"masquerade": None},
         ),
+        # hairpin: a container to a published port, DNATed back into its own bridge (the
+        # host's own connections have no input interface: they keep their address)
         _rule(
             net,
             "postrouting",
+            _match(_meta("iifname"), bridge),
             _match(_meta("oifname"), bridge),
             _match({"ct": {"key": "status"}}, "dnat", "in"),
-            _match(_payload("ip", "saddr"), subnet),
             {"masquerade": None},
         ),
     ]
