@@ -104,7 +104,12 @@ class BridgeDriver:
                 bridge = host.link_index(net.bridge)
                 fd = posix.open(netns_path, posix.O_RDONLY | posix.O_CLOEXEC)
                 try:
-                    host.add_veth(ep.host_ifname, ep.ifname, fd, net.mtu, ep.mac)
+                    try:
+                        host.add_veth(ep.host_ifname, ep.ifname, fd, net.mtu, ep.mac)
+                    except FileExistsError:
+                        # the previous run's, its namespace still being dismantled
+                        host.delete_link(ep.host_ifname)
+                        host.add_veth(ep.host_ifname, ep.ifname, fd, net.mtu, ep.mac)
                 finally:
                     posix.close(fd)
                 host.set_link(host.link_index(ep.host_ifname), up=True, master=bridge)

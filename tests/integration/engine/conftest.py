@@ -227,7 +227,13 @@ def network_leftovers(dy: Dockyard) -> list[str]:
     ids = dy.run("network", "ls", "-q", "--no-trunc", check=False).stdout.split()
     dy.run("network", "prune", "-f", check=False)
     bridges = {dy.bridge} | {f"dy-{i[:12]}" for i in ids}
-    names, tables = netleaks.engine_leftovers(bridges, dy.run_root)
+    # the kernel removes a container's veths with its namespace, in the background
+    deadline = time.monotonic() + 5
+    while True:
+        names, tables = netleaks.engine_leftovers(bridges, dy.run_root)
+        if names == [dy.bridge] or not names or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     bodies = netleaks.nft_tables()
     leaked = [n for n in names if n != dy.bridge]
     leaked += [f"nft table {t}" for t in tables if f'"{dy.bridge}"' not in bodies.get(t, "")]
