@@ -142,7 +142,7 @@ def _monitor_options(
 
 def _exit_command(directory: str) -> list[str]:
     """Remove the session's directory, unless a foreground client (fg.lock) is there to."""
-    remove = ["/bin/rm", "-rf", "--", directory]
+    remove = ["/bin/rm", "-rf", "--", directory, f"{directory}.gone"]  # .gone: remove_dir
     for bindir in ("/usr/bin", "/bin"):
         if posix.access(f"{bindir}/flock", posix.X_OK):
             return [f"{bindir}/flock", "-n", "-E", "0", f"{directory}/{FOREGROUND_LOCK}", *remove]
@@ -195,7 +195,7 @@ class ExecSession:
             if self.code is None:
                 self.code = read_exit_file(self.dir)
             if self.code is not None:
-                remove_dir(self.dir)
+                remove_dir(self.dir, held=True)
             self.lock.release()
             self.lock = None
 
@@ -210,6 +210,17 @@ def read_exit_file(directory: str) -> int | None:
         return None
 
 
+def _wait_monitor_gone(directory: str, timeout: float = 5.0) -> None:
+    import time
+
+    from dockyard.engine.exits import alive
+
+    monitor = _read_int(f"{directory}/{MONITOR_PID_FILE}")
+    deadline = time.monotonic() + timeout
+    while alive(monitor) and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
 def _read_int(path: str) -> int:
     try:
         with open(path, "rb") as f:
@@ -218,8 +229,21 @@ def _read_int(path: str) -> int:
         return 0
 
 
-def remove_dir(directory: str) -> None:
-    """The session's directory: files only (the monitor's, process.json), then itself."""
+def remove_dir(directory: str, held: bool = False) -> None:
+    """The session's directory: files only (the monitor's, process.json), then itself.
+
+    ``held``: we hold its fg.lock, so the monitor's exit command (``flock -n``) may be
+    running. Unlinking the lock file under it would let that command make a new one,
+    lock it and remove the directory after us, or between our unlinks and our rmdir;
+    the directory is renamed away first instead, and the command finds no file at all.
+    """
+    if held:
+        gone = f"{directory}.gone"
+        try:
+            posix.rename(directory, gone)
+        except FileNotFoundError:
+            return
+        directory = gone
     try:
         names = posix.listdir(directory)
     except FileNotFoundError:
@@ -276,6 +300,7 @@ def start_exec(engine: Engine, name: str, req: ExecRequest) -> ExecSession:
         except StartFailed as exc:
             raise ExecFailed(str(exc)) from None
     except BaseException:
+        _wait_monitor_gone(directory)  # it writes its exit file after the error line
         session.close()
         remove_dir(directory)
         raise

@@ -167,3 +167,19 @@ def test_the_python_api_attaches_as_docker_py(
         assert box.attach(logs=True, demux=True) == (b"before\nafter\n", b"err\n")  # stopped
         assert next(box.attach(logs=True, stderr=False, stream=True)) == b"before\n"
         assert box.attach() == b""  # stopped, no logs asked for
+
+
+def test_attach_proxies_signals_and_returns_the_exit_status(
+    dockyard: Dockyard, engine_images: EngineImages
+) -> None:
+    script = 'trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 0.1; done'
+    dockyard.run("run", "-d", "--name", "trapper", engine_images.busybox, "sh", "-c", script)
+    wait_for(lambda: dockyard.run("logs", "trapper").stdout == "ready\n", "the trap set")
+    proc = _popen(dockyard, "attach", "trapper")
+    try:
+        wait_for(lambda: attached_clients(dockyard, "trapper") == 1, "the client attached")
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert (proc.returncode, out) == (7, b"got-term\n")
