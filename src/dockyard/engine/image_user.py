@@ -84,12 +84,15 @@ def resolve(spec: str, passwd: str, group: str, group_add: list[str] | None = No
         if found is None:
             found = _group_id(group_part, groups)
         gid = found
-    extra: list[int] = []
+    # Docker's daemon lists the primary group among the additional ones too (`id` in
+    # its containers says groups=0(root) for root), then the groups that name the user
+    # (only when no group was given), then --group-add.
+    extra: list[int] = [gid]
     if name and not group_part:
         for fields in groups:
             if len(fields) >= 4 and name in fields[3].split(","):
                 number = _number(fields[2])
-                if number is not None and number != gid and number not in extra:
+                if number is not None and number not in extra:
                     extra.append(number)
     for item in group_add or []:
         number = _number(item)

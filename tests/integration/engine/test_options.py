@@ -240,3 +240,18 @@ def test_stop_signal_and_timeout(dockyard: Dockyard, bb: str) -> None:
     assert "got-usr1" in dockyard.run("logs", "polite").stdout
     assert dockyard.inspect("stubborn")["State"]["ExitCode"] == 137  # type: ignore[index]
     assert dockyard.inspect("stubborn")["Config"]["StopTimeout"] == 1  # type: ignore[index]
+
+
+def test_the_primary_group_is_among_the_supplementary_ones(dockyard: Dockyard, bb: str) -> None:
+    """Docker's daemon puts the user's own group in additionalGids: `id` in its containers
+    says groups=0(root), and /proc/self/status's Groups is never empty."""
+    out = sh(
+        dockyard, bb,
+        "grep Groups /proc/self/status; id -G",
+    )  # fmt: skip
+    assert out.split() == ["Groups:", "0", "0"]
+    assert sh(dockyard, "-u", "test", bb, "id -G") == "1000\n"
+    assert sh(dockyard, "-u", "test:tty", bb, "id -G") == "5\n"
+    assert sh(dockyard, "-u", "nobody", "--group-add", "5", bb, "id -G") == "65534 5\n"
+    dockyard.run("run", "-d", "--name", "grouped", bb, "sleep", "1000")
+    assert dockyard.run("exec", "-u", "test", "grouped", "id", "-G").stdout == "1000\n"

@@ -152,10 +152,11 @@ def test_users_resolve_in_the_images_files() -> None:
     passwd = "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1001:app:/home/app:/bin/sh\n"
     group = "root:x:0:\napp:x:1001:\nextra:x:2000:app\n"
 
-    assert resolve("app", passwd, group) == ProcessUser(1000, 1001, [2000], "/home/app")
-    assert resolve("1000:extra", passwd, group) == ProcessUser(1000, 2000, [], "/home/app")
-    assert resolve("4242", passwd, group) == ProcessUser(4242, 0, [], "/")
-    assert resolve("", passwd, group, ["extra", "7"]).additional_gids == [2000, 7]
+    # the primary group first, as Docker's daemon lists it
+    assert resolve("app", passwd, group) == ProcessUser(1000, 1001, [1001, 2000], "/home/app")
+    assert resolve("1000:extra", passwd, group) == ProcessUser(1000, 2000, [2000], "/home/app")
+    assert resolve("4242", passwd, group) == ProcessUser(4242, 0, [0], "/")
+    assert resolve("", passwd, group, ["extra", "7", "0"]).additional_gids == [0, 2000, 7]
     with pytest.raises(NotFound, match="unable to find user nobody"):
         resolve("nobody", passwd, group)
     with pytest.raises(NotFound, match="unable to find group nogroup"):
