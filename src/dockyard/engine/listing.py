@@ -177,7 +177,9 @@ def row(
 ) -> dict[str, Any]:
     now = time.time()
     state, status = status_text(engine, rec, now)
-    command = " ".join([*(rec.config.entrypoint or []), *(rec.config.cmd or [])])
+    path, *args = [*(rec.config.entrypoint or []), *(rec.config.cmd or [])] or [""]
+    # Docker's daemon quotes an argument that holds a space: "sh -c 'exit 3'"
+    command = " ".join([path, *(f"'{a}'" if " " in a else a for a in args)])
     created = parse_ns(rec.created) / 1e9
     out: dict[str, Any] = {
         "ID": rec.id if no_trunc else rec.id[:12],

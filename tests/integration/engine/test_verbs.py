@@ -139,6 +139,8 @@ def test_ps_columns_filters_and_formats(dockyard: Dockyard, bb: str) -> None:
     assert '"sleep 1000"' in table[1] and "Up " in table[1]
     everything = dockyard.run("ps", "-a").stdout
     assert "Exited (3)" in everything and "done" in everything
+    # Docker's daemon quotes the arguments that hold a space
+    assert "\"sh -c 'exit 3'\"" in everything
     assert dockyard.run("ps", "-aq", "--filter", "status=exited").stdout.split() != []
     assert dockyard.run("ps", "-q", "--filter", "label=role=web").stdout == f"{up[:12]}\n"
     assert dockyard.run("ps", "-aq", "--filter", "exited=3").stdout.strip() != ""
