@@ -352,6 +352,14 @@ def _parse_flags(module: ModuleType, prog: str, args: list[str]) -> object:
         doc = (module.__doc__ or "").strip().splitlines()[0]
         sys.stdout.write(usage(prog, getattr(module, "SYNOPSIS", ""), doc, flags))
         sys.exit(0)
+    least = getattr(module, "MIN_ARGS", 0)
+    if len(parsed.args) < least:  # Docker's CLI: exit 1, not the engine's 125
+        plural = "s" if least > 1 else ""
+        sys.stderr.write(
+            f"{prog.split()[0]}: '{prog}' requires at least {least} argument{plural}\n"
+            f"See '{prog} --help'.\n"
+        )
+        sys.exit(1)
     return parsed
 
 

@@ -49,3 +49,13 @@ def test_an_unexpected_error_is_one_line_too(
     assert "dockyard/engine/" in debug.stderr
     # run's own exit code (Docker's 125), not 1
     assert run.returncode == 125 and len(run.stderr.splitlines()) == 1, run.stderr
+
+
+def test_a_missing_image_argument_is_a_usage_error_with_exit_1(dockyard: Dockyard) -> None:
+    """Docker's CLI: "docker: 'docker run' requires at least 1 argument", exit 1 (not 125)."""
+    for verb in (["run"], ["create"], ["container", "create"]):
+        out = dockyard.run(*verb, check=False)
+        prog = "dockyard " + " ".join(verb)
+        assert out.returncode == 1, (verb, out.stderr)
+        assert out.stderr.startswith(f"dockyard: '{prog}' requires at least 1 argument\n")
+        assert f"See '{prog} --help'" in out.stderr

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from dockyard.cli.docker_main import Context
     from dockyard.cli.flags import Parsed
 
-__all__ = ["FLAGS", "INTERSPERSED", "SYNOPSIS", "exit_code_for", "run"]
+__all__ = ["FLAGS", "INTERSPERSED", "MIN_ARGS", "SYNOPSIS", "exit_code_for", "run"]
+MIN_ARGS = 1  # the image
 
 
 def run(p: Parsed, ctx: Context) -> int:

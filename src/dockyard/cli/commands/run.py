@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from dockyard.engine.types import ContainerRecord
 
 FLAGS = RUN_FLAGS
-__all__ = ["FLAGS", "INTERSPERSED", "SYNOPSIS", "exit_code_for", "run"]
+__all__ = ["FLAGS", "INTERSPERSED", "MIN_ARGS", "SYNOPSIS", "exit_code_for", "run"]
+MIN_ARGS = 1  # the image
 
 STREAMS = ("stdin", "stdout", "stderr")
 
