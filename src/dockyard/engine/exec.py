@@ -69,11 +69,11 @@ def running_container(engine: Engine, name: str) -> ContainerRecord:
     rec = engine.containers.find(name)
     status = current_status(engine, rec)
     if status == Status.PAUSED:
-        raise Conflict(f"Container {rec.id} is paused, unpause the container before exec")
+        raise Conflict(f"Container {name} is paused, unpause the container before exec")
     if status == Status.RESTARTING:
         raise Conflict(f"Container {rec.id} is restarting, wait until the container is running")
     if status != Status.RUNNING:
-        raise Conflict(f"container {rec.id} is not running")
+        raise Conflict(f"Container {rec.id} is not running")
     return rec
 
 

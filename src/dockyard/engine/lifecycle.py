@@ -239,12 +239,23 @@ def kill(engine: Engine, name: str, signal: str = "KILL") -> str:
             signame if signame.startswith("SIG") or signame.isdigit() else f"SIG{signame}"
         )
     except Exception:
-        raise InvalidArgument(f"invalid signal: {signal}") from None
+        sig = 0
+    if sig <= 0:
+        raise InvalidArgument(f"Invalid signal: {signal}")
+    try:
+        return _kill(engine, name, sig)
+    except (Conflict, NotFound) as exc:  # Docker's daemon says so of every kill it refuses
+        raise type(exc)(f"Cannot kill container: {name}: {exc}") from None
+
+
+def _kill(engine: Engine, name: str, sig: int) -> str:
+    from dockyard.runtime.signals import parse_signal
+
     rec = engine.containers.find(name)
     with engine.lock(rec.id):
         rec = engine.containers.get(rec.id)
         status = current_status(engine, rec)
-        machine.require("kill", rec.name, status)
+        machine.require("kill", rec.id, status)
         if status == Status.RESTARTING:
             _cancel_restart(engine, rec, manually_stopped=False)  # Docker's ExitOnNext
             return rec.id
@@ -255,7 +266,7 @@ def kill(engine: Engine, name: str, signal: str = "KILL") -> str:
         try:
             engine.runtime_for(rec.host.runtime).kill(rec.id, sig)
         except (Conflict, NotFound) as exc:
-            raise Conflict(f"Cannot kill container: {name}: {exc}") from None
+            raise Conflict(str(exc)) from None
         if status == Status.PAUSED:
             from dockyard.engine.pause import thaw
 

@@ -27,7 +27,7 @@ def pause(engine: Engine, name: str) -> str:
         rec = engine.containers.get(rec.id)
         status = current_status(engine, rec)
         if status == Status.PAUSED:
-            raise Conflict(f"container {rec.id} is already paused")
+            raise Conflict(f"Container {rec.id} is already paused")
         if status == Status.RESTARTING:
             raise Conflict(f"container {rec.id} is restarting, wait until the container is running")
         machine.require("pause", rec.id, status)

@@ -50,19 +50,21 @@ ALLOWED: dict[str, tuple[str, ...]] = {
 
 
 def _refusal(verb: str, name: str, status: str) -> str:
+    """Docker's daemon's words: ``name`` is the container's name for remove (quoted with its
+    slash), its full id for the others ("Container <id> is not running")."""
     if verb == "remove" and status in (S.RUNNING, S.PAUSED, S.RESTARTING):
         return (
-            f"cannot remove container {name}: container is {status}: "
+            f'cannot remove container "/{name}": container is {status}: '
             "stop the container before removing or force remove"
         )
     if status == S.REMOVING:
         return f"container {name} is already being removed"
-    if verb in ("kill", "attach") and status in (S.CREATED, S.EXITED, S.DEAD):
-        return f"container {name} is not running"
-    if verb == "pause":
-        return f"container {name} is not running"
+    if verb in ("kill", "attach", "pause") and status in (S.CREATED, S.EXITED, S.DEAD):
+        return f"Container {name} is not running"
+    if verb == "pause" and status == S.PAUSED:
+        return f"Container {name} is already paused"
     if verb == "unpause":
-        return f"container {name} is not paused"
+        return f"Container {name} is not paused"
     if verb == "start":
         return f"cannot start container {name}: it is {status}"
     return f"container {name} is {status}: cannot {verb} it"

@@ -35,11 +35,11 @@ def top(engine: Engine, name: str, ps_args: list[str] | None = None) -> ProcessL
     if status == Status.RESTARTING:
         raise Conflict(f"Container {rec.id} is restarting, wait until the container is running")
     if status not in (Status.RUNNING, Status.PAUSED):
-        raise Conflict(f"container {rec.id} is not running")
+        raise Conflict(f"Container {rec.id} is not running")
     try:
         pids = engine.runtime_for(rec.host.runtime).pids(rec.id)
     except (Conflict, HostError) as exc:
-        raise Conflict(f"container {rec.id} is not running: {exc}") from exc
+        raise Conflict(f"Container {rec.id} is not running: {exc}") from exc
     args = [a for a in (ps_args or ["-ef"]) if a] or ["-ef"]
     return parse_ps(run_ps(args, pids), pids)
 

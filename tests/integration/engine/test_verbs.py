@@ -47,7 +47,18 @@ def test_kill_stop_and_wait(dockyard: Dockyard, bb: str) -> None:
     assert out == b"42\n"
     assert dockyard.inspect("kk")["State"]["ExitCode"] == 42  # type: ignore[index]
     refused = dockyard.run("kill", "kk", check=False)
-    assert refused.returncode == 1 and "is not running" in refused.stderr
+    cid = dockyard.inspect("kk")["Id"]
+    # Docker's daemon's words, the prefix on every kill it refuses
+    assert refused.returncode == 1
+    assert refused.stderr == (
+        f"Error response from daemon: Cannot kill container: kk: Container {cid} is not running\n"
+    )
+    missing = dockyard.run("kill", "nothing", check=False)
+    assert missing.stderr == (
+        "Error response from daemon: Cannot kill container: nothing: No such container: nothing\n"
+    )
+    zero = dockyard.run("kill", "-s", "0", "kk", check=False)
+    assert zero.returncode == 1 and "Invalid signal: 0" in zero.stderr
     assert dockyard.run("stop", "kk").stdout == "kk\n"  # stopped already: fine, as Docker
     assert dockyard.run("wait", "kk").stdout == "42\n"
 

@@ -115,8 +115,8 @@ def test_update_checks_the_stored_status_and_the_machine(table: ContainerTable) 
 def test_verb_guards_say_what_to_do() -> None:
     with pytest.raises(Conflict, match="stop the container before removing or force remove"):
         require("remove", "web", Status.RUNNING)
-    with pytest.raises(Conflict, match="container web is not running"):
-        require("kill", "web", Status.EXITED)
+    with pytest.raises(Conflict, match="Container c0ffee is not running"):
+        require("kill", "c0ffee", Status.EXITED)
     require("remove -f", "web", Status.RUNNING)
     require("start", "web", Status.EXITED)
 
