@@ -167,9 +167,14 @@ def test_exec_it_has_a_terminal_and_detaches_leaving_it_running(
         term.expect("read escape sequence")
         assert term.modes_restored()
 
-    rows = dockyard.run("top", box, "-o", "pid,args").stdout.splitlines()[1:]
-    commands = [row.split(None, 1)[1] for row in rows]
-    assert "sh" in commands and commands.count("sleep 1000") == 2  # the shell lives on
+    def commands() -> list[str]:
+        rows = dockyard.run("top", box, "-o", "pid,args").stdout.splitlines()[1:]
+        return [row.split(None, 1)[1] for row in rows]
+
+    # the shell lives on, and its job: forked before "started-2", but maybe
+    # not yet sleep (still a copy of sh) on a loaded machine
+    wait_for(lambda: commands().count("sleep 1000") == 2, "the shell's sleep", 10)
+    assert "sh" in commands()
     assert len(_sessions(dockyard)) == 1
 
 
