@@ -11,6 +11,7 @@ and removing a network (or a leftover) is one ``delete table``:
                                      what comes from 127.0.0.0/8 (the host's loopback) or
                                      from the bridge back into it after a DNAT (hairpin)
     chain forward      filter:       (--internal only) nothing in or out of the bridge
+    chain input        filter:       nothing new from the bridge to 127.0.0.0/8
 
 The host's 127.0.0.1 reaches a published port through the output chain's
 DNAT plus ``route_localnet`` on the bridge (as Docker does without its
@@ -83,6 +84,18 @@ def table_commands(net: NetworkSpec) -> list[dict[str, Any]]:
         _chain(net, "output", "nat", "output", -100),
         _chain(net, PUBLISH),
         _chain(net, "postrouting", "nat", "postrouting", 100),
+        # route_localnet (below) must not open the host's 127.0.0.1 to the containers: a
+        # container with CAP_NET_RAW can send a packet for 127.0.0.1 to the gateway's MAC
+        # (CVE-2020-8558's shape). Only replies of the host's own connections may come in.
+        _chain(net, "input", "filter", "input", 0),
+        _rule(
+            net,
+            "input",
+            _match(_meta("iifname"), bridge),
+            _match(_payload("ip", "daddr"), _prefix("127.0.0.0/8")),
+            _match({"ct": {"key": "state"}}, ["new", "invalid", "untracked"], "in"),
+            {"drop": None},
+        ),
         _rule(net, "prerouting", _LOCAL, {"jump": {"target": PUBLISH}}),
         _rule(net, "output", _LOCAL, {"jump": {"target": PUBLISH}}),
         _rule(

@@ -108,3 +108,16 @@ def test_published_ports_are_dnat_rules_commented_with_the_container() -> None:
     }
     listing = {"nftables": [{"metainfo": {}}, {"rule": {"handle": 7, "comment": "x"}}]}
     assert firewall.rules_of(listing) == [(7, "x")]
+
+
+def test_nothing_new_from_the_bridge_reaches_the_hosts_loopback() -> None:
+    (rule,) = _rules(firewall.table_commands(NET), "input")
+    assert {"match": {"op": "==", "left": {"meta": {"key": "iifname"}}, "right": "dy-abab"}} in rule
+    assert {
+        "match": {
+            "op": "in",
+            "left": {"ct": {"key": "state"}},
+            "right": ["new", "invalid", "untracked"],
+        }
+    } in rule
+    assert rule[-1] == {"drop": None}
