@@ -75,17 +75,31 @@ def test_file_capabilities_survive_a_pull(
 # ---------------------------------------------------------------- layers that fill the disk
 
 
-@pytest.fixture
-def small_store(dockyard: Dockyard) -> Iterator[Dockyard]:
-    """The store on a 128 MiB tmpfs: what should be refused fails fast, never fills the host."""
+@contextmanager
+def store_on_tmpfs(dockyard: Dockyard, size: str) -> Iterator[Dockyard]:
     dockyard.root.mkdir(parents=True)
     subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=128m", "tmpfs", str(dockyard.root)], check=True
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(dockyard.root)], check=True
     )
     try:
         yield dockyard
     finally:
         subprocess.run(["umount", "-l", str(dockyard.root)], check=True)
+
+
+@pytest.fixture
+def small_store(dockyard: Dockyard) -> Iterator[Dockyard]:
+    """The store on a 128 MiB tmpfs: what should be refused fails fast, never fills the host."""
+    with store_on_tmpfs(dockyard, "128m") as store:
+        yield store
+
+
+@pytest.fixture
+def tiny_store(dockyard: Dockyard) -> Iterator[Dockyard]:
+    """The store on a 32 MiB tmpfs, for the tests that fill it: each megabyte
+    they must write to fill it is made random, gzipped, stored and sent first."""
+    with store_on_tmpfs(dockyard, "32m") as store:
+        yield store
 
 
 def load_layer(dockyard: Dockyard, tmp_path: Path, tar: bytes, **env: str) -> Result:
@@ -193,26 +207,26 @@ def big_image(tmp_path: Path, count: int, size: int) -> Dockyard:
 
 
 def test_a_full_disk_mid_pull_is_one_line_and_leaves_nothing_half_written(
-    small_store: Dockyard, registry: Registry, tmp_path: Path
+    tiny_store: Dockyard, registry: Registry, tmp_path: Path
 ) -> None:
-    # four layers of 40 MB that do not compress: the 128 MiB store fills up mid-pull,
-    # in the forked workers that unpack them
-    source = big_image(tmp_path, 4, 40 << 20)
+    # four layers of 10 MiB that do not compress, each stored twice (blob and
+    # files): the 32 MiB store fills up mid-pull, in the forked workers that unpack them
+    source = big_image(tmp_path, 4, 10 << 20)
     name = f"{registry.host}/test/big:1"
     source.run("tag", "big:1", name)
     source.run("push", name)
 
-    result = small_store.run("pull", name, check=False)
+    result = tiny_store.run("pull", name, check=False)
 
     assert result.returncode == 1
     errors = [line for line in result.stderr.splitlines() if "Error" in line or "Trace" in line]
     assert len(errors) == 1 and "no space left on device" in errors[0], result.stderr
-    root = small_store.root
+    root = tiny_store.root
     assert os.listdir(root / "tmp") == []
     for layer in (root / "layers").iterdir():  # whatever was stored is whole
         assert (layer / "layer.json").is_file()
     assert not [p for p in root.rglob("*") if p.name.endswith(".tmp")]
-    check = small_store.run("system", "check")
+    check = tiny_store.run("system", "check")
     assert "consistent" in check.stdout, check.stdout
 
 
@@ -471,12 +485,12 @@ def test_a_full_disk_while_saving_is_one_line_and_keeps_the_old_file(
 
 
 def test_a_piped_load_onto_a_full_disk_is_one_line_and_leaves_nothing(
-    small_store: Dockyard, tmp_path: Path
+    tiny_store: Dockyard, tmp_path: Path
 ) -> None:
-    source = big_image(tmp_path, 3, 50 << 20)
+    source = big_image(tmp_path, 3, 12 << 20)  # 36 MiB of blobs alone for a 32 MiB store
     source.run("save", "-o", str(tmp_path / "big.tar"), "big:1")
 
-    result = load_from_pipe(small_store, (tmp_path / "big.tar").read_bytes())
+    result = load_from_pipe(tiny_store, (tmp_path / "big.tar").read_bytes())
 
     one_error_line(result, "no space left on device")
-    nothing_stored(small_store)
+    nothing_stored(tiny_store)
