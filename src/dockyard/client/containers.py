@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from dockyard.client import Client
     from dockyard.client.images import Image
+    from dockyard.engine.engine import Engine
 
 
 class _Discard:
@@ -131,13 +132,65 @@ class Container(Model, ContainerOps):
         follow: bool | None = None,
         until: object = None,
     ) -> bytes | Iterator[bytes]:
-        chunks = self._log_chunks(stdout, stderr, timestamps, tail, since, bool(follow), until)
+        """docker-py's: the log as bytes, or with ``stream=True`` a generator of its lines as
+        they come, following the container until it stops (unless ``follow=False``)."""
+        if follow is None:
+            follow = stream  # docker-py: a stream follows unless told not to
+        args = (stdout, stderr, timestamps, tail, since, bool(follow), until)
         if stream:
-            return iter(chunks)
-        return b"".join(chunks)
+            return self._log_stream(*args)
+        out: list[bytes] = []
+        self._read_log(self.client.engine, out.append, *args)
+        return b"".join(out)
 
-    def _log_chunks(
+    def _log_stream(self, *args: Any) -> Iterator[bytes]:
+        """Each line as the monitor writes it: the reading (which may follow for long) runs
+        in a thread; closing the generator stops it at the next line."""
+        import queue
+        import threading
+
+        lines: queue.Queue[bytes | BaseException | None] = queue.Queue()
+        stop = threading.Event()
+
+        def put(line: bytes) -> None:
+            if stop.is_set():
+                raise _Stopped()
+            lines.put(line)
+
+        def reader() -> None:
+            from dockyard.engine.engine import Engine
+
+            mine = self.client.engine  # the same store, its own database connection
+            engine = Engine(
+                mine.paths.root,
+                mine.paths.run_root,
+                mine.insecure,
+                mine.cgroup_parent,
+                mine.default_runtime,
+            )
+            try:
+                self._read_log(engine, put, *args)
+            except _Stopped:
+                pass
+            except BaseException as exc:  # raised in the consumer's thread instead
+                lines.put(exc)
+            finally:
+                engine.close()
+            lines.put(None)
+
+        threading.Thread(target=reader, daemon=True, name="dockyard-logs").start()
+        try:
+            while (item := lines.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+
+    def _read_log(
         self,
+        engine: Engine,
+        put: Any,
         stdout: bool,
         stderr: bool,
         timestamps: bool,
@@ -145,19 +198,20 @@ class Container(Model, ContainerOps):
         since: object,
         follow: bool,
         until: object,
-    ) -> list[bytes]:
+    ) -> None:
         from dockyard.engine import logs
 
-        engine = self.client.engine
         rec = _call(lambda: engine.containers.find(self.id))
-        out: list[bytes] = []
 
         def emit(entry: logs.LogEntry) -> None:
             if (entry.stream == "stderr" and stderr) or (entry.stream != "stderr" and stdout):
-                out.append((entry.time.encode() + b" " if timestamps else b"") + entry.text)
+                put((entry.time.encode() + b" " if timestamps else b"") + entry.text)
 
         _call(lambda: logs.read(engine, rec, emit, follow, _when(since), _when(until), str(tail)))
-        return out
+
+
+class _Stopped(Exception):
+    """The consumer closed a log stream: its reader stops."""
 
 
 def _when(value: object) -> str:

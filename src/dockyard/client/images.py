@@ -33,6 +33,20 @@ class Image(Model):
     def reload(self) -> None:
         self.attrs = self.client.images.get(self.id).attrs
 
+    def tag(self, repository: str, tag: str | None = None, **kwargs: Any) -> bool:
+        """docker-py's: name this image ``repository:tag`` (``latest`` when no tag); True."""
+        from dockyard.image import reference
+
+        name = f"{repository}:{tag}" if tag else repository
+        try:
+            target = reference.parse(name)
+            if target.digest:
+                raise engine_errors.InvalidArgument("refusing to create a tag with a digest")
+            self.client.engine.images.store.images.tag(str(target), self.id)
+        except engine_errors.DockyardError as exc:
+            raise translate(exc) from exc
+        return True
+
 
 class ImageCollection:
     def __init__(self, client: Client) -> None:

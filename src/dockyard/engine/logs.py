@@ -33,9 +33,11 @@ class LogEntry:
     text: bytes
 
 
-def parse_since(text: str, now_ns: int | None = None) -> int:
-    """--since/--until: an RFC 3339 time, a Unix time (1700000000.5), or a Go duration
-    ago (10m, 1h30m, 45s); nanoseconds since the epoch, 0 for none."""
+def parse_since(text: str, now_ns: int | None = None, option: str = "since") -> int:
+    """--since/--until as Docker's CLI reads them: a Unix time (1700000000.5), a Go duration
+    ago (10m, 1h30m, 45s), or an RFC 3339 time, whole or cut short after the day, the hour
+    or the minute (2024-01-02, 2024-01-02T15:04), in local time unless it names a zone;
+    nanoseconds since the epoch, 0 for none."""
     if not text:
         return 0
     now_ns = time.time_ns() if now_ns is None else now_ns
@@ -48,9 +50,30 @@ def parse_since(text: str, now_ns: int | None = None) -> int:
     if duration is not None:
         return now_ns - duration
     try:
-        return parse_ns(text if "T" in text else text.replace(" ", "T"))
+        return parse_ns(_whole_rfc3339(text.replace(" ", "T", 1)))
     except ValueError:
-        raise InvalidArgument(f"invalid value for --since/--until: {text!r}") from None
+        raise InvalidArgument(
+            f'invalid value for "{option}": failed to parse value as time or duration: "{text}"'
+        ) from None
+
+
+def _whole_rfc3339(text: str) -> str:
+    """``2024-01-02``, ``2024-01-02T15``, ``2024-01-02T15:04`` (each with or without a zone)
+    made whole; a time without a zone gets the local one, as Docker's CLI reads it."""
+    import re
+
+    found = re.fullmatch(
+        r"(\d{4}-\d\d-\d\d)(?:T(\d\d)(?::(\d\d)(?::(\d\d(?:\.\d+)?))?)?)?(Z|z|[+-]\d\d:\d\d)?",
+        text,
+    )
+    if found is None:
+        raise ValueError(text)
+    day, hour, minute, second, zone = found.groups()
+    if zone is None:
+        offset = time.localtime().tm_gmtoff
+        sign = "-" if offset < 0 else "+"
+        zone = f"{sign}{abs(offset) // 3600:02d}:{abs(offset) % 3600 // 60:02d}"
+    return f"{day}T{hour or '00'}:{minute or '00'}:{second or '00'}{zone}"
 
 
 _DURATION_UNITS = {
@@ -147,7 +170,7 @@ def read(
         )
     path = engine.paths.log_path(rec.id)
     since_ns = parse_since(since)
-    until_ns = parse_since(until)
+    until_ns = parse_since(until, option="until")
     if tail not in ("all", "") and not tail.lstrip("-").isdigit():
         raise InvalidArgument(f"invalid value for --tail: {tail!r} (a number, or all)")
     count = -1 if tail in ("all", "") or int(tail) < 0 else int(tail)

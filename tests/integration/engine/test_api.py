@@ -86,6 +86,11 @@ def test_images_and_volumes(client: Client, engine_images: EngineImages) -> None
     assert f"{engine_images.busybox}:latest" in image.tags
     assert client.images.get(engine_images.busybox).id == image.id
     assert image in client.images.list()
+    # docker-py's Image.tag: latest when no tag is given
+    assert image.tag("api/tagged", "v1") is True and image.tag("api/tagged") is True
+    assert client.images.get("api/tagged:v1").id == client.images.get("api/tagged").id == image.id
+    client.images.remove("api/tagged:v1")
+    client.images.remove("api/tagged")
 
     vol = client.volumes.create("apivol", labels={"k": "v"})
     assert client.volumes.get("apivol").attrs["Labels"] == {"k": "v"}
@@ -141,3 +146,22 @@ def test_a_quick_programs_output_reaches_the_caller_every_time(
     ]
 
     assert outputs == [b"hi\n"] * 30
+
+
+def test_a_log_stream_follows_line_by_line(client: Client, engine_images: EngineImages) -> None:
+    """docker-py's logs(stream=True): a generator that follows (follow defaults to stream),
+    each line given as the container writes it, ending when the container stops."""
+    box = client.containers.run(
+        engine_images.busybox,
+        ["sh", "-c", "echo one; read _ < /dev/stdin; echo two"],
+        detach=True,
+        stdin_open=True,
+    )
+    lines = box.logs(stream=True)
+    assert next(lines) == b"one\n"  # given while the container still waits
+    box.reload()
+    assert box.status == "running"
+    box.kill()
+    assert list(lines) == []
+    assert box.logs(stream=True, follow=False).__next__() == b"one\n"
+    box.remove()

@@ -109,6 +109,11 @@ def test_logs_follow_tail_timestamps_since_until(dockyard: Dockyard, bb: str) ->
     assert dockyard.run("logs", "--until", "1h", "talker").stdout == ""
     first_time = stamped[0].split()[0]
     assert dockyard.run("logs", "--until", first_time, "talker").stdout == "out1\n"
+    # Docker's CLI takes a date alone, and --details puts the log's attributes and a space
+    assert dockyard.run("logs", "--until", "2000-01-01", "talker").stdout == ""
+    assert dockyard.run("logs", "--since", "2000-01-01T00:00Z", "talker").stdout.count("\n") == 3
+    detailed = dockyard.run("logs", "--details", "-t", "talker").stdout.splitlines()
+    assert detailed[0].split(" ", 1)[1] == " out1"
 
 
 def test_log_driver_none_and_rotation(dockyard: Dockyard, bb: str) -> None:

@@ -30,9 +30,11 @@ def run(p: Parsed, ctx: Context) -> int:
     engine = ctx.engine()
     rec = engine.containers.find(p.args[0])
     stamps = bool(p.timestamps)
+    # --details: the log's attributes (none here: no labels/env log options) and a space
+    details = b" " if p.details else b""
 
     def emit(entry: logs.LogEntry) -> None:
-        data = entry.text
+        data = details + entry.text
         if stamps:
             data = entry.time.encode() + b" " + data
         write_all(2 if entry.stream == "stderr" else 1, data)
