@@ -152,6 +152,7 @@ def request(image: str, command: object = None, **kwargs: Any) -> CreateRequest:
     if unknown:
         raise TypeError(f"run() got unexpected keyword arguments: {', '.join(sorted(unknown))}")
     mounts = _volumes(kwargs.get("volumes"))
+    binds = [f"{m.name or m.source}:{m.destination}" for m in mounts]
     mounts += [_mount(m) for m in kwargs.get("mounts") or []]
     tmpfs = kwargs.get("tmpfs") or {}
     if isinstance(tmpfs, list):
@@ -167,7 +168,7 @@ def request(image: str, command: object = None, **kwargs: Any) -> CreateRequest:
         period = kwargs.get("cpu_period") or 100000
         nano = int(kwargs["cpu_quota"] * 1_000_000_000 // period)
     host = HostConfig(
-        binds=[f"{m.name or m.source}:{m.destination}" for m in mounts if m.type != "tmpfs"],
+        binds=binds,  # volumes= alone, as Docker's HostConfig.Binds; mounts= go to Mounts
         network_mode=network,
         auto_remove=bool(
             kwargs.get("auto_remove") or (kwargs.get("remove") and kwargs.get("detach"))

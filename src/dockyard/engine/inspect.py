@@ -45,7 +45,7 @@ def _state(engine: Engine, rec: ContainerRecord) -> dict[str, Any]:
 
 
 def _host_config(host: HostConfig, mounts: list[MountPoint]) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "Binds": list(host.binds) or None,
         "ContainerIDFile": "",
         "LogConfig": {"Type": host.log_config.type, "Config": dict(host.log_config.config)},
@@ -79,11 +79,9 @@ def _host_config(host: HostConfig, mounts: list[MountPoint]) -> dict[str, Any]:
         "PublishAllPorts": host.publish_all_ports,
         "ReadonlyRootfs": host.readonly_rootfs,
         "SecurityOpt": [_short_opt(o) for o in host.security_opt] or None,
-        "Tmpfs": dict(host.tmpfs) or None,
         "UTSMode": host.uts_mode,
         "UsernsMode": "",
         "ShmSize": host.shm_size,
-        "Sysctls": dict(host.sysctls) or None,
         "Runtime": host.runtime,
         "Isolation": "",
         "CpuShares": host.cpu_shares,
@@ -91,8 +89,15 @@ def _host_config(host: HostConfig, mounts: list[MountPoint]) -> dict[str, Any]:
         "NanoCpus": host.nano_cpus,
         "CgroupParent": host.cgroup_parent,
         "BlkioWeight": 0,
+        "BlkioWeightDevice": [],
+        "BlkioDeviceReadBps": [],
+        "BlkioDeviceWriteBps": [],
+        "BlkioDeviceReadIOps": [],
+        "BlkioDeviceWriteIOps": [],
         "CpuPeriod": 0,
         "CpuQuota": 0,
+        "CpuRealtimePeriod": 0,
+        "CpuRealtimeRuntime": 0,
         "CpusetCpus": host.cpuset_cpus,
         "CpusetMems": "",
         "Devices": [
@@ -103,18 +108,36 @@ def _host_config(host: HostConfig, mounts: list[MountPoint]) -> dict[str, Any]:
             }
             for d in host.devices
         ],
+        "DeviceCgroupRules": None,
+        "DeviceRequests": None,
         "MemoryReservation": host.memory_reservation,
         "MemorySwap": host.memory_swap,
         "MemorySwappiness": None,
         "OomKillDisable": False,
         "PidsLimit": host.pids_limit,
-        "Ulimits": [{"Name": u.name, "Hard": u.hard, "Soft": u.soft} for u in host.ulimits] or None,
-        "Mounts": [_mount_request(m) for m in mounts if not m.anonymous and m.type != "tmpfs"]
-        or None,
+        "Ulimits": [{"Name": u.name, "Hard": u.hard, "Soft": u.soft} for u in host.ulimits],
+        "CpuCount": 0,
+        "CpuPercent": 0,
+        "IOMaximumIOps": 0,
+        "IOMaximumBandwidth": 0,
         "MaskedPaths": [] if host.privileged else list(spec_defaults.MASKED_PATHS),
         "ReadonlyPaths": [] if host.privileged else list(spec_defaults.READONLY_PATHS),
-        "Init": host.init,
     }
+    # Docker's omitempty keys: absent, not null, when not set
+    # HostConfig.Mounts holds what --mount asked for: not -v (Binds) nor --tmpfs (Tmpfs)
+    from_v = {_bind_destination(b) for b in host.binds} | set(host.tmpfs)
+    requested = [
+        _mount_request(m) for m in mounts if not m.anonymous and m.destination not in from_v
+    ]
+    for key, value in (
+        ("Tmpfs", dict(host.tmpfs)),
+        ("Sysctls", dict(host.sysctls)),
+        ("Mounts", requested),
+        ("Init", host.init),
+    ):
+        if value or value is False:
+            out[key] = value
+    return out
 
 
 def _short_opt(opt: str) -> str:
@@ -122,18 +145,37 @@ def _short_opt(opt: str) -> str:
     return opt if not opt.startswith("seccomp={") else "seccomp=<profile>"
 
 
+def _bind_destination(bind: str) -> str:
+    """``-v SOURCE:DEST[:MODE]`` (or ``-v DEST``): DEST."""
+    parts = bind.split(":")
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
 def _mount_request(m: MountPoint) -> dict[str, Any]:
-    out: dict[str, Any] = {"Type": m.type, "Source": m.name or m.source, "Target": m.destination}
+    out: dict[str, Any] = {"Type": m.type}
+    if m.type != "tmpfs":
+        out["Source"] = m.name or m.source
+    out["Target"] = m.destination
     if m.read_only:
         out["ReadOnly"] = True
+    if m.type == "tmpfs":
+        options: dict[str, int] = {}
+        for opt in m.options:
+            key, _, value = opt.partition("=")
+            if key == "size" and value.isdigit():
+                options["SizeBytes"] = int(value)
+            elif key == "mode":
+                options["Mode"] = int(value, 8)
+        if options:
+            out["TmpfsOptions"] = options
     return out
 
 
-def _mounts(mounts: list[MountPoint]) -> list[dict[str, Any]]:
+def _mounts(mounts: list[MountPoint], tmpfs: dict[str, str]) -> list[dict[str, Any]]:
     out = []
     for m in mounts:
-        if m.type == "tmpfs":
-            continue  # Docker lists --tmpfs under HostConfig.Tmpfs only
+        if m.destination in tmpfs:
+            continue  # Docker lists --tmpfs under HostConfig.Tmpfs only (--mount's here too)
         item: dict[str, Any] = {"Type": m.type}
         if m.type == "volume":
             item["Name"] = m.name
@@ -160,7 +202,7 @@ def _config(rec: ContainerRecord) -> dict[str, Any]:
         "Tty": c.tty,
         "OpenStdin": c.open_stdin,
         "StdinOnce": c.stdin_once,
-        "Env": list(c.env),
+        "Env": list(c.env) or None,
         "Cmd": list(c.cmd) if c.cmd is not None else None,
         "Image": c.image,
         "Volumes": {v: {} for v in c.volumes} or None,
@@ -214,7 +256,7 @@ def container_json(engine: Engine, rec: ContainerRecord, size: bool = False) -> 
             },
             "Name": rec.driver or "overlay",
         },
-        "Mounts": _mounts(rec.mounts),
+        "Mounts": _mounts(rec.mounts, rec.host.tmpfs),
         "Config": _config(rec),
         "NetworkSettings": network_settings(engine, rec, out_state["Status"]),
     }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from tests.integration.engine.conftest import Dockyard, EngineImages
@@ -190,6 +191,14 @@ def test_inspect_has_dockers_keys(dockyard: Dockyard, bb: str) -> None:
     assert "X=1" in c["Config"]["Env"] and c["Config"]["Image"] == bb
     assert c["HostConfig"]["Memory"] == 32 << 20
     assert c["Mounts"][0]["Type"] == "volume" and c["Mounts"][0]["Name"] == "vol"
+    # Docker's HostConfig: every key, zero-valued when unset; its omitempty ones left out
+    wanted = ("BlkioWeightDevice", "BlkioDeviceReadBps", "CpuRealtimePeriod", "CpuCount",
+              "DeviceCgroupRules", "DeviceRequests", "IOMaximumBandwidth", "Ulimits")  # fmt: skip
+    for key in wanted:
+        assert key in c["HostConfig"], key
+    assert c["HostConfig"]["Ulimits"] == [] and c["HostConfig"]["BlkioWeightDevice"] == []
+    for key in ("Init", "Tmpfs", "Sysctls", "Mounts"):
+        assert key not in c["HostConfig"], key
     assert (
         dockyard.run("inspect", "-f", "{{.State.Status}} {{.Name}}", "seen").stdout
         == "running /seen\n"
@@ -198,3 +207,30 @@ def test_inspect_has_dockers_keys(dockyard: Dockyard, bb: str) -> None:
     assert image["Id"] == c["Image"]
     missing = dockyard.run("inspect", "nothing-here", check=False)
     assert missing.returncode == 1 and "No such object: nothing-here" in missing.stderr
+
+
+def test_inspect_places_each_mount_as_docker_does(
+    dockyard: Dockyard, bb: str, tmp_path: Path
+) -> None:
+    """-v in HostConfig.Binds, --tmpfs in HostConfig.Tmpfs, --mount in HostConfig.Mounts
+    (with Docker's TmpfsOptions); .Mounts lists all but --tmpfs."""
+    dockyard.run(
+        "create", "--name", "placed", "-v", "vol1:/v1", "-v", f"{tmp_path}:/h:ro",
+        "--mount", "type=tmpfs,target=/t,tmpfs-size=1m,tmpfs-mode=700",
+        "--mount", "type=volume,source=v9,target=/v9,readonly",
+        "--tmpfs", "/run:size=2m", bb,
+    )  # fmt: skip
+    c = dockyard.inspect("placed")
+    host = c["HostConfig"]
+    assert host["Binds"] == ["vol1:/v1", f"{tmp_path}:/h:ro"]  # type: ignore[index]
+    assert host["Tmpfs"] == {"/run": "size=2m"}  # type: ignore[index]
+    assert host["Mounts"] == [  # type: ignore[index]
+        {"Type": "tmpfs", "Target": "/t", "TmpfsOptions": {"SizeBytes": 1 << 20, "Mode": 0o700}},
+        {"Type": "volume", "Source": "v9", "Target": "/v9", "ReadOnly": True},
+    ]
+    listed = {m["Destination"]: m for m in c["Mounts"]}  # type: ignore[attr-defined]
+    assert sorted(listed) == ["/h", "/t", "/v1", "/v9"]
+    assert listed["/t"] == {
+        "Type": "tmpfs", "Source": "", "Destination": "/t", "Mode": "", "RW": True,
+        "Propagation": "",
+    }  # fmt: skip

@@ -147,9 +147,11 @@ def request_from(p: Parsed) -> tuple[CreateRequest, set[str]]:
     mounts = [parse_volume(v) for v in p.volume]
     from_v = {m.destination for m in mounts if m.type == "bind"}
     mounts += [parse_mount(m) for m in p.mount]
+    tmpfs = {}
     for item in p.tmpfs:
         dest, options = parse_tmpfs(item)
         mounts.append(tmpfs_mount(dest, options))
+        tmpfs[dest] = options
     network = str(p.network or p.net) or "default"
     host = HostConfig(
         binds=list(p.volume),
@@ -180,7 +182,7 @@ def request_from(p: Parsed) -> tuple[CreateRequest, set[str]]:
         pid_mode=_mode(str(p.pid), "--pid", ("host",), ""),
         uts_mode=_mode(str(p.uts), "--uts", ("host",), ""),
         shm_size=values.parse_bytes(str(p.shm_size), "--shm-size") if p.shm_size else 64 << 20,
-        tmpfs={m.destination: m.mode for m in mounts if m.type == "tmpfs"},
+        tmpfs=tmpfs,  # --tmpfs alone, as Docker's HostConfig.Tmpfs; --mount's go to Mounts
         log_config=_log_config(p),
         restart_policy=restart_policy.parse(str(p.restart)),
         cgroup_parent=str(p.cgroup_parent),
