@@ -60,6 +60,11 @@ class BridgeDriver:
             raise HostError(f"cannot create bridge {net.bridge}: {exc}") from exc
         try:
             _run_nft(firewall.table_commands(net))
+            if not net.internal:
+                hostnet.enable_forwarding()
+        except OSError as exc:
+            hostnet.delete_link(net.bridge)
+            raise HostError(f"cannot turn on IPv4 forwarding: {exc}") from exc
         except BaseException:
             hostnet.delete_link(net.bridge)
             raise

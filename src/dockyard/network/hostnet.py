@@ -76,6 +76,18 @@ def create_bridge(name: str, address: str, prefixlen: int, mtu: int) -> None:
             raise
 
 
+IP_FORWARD = "/proc/sys/net/ipv4/ip_forward"
+
+
+def enable_forwarding() -> None:
+    """Turn on IPv4 forwarding if it is off (what Docker's daemon does at start): NAT out
+    of a bridge and ports published to other hosts need it."""
+    with open(IP_FORWARD, "r+") as f:
+        if f.read().strip() != "1":
+            f.seek(0)
+            f.write("1")
+
+
 def delete_link(name: str) -> bool:
     with _ipr() as ipr:
         found = ipr.link_lookup(ifname=name)
