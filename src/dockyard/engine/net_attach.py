@@ -197,6 +197,10 @@ def setup(engine: Engine, rec: ContainerRecord) -> None:
             raise Conflict(f"cannot join network of a non running container: {owner[:12]}")
         return
     try:
+        if engine.db.query("SELECT 1 FROM published WHERE container = ? LIMIT 1", (rec.id,)):
+            from dockyard.engine.net_ports import unpublish
+
+            unpublish(engine, rec)  # a start killed before it could undo its ports
         _make_netns(path)
         pairs = endpoints(engine, rec.id)
         first = True

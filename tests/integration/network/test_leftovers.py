@@ -76,3 +76,27 @@ def test_a_cli_killed_during_run_leaves_nothing_once_removed(
     first = dockyard.env["DOCKYARD_BIP"].split("/")[0].rsplit(".", 1)
     out = dockyard.run("run", "--rm", net_image, "ip", "-4", "-o", "addr", "show", "eth0").stdout
     assert f"{first[0]}.{int(first[1]) + 1}/24" in out
+
+
+def test_a_start_killed_after_claiming_its_ports_does_not_block_the_next(
+    dockyard: Dockyard, net_image: str
+) -> None:
+    """The rows a killed start left (its host ports) are its own: the next start takes them
+    back rather than calling the port allocated."""
+    import socket
+    import sqlite3
+
+    with socket.socket() as s:
+        s.bind(("0.0.0.0", 0))
+        port = s.getsockname()[1]
+    cid = dockyard.run(
+        "create", "--name", "again", "-p", f"{port}:80", net_image, "sleep", "100"
+    ).stdout.strip()
+    db = sqlite3.connect(dockyard.root / "engine.db")
+    with db:
+        db.execute("INSERT INTO published VALUES (?, 'tcp', '0.0.0.0', ?, 80)", (cid, port))
+    db.close()
+
+    dockyard.run("start", "again")
+
+    assert dockyard.run("port", "again").stdout == f"80/tcp -> 0.0.0.0:{port}\n"
