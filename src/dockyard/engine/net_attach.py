@@ -212,7 +212,12 @@ def setup(engine: Engine, rec: ContainerRecord) -> None:
             first = first and net.internal
         if not pairs:
             _loopback_up(path)
-        if pairs and (rec.host.port_bindings or rec.host.publish_all_ports):
+        # (an --internal network publishes nothing, as Docker's)
+        if (
+            pairs
+            and not pairs[0][0].internal
+            and (rec.host.port_bindings or rec.host.publish_all_ports)
+        ):
             from dockyard.engine.net_ports import publish
 
             publish(engine, rec, pairs[0][0], pairs[0][1])

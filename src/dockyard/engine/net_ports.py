@@ -70,11 +70,14 @@ def _claim(tx: Transaction, proto: str, host_ip: str, text: str) -> int:
 
 
 def publish(engine: Engine, rec: ContainerRecord, net: NetworkRecord, ep: EndpointRecord) -> None:
+    from dockyard.engine.networks import HOST_BINDING_OPTION
     from dockyard.network.backend import PortRule
 
+    default_ip = net.options.get(HOST_BINDING_OPTION, "")
     rules = []
     with engine.db.transaction() as tx:
-        for port, host_ip, host_port in wanted(rec):
+        for port, asked_ip, host_port in wanted(rec):
+            host_ip = asked_ip or default_ip
             number, _, proto = port.partition("/")
             proto = proto or "tcp"
             chosen = _claim(tx, proto, host_ip, host_port)

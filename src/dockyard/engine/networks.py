@@ -32,13 +32,10 @@ DEFAULT_BRIDGE = "dockyard0"
 PREDEFINED = ("bridge", "host", "none")
 BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
 MTU_OPTION = "com.docker.network.driver.mtu"
-KNOWN_OPTIONS = (
-    BRIDGE_NAME_OPTION,
-    MTU_OPTION,
-    "com.docker.network.bridge.enable_ip_masquerade",
-    "com.docker.network.bridge.enable_icc",
-    "com.docker.network.bridge.host_binding_ipv4",
-)
+MASQUERADE_OPTION = "com.docker.network.bridge.enable_ip_masquerade"
+ICC_OPTION = "com.docker.network.bridge.enable_icc"
+HOST_BINDING_OPTION = "com.docker.network.bridge.host_binding_ipv4"
+KNOWN_OPTIONS = (BRIDGE_NAME_OPTION, MTU_OPTION, MASQUERADE_OPTION, ICC_OPTION, HOST_BINDING_OPTION)
 
 
 def _env(name: str) -> str:
@@ -53,7 +50,10 @@ def load(doc: str) -> NetworkRecord:
 def spec_of(net: NetworkRecord) -> NetworkSpec:
     from dockyard.network.backend import NetworkSpec
 
-    return NetworkSpec(net.id, net.name, net.bridge, net.subnet, net.gateway, net.mtu, net.internal)
+    masquerade = net.options.get(MASQUERADE_OPTION, "true").lower() not in ("false", "0")
+    return NetworkSpec(
+        net.id, net.name, net.bridge, net.subnet, net.gateway, net.mtu, net.internal, masquerade
+    )
 
 
 class NetworkService:
@@ -212,6 +212,13 @@ class NetworkService:
             if key not in KNOWN_OPTIONS:
                 raise InvalidArgument(f"unknown bridge network option {key!r}")
         mtu = ipam_int(opts.get(MTU_OPTION, "1500"), "MTU", 68, 65535)
+        if opts.get(ICC_OPTION, "true").lower() in ("false", "0"):
+            # containers of one bridge talk at layer 2: only br_netfilter would show
+            # that traffic to a firewall, and Dockyard does not load it
+            raise InvalidArgument(f"{ICC_OPTION}=false is not supported")
+        binding = opts.get(HOST_BINDING_OPTION, "")
+        if binding and not ipam.valid_address(binding):
+            raise InvalidArgument(f"invalid {HOST_BINDING_OPTION}: {binding}")
         net_id = names.new_id()
         bridge = opts.get(BRIDGE_NAME_OPTION) or f"dy-{net_id[:12]}"
         if len(bridge) > 15 or "/" in bridge or not bridge.strip():

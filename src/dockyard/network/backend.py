@@ -23,7 +23,17 @@ else:
 class NetworkSpec:
     """A network as its driver needs it."""
 
-    __slots__ = ("bridge", "gateway", "id", "internal", "mtu", "name", "prefixlen", "subnet")
+    __slots__ = (
+        "bridge",
+        "gateway",
+        "id",
+        "internal",
+        "masquerade",
+        "mtu",
+        "name",
+        "prefixlen",
+        "subnet",
+    )
 
     def __init__(
         self,
@@ -34,6 +44,7 @@ class NetworkSpec:
         gateway: str,
         mtu: int = 1500,
         internal: bool = False,
+        masquerade: bool = True,
     ) -> None:
         self.id = id
         self.name = name
@@ -43,6 +54,7 @@ class NetworkSpec:
         self.gateway = gateway
         self.mtu = mtu
         self.internal = internal
+        self.masquerade = masquerade  # com.docker.network.bridge.enable_ip_masquerade
 
     @property
     def table(self) -> str:

@@ -135,7 +135,7 @@ def table_commands(net: NetworkSpec) -> list[dict[str, Any]]:
                 {"drop": None},
             ),
         ]
-    else:
+    elif net.masquerade:
         out.append(
             _rule(
                 net,

@@ -183,6 +183,10 @@ def test_ip_alias_connect_disconnect_and_removal(dockyard: Dockyard, net_image: 
     assert set(dockyard.run("network", "ls", "--format", "{{.Name}}").stdout.split()) == {
         "bridge", "host", "none", "one",
     }  # fmt: skip
+    icc = dockyard.run(
+        "network", "create", "-o", "com.docker.network.bridge.enable_icc=false", "x", check=False
+    )
+    assert icc.returncode == 1 and "enable_icc=false is not supported" in icc.stderr
     predefined = dockyard.run("network", "rm", "bridge", check=False)
     assert predefined.returncode == 1 and "pre-defined" in predefined.stderr
     dockyard.run("rm", "-f", "fixed")

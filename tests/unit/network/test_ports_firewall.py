@@ -121,3 +121,12 @@ def test_nothing_new_from_the_bridge_reaches_the_hosts_loopback() -> None:
         }
     } in rule
     assert rule[-1] == {"drop": None}
+
+
+def test_no_masquerade_when_the_network_says_so() -> None:
+    plain = NetworkSpec(NET.id, "web", "dy-abab", "10.5.0.0/24", "10.5.0.1", masquerade=False)
+    out = _rules(firewall.table_commands(plain), "postrouting")
+    assert not any(
+        {"match": {"op": "!=", "left": {"meta": {"key": "oifname"}}, "right": "dy-abab"}} in r
+        for r in out
+    )
