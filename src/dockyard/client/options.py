@@ -39,6 +39,8 @@ KNOWN = {
     "pull", "cpu_period", "cpu_quota", "init",
     "network", "ports", "publish_all_ports", "dns", "dns_search", "dns_opt", "extra_hosts",
     "mac_address", "restart_policy",
+    "blkio_weight", "mem_swappiness", "oom_kill_disable", "oom_score_adj",
+    "device_cgroup_rules", "cgroupns", "volumes_from",
 }  # fmt: skip
 
 
@@ -164,9 +166,9 @@ def request(image: str, command: object = None, **kwargs: Any) -> CreateRequest:
         or ("none" if kwargs.get("network_disabled") else "default")
     )
     nano = kwargs.get("nano_cpus") or 0
-    if kwargs.get("cpu_quota") and not nano:
-        period = kwargs.get("cpu_period") or 100000
-        nano = int(kwargs["cpu_quota"] * 1_000_000_000 // period)
+    userns = kwargs.get("userns_mode") or ""
+    if userns not in ("", "host"):
+        raise InvalidArgument(f"userns_mode {userns!r}: Dockyard makes no user namespaces")
     host = HostConfig(
         binds=binds,  # volumes= alone, as Docker's HostConfig.Binds; mounts= go to Mounts
         network_mode=network,
@@ -187,6 +189,16 @@ def request(image: str, command: object = None, **kwargs: Any) -> CreateRequest:
         ),
         memory_reservation=_size(kwargs.get("mem_reservation") or 0, "mem_reservation"),
         nano_cpus=int(nano),
+        cpu_period=int(kwargs.get("cpu_period") or 0),
+        cpu_quota=int(kwargs.get("cpu_quota") or 0),
+        blkio_weight=int(kwargs.get("blkio_weight") or 0),
+        memory_swappiness=kwargs.get("mem_swappiness"),
+        oom_kill_disable=bool(kwargs.get("oom_kill_disable")),
+        oom_score_adj=int(kwargs.get("oom_score_adj") or 0),
+        device_cgroup_rules=[str(r) for r in kwargs.get("device_cgroup_rules") or []],
+        cgroupns_mode=kwargs.get("cgroupns") or "",
+        volumes_from=[str(v) for v in kwargs.get("volumes_from") or []],
+        userns_mode=userns,
         cpu_shares=int(kwargs.get("cpu_shares") or 0),
         cpuset_cpus=str(kwargs.get("cpuset_cpus") or ""),
         pids_limit=kwargs.get("pids_limit"),

@@ -66,6 +66,14 @@ def _check(req: CreateRequest) -> None:
     from dockyard.engine import restart_policy
 
     restart_policy.validate(host.restart_policy)
+    from dockyard.engine import spec_resources
+
+    spec_resources.check(host)
+    if host.container_id_file and _exists(host.container_id_file):
+        raise InvalidArgument(
+            "Container ID file found, make sure the other container isn't running or delete "
+            f"{host.container_id_file}"
+        )
     if host.auto_remove and not restart_policy.is_none(host.restart_policy):
         raise InvalidArgument("conflicting options: cannot specify both --restart and --rm")
     if req.hostname and (len(req.hostname) > HOSTNAME_MAX or "/" in req.hostname):
@@ -82,8 +90,42 @@ def _check(req: CreateRequest) -> None:
             )
 
 
-def _mounts(req: CreateRequest, image_volumes: list[str]) -> list[MountPoint]:
-    """The user's mounts, then an anonymous volume for each image VOLUME none of them covers."""
+def _exists(path: str) -> bool:
+    import posix
+
+    try:
+        posix.stat(path)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _volumes_from(engine: Engine, items: list[str]) -> list[MountPoint]:
+    """--volumes-from CONTAINER[:ro|:rw]: its volumes and binds at the same places (its own
+    anonymous volumes shared by name, so removing this one never takes them)."""
+    out: list[MountPoint] = []
+    for item in items:
+        name, _, mode = item.partition(":")
+        if mode not in ("", "ro", "rw"):
+            raise InvalidArgument(f"invalid mode for volumes-from: {mode}")
+        source = engine.containers.find(name)
+        for m in source.mounts:
+            if m.type == "tmpfs":
+                continue
+            copied = MountPoint(
+                m.type, m.destination, m.source, m.name,
+                m.read_only if not mode else mode == "ro",
+                propagation=m.propagation, no_copy=True,
+            )  # fmt: skip
+            out.append(copied)
+    return out
+
+
+def _mounts(
+    req: CreateRequest, image_volumes: list[str], inherited: list[MountPoint]
+) -> list[MountPoint]:
+    """The user's mounts, those of --volumes-from where the user put none, then an anonymous
+    volume for each image VOLUME none of them covers."""
     out: list[MountPoint] = []
     seen: set[str] = set()
     for m in req.mounts:
@@ -91,6 +133,10 @@ def _mounts(req: CreateRequest, image_volumes: list[str]) -> list[MountPoint]:
             raise InvalidArgument(f"Duplicate mount point: {m.destination}")
         seen.add(m.destination)
         out.append(m)
+    for m in inherited:
+        if m.destination not in seen:
+            seen.add(m.destination)
+            out.append(m)
     for path in image_volumes:
         dest = "/" + path.strip("/")
         if dest not in seen:
@@ -125,6 +171,9 @@ def create(
     from dockyard.engine.image_facts import merge
 
     _check(req)
+    from dockyard.engine import spec_resources
+
+    spec_resources.settle(req.host, out.write)
     if req.name:
         req.name = names.check_name(req.name)
     image_id = engine.images.ensure(req.image, req.pull, out, req.platform)
@@ -183,7 +232,7 @@ def create(
     if req.host.runtime == "dockyard-runtime":
         req.host.runtime = "dockyard"
     engine.runtime_for(req.host.runtime)  # an unknown --runtime fails before anything is made
-    mounts = _mounts(req, facts.volumes)
+    mounts = _mounts(req, facts.volumes, _volumes_from(engine, req.host.volumes_from))
     _prepare_binds(mounts, binds_from_v or set())
     rec = ContainerRecord(
         id=container_id,
@@ -212,6 +261,9 @@ def create(
 
         bundle.write_bundle(engine.paths, rec, rootfs, etc_inputs(engine, rec))
         engine.containers.update(rec)
+        if req.host.container_id_file:
+            with open(req.host.container_id_file, "x", encoding="utf-8") as f:
+                f.write(rec.id)  # Docker's CLI writes the id alone, no newline
     except BaseException:
         from dockyard.engine.remove import remove_everything
 

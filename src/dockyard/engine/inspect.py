@@ -45,9 +45,13 @@ def _state(engine: Engine, rec: ContainerRecord) -> dict[str, Any]:
 
 
 def _host_config(host: HostConfig, mounts: list[MountPoint]) -> dict[str, Any]:
+    from dockyard.engine.bundle import cgroup_v2
+    from dockyard.engine.spec_resources import private_cgroupns
+
+    cgroupns = "private" if private_cgroupns(host, cgroup_v2()) else "host"
     out: dict[str, Any] = {
         "Binds": list(host.binds) or None,
-        "ContainerIDFile": "",
+        "ContainerIDFile": host.container_id_file,
         "LogConfig": {"Type": host.log_config.type, "Config": dict(host.log_config.config)},
         "NetworkMode": host.network_mode,
         "PortBindings": {
@@ -60,11 +64,11 @@ def _host_config(host: HostConfig, mounts: list[MountPoint]) -> dict[str, Any]:
         },
         "AutoRemove": host.auto_remove,
         "VolumeDriver": "",
-        "VolumesFrom": None,
+        "VolumesFrom": list(host.volumes_from) or None,
         "ConsoleSize": [0, 0],
         "CapAdd": list(host.cap_add) or None,
         "CapDrop": list(host.cap_drop) or None,
-        "CgroupnsMode": "host",
+        "CgroupnsMode": host.cgroupns_mode or cgroupns,
         "Dns": list(host.dns),
         "DnsOptions": list(host.dns_options),
         "DnsSearch": list(host.dns_search),
@@ -73,14 +77,14 @@ def _host_config(host: HostConfig, mounts: list[MountPoint]) -> dict[str, Any]:
         "IpcMode": host.ipc_mode,
         "Cgroup": "",
         "Links": None,
-        "OomScoreAdj": 0,
+        "OomScoreAdj": host.oom_score_adj,
         "PidMode": host.pid_mode,
         "Privileged": host.privileged,
         "PublishAllPorts": host.publish_all_ports,
         "ReadonlyRootfs": host.readonly_rootfs,
         "SecurityOpt": [_short_opt(o) for o in host.security_opt] or None,
         "UTSMode": host.uts_mode,
-        "UsernsMode": "",
+        "UsernsMode": host.userns_mode,
         "ShmSize": host.shm_size,
         "Runtime": host.runtime,
         "Isolation": "",
@@ -88,14 +92,14 @@ def _host_config(host: HostConfig, mounts: list[MountPoint]) -> dict[str, Any]:
         "Memory": host.memory,
         "NanoCpus": host.nano_cpus,
         "CgroupParent": host.cgroup_parent,
-        "BlkioWeight": 0,
+        "BlkioWeight": host.blkio_weight,
         "BlkioWeightDevice": [],
         "BlkioDeviceReadBps": [],
         "BlkioDeviceWriteBps": [],
         "BlkioDeviceReadIOps": [],
         "BlkioDeviceWriteIOps": [],
-        "CpuPeriod": 0,
-        "CpuQuota": 0,
+        "CpuPeriod": host.cpu_period,
+        "CpuQuota": host.cpu_quota,
         "CpuRealtimePeriod": 0,
         "CpuRealtimeRuntime": 0,
         "CpusetCpus": host.cpuset_cpus,
@@ -108,12 +112,12 @@ def _host_config(host: HostConfig, mounts: list[MountPoint]) -> dict[str, Any]:
             }
             for d in host.devices
         ],
-        "DeviceCgroupRules": None,
+        "DeviceCgroupRules": list(host.device_cgroup_rules) or None,
         "DeviceRequests": None,
         "MemoryReservation": host.memory_reservation,
         "MemorySwap": host.memory_swap,
-        "MemorySwappiness": None,
-        "OomKillDisable": False,
+        "MemorySwappiness": host.memory_swappiness,
+        "OomKillDisable": host.oom_kill_disable,
         "PidsLimit": host.pids_limit,
         "Ulimits": [{"Name": u.name, "Hard": u.hard, "Soft": u.soft} for u in host.ulimits],
         "CpuCount": 0,

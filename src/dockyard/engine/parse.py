@@ -160,6 +160,20 @@ def read_env_file(path: str, environ: dict[str, str]) -> list[str]:
     return env_items(items, environ)
 
 
+def read_label_files(paths: list[str]) -> list[str]:
+    """--label-file: KEY=VALUE lines; # comments, blank lines and a KEY alone skipped (as
+    Docker's CLI skips them: a label file has no environment to take a value from)."""
+    items = []
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8") as f:
+                lines = f.read().splitlines()
+        except OSError as exc:
+            raise InvalidArgument(f"open {path}: {exc.strerror}") from None
+        items += [ln.lstrip() for ln in lines if "=" in ln and not ln.lstrip().startswith("#")]
+    return items
+
+
 def labels(values: list[str]) -> dict[str, str]:
     out = {}
     for item in values:

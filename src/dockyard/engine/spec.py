@@ -15,6 +15,7 @@ import posix
 
 from dockyard import OCI_VERSION
 from dockyard.engine import spec_defaults as defaults
+from dockyard.engine import spec_resources
 from dockyard.engine.image_user import ProcessUser
 from dockyard.engine.types import ContainerRecord, DeviceMapping, MountPoint
 from dockyard.errors import InvalidArgument, NotFound
@@ -160,8 +161,8 @@ def namespaces(rec: ContainerRecord, cgroup_v2: bool, netns: str = "") -> list[d
         kinds.append("pid")
     if host.ipc_mode != "host":
         kinds.append("ipc")
-    if cgroup_v2 and not host.privileged:
-        kinds.append("cgroup")  # Docker's default on cgroup v2: a private cgroup namespace
+    if spec_resources.private_cgroupns(host, cgroup_v2):
+        kinds.append("cgroup")
     out = [{"type": kind} for kind in kinds]
     if host.network_mode != "host" and netns:
         out.insert(1, {"type": "network", "path": netns})  # made by the engine (net_attach.py)
@@ -343,6 +344,7 @@ def build(
         "resources": resources(rec, devices),
         "cgroupsPath": f"{host.cgroup_parent or CGROUP_PARENT}/{rec.id}",
     }
+    spec_resources.add(host, linux["resources"], process)
     if devices:
         linux["devices"] = [entry for entry, _ in devices]
     if not host.privileged:

@@ -124,6 +124,18 @@ class HostConfig:
     cgroup_parent: str = ""
     platform: str = ""
     init: bool | None = None  # --init (Docker's *bool: unset is null in inspect)
+    # engine/spec_resources.py: the cgroup knobs beyond the common ones, the OOM score
+    cpu_period: int = 0
+    cpu_quota: int = 0
+    blkio_weight: int = 0
+    memory_swappiness: int | None = None
+    oom_kill_disable: bool = False
+    oom_score_adj: int = 0
+    device_cgroup_rules: list[str] = field(default_factory=list)
+    cgroupns_mode: str = ""  # host, private; "" = the engine's default for this host
+    volumes_from: list[str] = field(default_factory=list)  # CONTAINER[:ro|rw]
+    userns_mode: str = ""  # "" or host: no user namespace either way
+    container_id_file: str = ""  # --cidfile (the CLI writes it)
     # networking (engine/net_attach.py): "80/tcp" -> host sides; -P; resolv.conf; /etc/hosts
     port_bindings: dict[str, list[PortBinding]] = field(default_factory=dict)
     publish_all_ports: bool = False

@@ -106,6 +106,10 @@ def exec_process(root: str, container_id: str, opts: ExecOptions) -> int:
     state.require("exec")
     config = dict(state.config)
     config["process"] = build_process(state, opts)
+    # runc gives an exec the container's OOM score adjustment, whatever its process.json says
+    score = (state.config.get("process") or {}).get("oomScoreAdj")
+    if score is not None:
+        config["process"]["oomScoreAdj"] = score
     spec = Spec(config)
     if spec.process is None or not spec.process.args:
         raise InvalidArgument("the process to exec has no args")

@@ -101,6 +101,9 @@ def _exec_child(cfg: InitConfig, chan: Channel) -> NoReturn:
         process = cfg.spec.process
         assert process is not None
         init_calls.current.setsid()
+        if process.oom_score_adj is not None:  # as runc's exec: the container's score
+            with open("/proc/self/oom_score_adj", "w") as f:
+                f.write(str(process.oom_score_adj))
         if process.terminal:
             process_setup.setup_terminal(cfg, process)
         root_fd = posix.open("/", posix.O_PATH | posix.O_DIRECTORY | posix.O_CLOEXEC)

@@ -255,3 +255,86 @@ def test_the_primary_group_is_among_the_supplementary_ones(dockyard: Dockyard, b
     assert sh(dockyard, "-u", "nobody", "--group-add", "5", bb, "id -G") == "65534 5\n"
     dockyard.run("run", "-d", "--name", "grouped", bb, "sleep", "1000")
     assert dockyard.run("exec", "-u", "test", "grouped", "id", "-G").stdout == "1000\n"
+
+
+def test_more_of_dockers_resource_options(dockyard: Dockyard, bb: str, tmp_path: Path) -> None:
+    """--cpu-period/--cpu-quota, --memory-swappiness, --oom-kill-disable, --oom-score-adj
+    (an exec gets it too, as runc gives it), --device-cgroup-rule, --cgroupns, each where
+    Docker puts it; and what Docker's daemon fills in (swap twice the memory)."""
+    if not Path("/sys/fs/cgroup/memory").is_dir():
+        pytest.skip("this test reads cgroup v1 files")
+    cid = dockyard.run(
+        "run", "-d", "--cpu-period", "50000", "--cpu-quota", "25000", "--memory", "64m",
+        "--memory-swappiness", "10", "--oom-kill-disable", "--oom-score-adj", "123",
+        "--device-cgroup-rule", "c 1:3 rwm", "--cgroupns", "private", bb, "sleep", "1000",
+    ).stdout.strip()  # fmt: skip
+
+    assert cgroup_file(dockyard, "cpu", cid, "cpu.cfs_period_us") == "50000"
+    assert cgroup_file(dockyard, "cpu", cid, "cpu.cfs_quota_us") == "25000"
+    assert cgroup_file(dockyard, "memory", cid, "memory.swappiness") == "10"
+    assert "oom_kill_disable 1" in cgroup_file(dockyard, "memory", cid, "memory.oom_control")
+    assert "c 1:3 rwm" in cgroup_file(dockyard, "devices", cid, "devices.list").splitlines()
+    inside = dockyard.run(
+        "exec",
+        cid,
+        "sh",
+        "-c",
+        "cat /proc/1/oom_score_adj; cat /proc/self/oom_score_adj; cat /proc/self/cgroup",
+    )
+    lines = inside.stdout.splitlines()
+    assert lines[:2] == ["123", "123"]
+    assert all(line.endswith(":/") for line in lines[2:])  # a cgroup namespace of its own
+    host = dockyard.inspect(cid)["HostConfig"]
+    assert (host["CpuPeriod"], host["CpuQuota"], host["MemorySwappiness"]) == (50000, 25000, 10)  # type: ignore[index]
+    assert (host["OomKillDisable"], host["OomScoreAdj"], host["CgroupnsMode"]) == (
+        True,
+        123,
+        "private",
+    )  # type: ignore[index]
+    assert host["DeviceCgroupRules"] == ["c 1:3 rwm"]  # type: ignore[index]
+    assert host["MemorySwap"] == 128 << 20  # type: ignore[index]
+
+
+def test_dockers_refusals_of_resource_options(dockyard: Dockyard, bb: str) -> None:
+    refusals = {
+        ("--cpus", "1", "--cpu-period", "50000"): "Nano CPUs and CPU Period cannot both be set",
+        ("--cpu-quota", "10"): "CPU cfs quota can not be less than 1ms (i.e. 1000)",
+        ("--memory", "1k"): "Minimum memory limit allowed is 6MB",
+        ("--memory-swappiness", "101"): "valid memory swappiness range is 0-100",
+        ("--oom-score-adj", "5000"): "range for oom score adj is [-1000, 1000]",
+        ("--device-cgroup-rule", "x 1:3 rwm"): "invalid device cgroup format 'x 1:3 rwm'",
+        ("--cgroupns", "bogus"): "invalid cgroup namespace mode",
+    }
+    for flags, words in refusals.items():
+        out = dockyard.run("create", *flags, bb, check=False)
+        assert out.returncode == 1 and words in out.stderr, (flags, out.stderr)
+    assert dockyard.ids() == []
+
+
+def test_label_file_cidfile_and_volumes_from(dockyard: Dockyard, bb: str, tmp_path: Path) -> None:
+    labels = tmp_path / "labels"
+    labels.write_text("# a comment\nteam=core\nbare\nboth=file\n")
+    cidfile = tmp_path / "cid"
+    cid = dockyard.run(
+        "run", "-d", "--name", "holder", "--label-file", str(labels), "-l", "both=flag",
+        "--cidfile", str(cidfile), "-v", "shared:/shared", "-v", "/anon", bb,
+        "sh", "-c", "echo from-holder > /shared/f; echo anon > /anon/f; sleep 1000",
+    ).stdout.strip()  # fmt: skip
+    # Docker's CLI skips a label file's KEY alone, and -l comes after the file
+    assert dockyard.inspect(cid)["Config"]["Labels"] == {"team": "core", "both": "flag"}  # type: ignore[index]
+    assert cidfile.read_text() == cid  # the id alone, no newline
+    again = dockyard.run("create", "--cidfile", str(cidfile), bb, check=False)
+    assert again.returncode == 1 and "Container ID file found" in again.stderr
+
+    wait_for_file = "while [ ! -s /shared/f ] || [ ! -s /anon/f ]; do sleep 0.05; done; "
+    out = sh(
+        dockyard,
+        "--volumes-from",
+        "holder:ro",
+        bb,
+        wait_for_file + "cat /shared/f /anon/f; touch /shared/x 2>/dev/null || echo read-only",
+    )
+    assert out.splitlines() == ["from-holder", "anon", "read-only"]
+    dockyard.run("rm", "-f", "-v", "holder")
+    # the anonymous volume went with its container, the named one stays
+    assert dockyard.run("volume", "ls", "-q").stdout.split() == ["shared"]

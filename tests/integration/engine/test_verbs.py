@@ -84,10 +84,15 @@ def test_names_and_id_prefixes_resolve_as_dockers(dockyard: Dockyard, bb: str) -
 
     assert dockyard.inspect(cid[:5])["Name"] == "/alpha"
     assert dockyard.inspect("/alpha")["Id"] == cid
-    assert (
-        taken.returncode == 125 and 'The container name "/alpha" is already in use' in taken.stderr
+    # Docker's `create`: what the daemon refuses exits 1 ("Error response from daemon: ...");
+    # an option its CLI cannot read, 125
+    assert taken.returncode == 1
+    assert taken.stderr.startswith(
+        'Error response from daemon: Conflict. The container name "/alpha"'
     )
-    assert bad_name.returncode == 125 and "Invalid container name" in bad_name.stderr
+    assert bad_name.returncode == 1 and "Invalid container name" in bad_name.stderr
+    bad_option = dockyard.run("create", "--cpus", "x", bb, check=False)
+    assert bad_option.returncode == 125 and "'x' for --cpus" in bad_option.stderr
     unnamed = dockyard.run("create", bb, "true").stdout.strip()
     name = dockyard.inspect(unnamed)["Name"]
     assert isinstance(name, str) and "_" in name

@@ -89,6 +89,18 @@ FLAGS = [
         help='Restart policy to apply when a container exits (default "no")',
     ),
     Flag("quiet", "q", BOOL, help="Suppress the pull output"),
+    Flag("label-file", kind=LIST, help="Read in a line delimited file of labels"),
+    Flag("cidfile", kind=VALUE, help="Write the container ID to the file"),
+    Flag("cpu-period", kind=VALUE, help="Limit CPU CFS (Completely Fair Scheduler) period"),
+    Flag("cpu-quota", kind=VALUE, help="Limit CPU CFS (Completely Fair Scheduler) quota"),
+    Flag("blkio-weight", kind=VALUE, help="Block IO (relative weight), between 10 and 1000"),
+    Flag("memory-swappiness", kind=VALUE, help="Tune container memory swappiness (0 to 100)"),
+    Flag("oom-kill-disable", help="Disable OOM Killer"),
+    Flag("oom-score-adj", kind=VALUE, help="Tune host's OOM preferences (-1000 to 1000)"),
+    Flag("device-cgroup-rule", kind=LIST, help="Add a rule to the cgroup allowed devices list"),
+    Flag("cgroupns", kind=VALUE, help="Cgroup namespace to use (host|private)"),
+    Flag("volumes-from", kind=LIST, help="Mount volumes from the specified container(s)"),
+    Flag("userns", kind=VALUE, help="User namespace to use (host, or none given)"),
 ]
 RUN_FLAGS = [
     Flag("detach", "d", help="Run container in background and print container ID"),
@@ -101,6 +113,18 @@ RUN_FLAGS = [
 
 def _int_or_none(text: str, option: str) -> int | None:
     return values.parse_int(text, option) if text else None
+
+
+def _number(text: object, option: str) -> int:
+    return values.parse_int(str(text), option) if text else 0
+
+
+def _userns(mode: str) -> str:
+    if mode not in ("", "host"):
+        raise InvalidArgument(
+            f"--userns {mode}: Dockyard makes no user namespaces for containers (host only)"
+        )
+    return mode
 
 
 def _log_config(p: Parsed) -> LogConfig:
@@ -188,6 +212,17 @@ def request_from(p: Parsed) -> tuple[CreateRequest, set[str]]:
         cgroup_parent=str(p.cgroup_parent),
         init=True if p.init else None,
         platform=str(p.platform),
+        cpu_period=_number(p.cpu_period, "--cpu-period"),
+        cpu_quota=_number(p.cpu_quota, "--cpu-quota"),
+        blkio_weight=_number(p.blkio_weight, "--blkio-weight"),
+        memory_swappiness=_int_or_none(str(p.memory_swappiness), "--memory-swappiness"),
+        oom_kill_disable=bool(p.oom_kill_disable),
+        oom_score_adj=_number(p.oom_score_adj, "--oom-score-adj"),
+        device_cgroup_rules=list(p.device_cgroup_rule),
+        cgroupns_mode=str(p.cgroupns),
+        volumes_from=list(p.volumes_from),
+        userns_mode=_userns(str(p.userns)),
+        container_id_file=str(p.cidfile),
     )
     exposed = _network_options(p, host)
     entrypoint = None
@@ -199,7 +234,7 @@ def request_from(p: Parsed) -> tuple[CreateRequest, set[str]]:
         entrypoint=entrypoint,
         name=str(p.name),
         env=env,
-        labels=values.labels(list(p.label)),
+        labels=values.labels([*values.read_label_files(list(p.label_file)), *p.label]),
         working_dir=str(p.workdir) or None,
         user=str(p.user) if "user" in p.given else None,
         hostname=str(p.hostname),
