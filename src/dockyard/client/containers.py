@@ -40,6 +40,11 @@ class Container(Model, ContainerOps):
         return str(self.attrs["State"]["Status"])
 
     @property
+    def health(self) -> str:
+        """docker-py's: the health status, or "unknown" without a health check."""
+        return str(self.attrs["State"].get("Health", {}).get("Status", "unknown"))
+
+    @property
     def labels(self) -> dict[str, str]:
         return dict(self.attrs["Config"].get("Labels") or {})
 

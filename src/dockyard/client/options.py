@@ -38,7 +38,7 @@ KNOWN = {
     "tmpfs", "tty", "ulimits", "user", "userns_mode", "uts_mode", "volumes", "working_dir",
     "pull", "cpu_period", "cpu_quota", "init",
     "network", "ports", "publish_all_ports", "dns", "dns_search", "dns_opt", "extra_hosts",
-    "mac_address", "restart_policy",
+    "mac_address", "restart_policy", "healthcheck",
     "blkio_weight", "mem_swappiness", "oom_kill_disable", "oom_score_adj",
     "device_cgroup_rules", "cgroupns", "volumes_from",
 }  # fmt: skip
@@ -223,6 +223,12 @@ def request(image: str, command: object = None, **kwargs: Any) -> CreateRequest:
         dns_options=[str(d) for d in kwargs.get("dns_opt") or []],
         extra_hosts=_extra_hosts(kwargs.get("extra_hosts")),
     )
+    healthcheck = None
+    if kwargs.get("healthcheck") is not None:
+        from dockyard.engine.health_config import from_api
+
+        raw = kwargs["healthcheck"]
+        healthcheck = from_api(dict(raw) if isinstance(raw, dict) else vars(raw))
     entrypoint = kwargs.get("entrypoint")
     return CreateRequest(
         image=image,
@@ -244,6 +250,7 @@ def request(image: str, command: object = None, **kwargs: Any) -> CreateRequest:
         pull=kwargs.get("pull") or "missing",
         platform=kwargs.get("platform") or "",
         mac_address=kwargs.get("mac_address") or "",
+        healthcheck=healthcheck,
     )
 
 

@@ -13,7 +13,7 @@ from dockyard.engine import bundle, names
 from dockyard.engine.clock import rfc3339_now
 from dockyard.engine.record import field, record
 from dockyard.engine.status import Status
-from dockyard.engine.types import ContainerRecord, HostConfig, MountPoint
+from dockyard.engine.types import ContainerRecord, HealthConfig, HostConfig, MountPoint
 from dockyard.errors import InvalidArgument
 
 TYPE_CHECKING = False
@@ -50,6 +50,7 @@ class CreateRequest:
     ip: str = ""  # --ip
     exposed_ports: list[str] = field(default_factory=list)  # --expose, and each -p's port
     mac_address: str = ""  # --mac-address
+    healthcheck: HealthConfig | None = None  # --health-*, --no-healthcheck
 
 
 HOSTNAME_MAX = 63
@@ -195,6 +196,11 @@ def create(
     )
     if not (config.entrypoint or config.cmd):
         raise InvalidArgument("no command specified")
+    if req.healthcheck is not None or facts.healthcheck is not None:
+        from dockyard.engine import health_config
+
+        config.healthcheck = health_config.merge(req.healthcheck, facts.healthcheck)
+        health_config.validate(config.healthcheck)
     container_id = names.new_id()
     for port in [*req.exposed_ports, *req.host.port_bindings]:
         if port not in config.exposed_ports:

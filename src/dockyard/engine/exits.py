@@ -194,6 +194,10 @@ def cleanup(
     rec.state.error = info.error
     rec.state.pid = 0
     rec.state.monitor_pid = 0
+    if rec.config.healthcheck is not None:
+        from dockyard.engine.health import fold
+
+        fold(engine, rec)  # this run's checks, kept in the record: the run dir goes
     if rec.status == Status.EXITED:
         from dockyard.engine.restart import after_exit
 

@@ -12,7 +12,7 @@ over the image's, labels are merged.
 from __future__ import annotations
 
 from dockyard.engine.record import field, record
-from dockyard.engine.types import ContainerConfig
+from dockyard.engine.types import ContainerConfig, HealthConfig
 from dockyard.errors import InvalidArgument
 from dockyard.oci import jsonio
 
@@ -33,6 +33,7 @@ class ImageFacts:
     volumes: list[str] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)
     exposed_ports: list[str] = field(default_factory=list)
+    healthcheck: HealthConfig | None = None
     architecture: str = ""
     os: str = ""
 
@@ -83,9 +84,18 @@ def read_facts(image_id: str, config_blob: bytes) -> ImageFacts:
         volumes=_keys(c, "Volumes"),
         labels=dict(labels),
         exposed_ports=_keys(c, "ExposedPorts"),
+        healthcheck=_healthcheck(c.get("Healthcheck")),
         architecture=str(raw.get("architecture") or ""),
         os=str(raw.get("os") or ""),
     )
+
+
+def _healthcheck(raw: object) -> HealthConfig | None:
+    if raw is None:
+        return None
+    from dockyard.engine.health_config import from_image
+
+    return from_image(raw)
 
 
 def merge_env(base: list[str], extra: list[str]) -> list[str]:

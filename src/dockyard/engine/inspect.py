@@ -29,7 +29,7 @@ def _state(engine: Engine, rec: ContainerRecord) -> dict[str, Any]:
         if info is not None:
             exit_code, finished, oom = info.exit_code, info.finished_at, info.oom_killed
     running = status in (Status.RUNNING, Status.PAUSED, Status.RESTARTING)
-    return {
+    out: dict[str, Any] = {
         "Status": status,
         "Running": running,
         "Paused": status == Status.PAUSED,
@@ -42,6 +42,15 @@ def _state(engine: Engine, rec: ContainerRecord) -> dict[str, Any]:
         "StartedAt": s.started_at or ZERO,
         "FinishedAt": finished or ZERO,
     }
+    if rec.config.healthcheck is not None:
+        from dockyard.engine.health import current, state_json
+
+        health = current(engine, rec, rec.status in (Status.RUNNING, Status.PAUSED))
+        if health is not None:
+            if status in (Status.EXITED, Status.DEAD):
+                health.status = "unhealthy"  # its checks have stopped (Docker's word)
+            out["Health"] = state_json(health)
+    return out
 
 
 def _host_config(host: HostConfig, mounts: list[MountPoint]) -> dict[str, Any]:
@@ -221,6 +230,10 @@ def _config(rec: ContainerRecord) -> dict[str, Any]:
         out["StopSignal"] = c.stop_signal
     if c.stop_timeout is not None:
         out["StopTimeout"] = c.stop_timeout
+    if c.healthcheck is not None:
+        from dockyard.engine.health_config import config_json
+
+        out["Healthcheck"] = config_json(c.healthcheck)
     return out
 
 

@@ -110,6 +110,10 @@ def monitor_options(engine: Engine, rec: ContainerRecord, sync_fd: int) -> list[
             opts.append("--stdin-once")
     for arg in exit_command(engine, rec):
         opts += ["--exit-command", arg]
+    if rec.config.healthcheck is not None:
+        from dockyard.engine.health_probe import monitor_options as health_options
+
+        opts += health_options(engine, rec)
     return opts
 
 
@@ -157,6 +161,11 @@ def launch(engine: Engine, rec: ContainerRecord, runtime: LibraryRuntime | Binar
 
     monitor = binary()
     prepare_run_dir(engine, rec.id)
+    if rec.config.healthcheck is not None:
+        from dockyard.engine import health_probe
+
+        if health_probe.wanted(rec):
+            health_probe.write(engine, rec)  # the monitor runs the checks (docs/monitor.md)
     bundle = engine.paths.container_dir(rec.id)
     pid_file = f"{engine.paths.run_dir(rec.id)}/{PID_FILE}"
     if runtime.in_process:

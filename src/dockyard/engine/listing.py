@@ -34,6 +34,7 @@ FILTERS = (
     "since",
     "volume",
     "network",
+    "health",
 )
 STATUSES = ("created", "restarting", "running", "removing", "paused", "exited", "dead")
 RUNNING_LIKE = (Status.RUNNING, Status.PAUSED, Status.RESTARTING)
@@ -51,6 +52,8 @@ def parse_filters(items: list[str]) -> dict[str, list[str]]:
             raise InvalidArgument(
                 f"invalid filter 'status={value}': use one of {', '.join(STATUSES)}"
             )
+        if key == "health" and value not in ("starting", "healthy", "unhealthy", "none"):
+            raise InvalidArgument(f"Unrecognised filter value for health: {value}")
         out.setdefault(key, []).append(value)
     return out
 
@@ -73,7 +76,9 @@ def status_text(engine: Engine, rec: ContainerRecord, now: float) -> tuple[str, 
     if state in RUNNING_LIKE:
         since = parse_ns(rec.state.started_at) / 1e9
         up = f"Up {human_duration(now - since)}"
-        return state, up + (" (Paused)" if state == Status.PAUSED else "")
+        if state == Status.PAUSED:
+            return state, up + " (Paused)"
+        return state, up + _health_label(engine, rec)
     if state == Status.EXITED:
         code, finished = rec.state.exit_code, rec.state.finished_at
         if rec.status != Status.EXITED:
@@ -114,6 +119,8 @@ def _matches(
         return False
     if "network" in f and _network(rec) not in f["network"]:
         return False
+    if "health" in f and _health_value(engine, rec, state) not in f["health"]:
+        return False
     for value in f.get("before", []):
         if order[rec.id] >= order.get(engine.containers.find(value).id, -1):
             return False
@@ -121,6 +128,26 @@ def _matches(
         if order[rec.id] <= order.get(engine.containers.find(value).id, -1):
             return False
     return True
+
+
+def _health_label(engine: Engine, rec: ContainerRecord) -> str:
+    if rec.config.healthcheck is None:
+        return ""
+    from dockyard.engine.health import current, label
+
+    return label(current(engine, rec, running=True))
+
+
+def _health_value(engine: Engine, rec: ContainerRecord, state: str) -> str:
+    """Docker's health filter: the status of a container with a check, else "none"."""
+    if rec.config.healthcheck is None:
+        return "none"
+    from dockyard.engine.health import current, filter_value
+
+    health = current(engine, rec, running=state in (Status.RUNNING, Status.PAUSED))
+    if health is not None and state not in RUNNING_LIKE:
+        health.status = "unhealthy"
+    return filter_value(health)
 
 
 def _is_ancestor(engine: Engine, rec: ContainerRecord, text: str) -> bool:

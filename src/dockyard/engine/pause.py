@@ -32,6 +32,10 @@ def pause(engine: Engine, name: str) -> str:
             raise Conflict(f"container {rec.id} is restarting, wait until the container is running")
         machine.require("pause", rec.id, status)
         _act(engine, rec, "pause")
+        if rec.config.healthcheck is not None:
+            from dockyard.engine.health import tell_monitor
+
+            tell_monitor(engine, rec, "health-pause")  # Docker stops the checks meanwhile
         rec.status = Status.PAUSED
         engine.containers.update(rec)
     return rec.id
@@ -45,6 +49,10 @@ def unpause(engine: Engine, name: str) -> str:
         if current_status(engine, rec) != Status.PAUSED:
             raise Conflict(f"Container {rec.id} is not paused")
         _act(engine, rec, "resume")
+        if rec.config.healthcheck is not None:
+            from dockyard.engine.health import tell_monitor
+
+            tell_monitor(engine, rec, "health-resume")
         rec.status = Status.RUNNING
         engine.containers.update(rec)
     return rec.id

@@ -65,6 +65,37 @@ class PortBinding:
 
 
 @record
+class HealthConfig:
+    """A HEALTHCHECK: Docker's HealthConfig (durations in nanoseconds, 0 for the default)."""
+
+    test: list[str] = field(default_factory=list)  # [], ["NONE"], ["CMD", ...], ["CMD-SHELL", cmd]
+    interval: int = 0
+    timeout: int = 0
+    start_period: int = 0
+    start_interval: int = 0
+    retries: int = 0
+
+
+@record
+class HealthResult:
+    """One check: Docker's HealthcheckResult (times as RFC 3339)."""
+
+    start: str
+    end: str
+    exit_code: int
+    output: str = ""
+
+
+@record
+class Health:
+    """Docker's State.Health: starting, healthy or unhealthy, and the last 5 results."""
+
+    status: str = "starting"
+    failing_streak: int = 0
+    log: list[HealthResult] = field(default_factory=list)
+
+
+@record
 class ContainerConfig:
     """What runs: Docker's ``Config``."""
 
@@ -88,6 +119,7 @@ class ContainerConfig:
     stop_timeout: int | None = None
     exposed_ports: list[str] = field(default_factory=list)
     mac_address: str = ""
+    healthcheck: HealthConfig | None = None
 
 
 @record
@@ -164,6 +196,7 @@ class RunState:
     restart_delay_ms: int = 0
     restart_token: str = ""
     restart_waiter_pid: int = 0
+    health: Health | None = None  # as of the last run's end (engine/health.py)
 
 
 @record

@@ -88,6 +88,22 @@ FLAGS = [
         kind=VALUE,
         help='Restart policy to apply when a container exits (default "no")',
     ),
+    Flag("health-cmd", kind=VALUE, help="Command to run to check health"),
+    Flag("health-interval", kind=VALUE, help="Time between running the check (ms|s|m|h)"),
+    Flag("health-timeout", kind=VALUE, help="Maximum time to allow one check to run (ms|s|m|h)"),
+    Flag("health-retries", kind=VALUE, help="Consecutive failures needed to report unhealthy"),
+    Flag(
+        "health-start-period",
+        kind=VALUE,
+        help="Start period for the container to initialize before starting health-retries "
+        "countdown (ms|s|m|h)",
+    ),
+    Flag(
+        "health-start-interval",
+        kind=VALUE,
+        help="Time between running the check during the start period (ms|s|m|h)",
+    ),
+    Flag("no-healthcheck", help="Disable any container-specified HEALTHCHECK"),
     Flag("quiet", "q", BOOL, help="Suppress the pull output"),
     Flag("label-file", kind=LIST, help="Read in a line delimited file of labels"),
     Flag("cidfile", kind=VALUE, help="Write the container ID to the file"),
@@ -252,6 +268,27 @@ def request_from(p: Parsed) -> tuple[CreateRequest, set[str]]:
         exposed_ports=exposed,
         mac_address=str(p.mac_address),
     )
+    if p.no_healthcheck or any(
+        (
+            p.health_cmd,
+            p.health_interval,
+            p.health_timeout,
+            p.health_start_period,
+            p.health_start_interval,
+            p.health_retries,
+        )
+    ):
+        from dockyard.engine.health_config import from_flags
+
+        req.healthcheck = from_flags(
+            cmd=str(p.health_cmd),
+            interval=str(p.health_interval),
+            timeout=str(p.health_timeout),
+            start_period=str(p.health_start_period),
+            start_interval=str(p.health_start_interval),
+            retries=str(p.health_retries),
+            none=bool(p.no_healthcheck),
+        )
     if req.stop_signal:
         from dockyard.runtime.signals import parse_signal
 

@@ -15,8 +15,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -29,6 +32,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -944,6 +948,8 @@ static void drain(struct stream *s)
 
 /* ---------------------------------------------------------------- control FIFO */
 
+static void health_ctl(const char *what);  /* health checks, below */
+
 static int ctl_fd = -1;
 static char ctl_buf[4096];
 static size_t ctl_len;
@@ -960,6 +966,10 @@ static void ctl_command(char *line)
 	} else if (strcmp(line, "reopen-log") == 0) {
 		if (!opt.log_none)
 			log_reopen();
+	} else if (strcmp(line, "health-pause") == 0) {
+		health_ctl("pause");
+	} else if (strcmp(line, "health-resume") == 0) {
+		health_ctl("resume");
 	}
 }
 
@@ -1263,12 +1273,937 @@ static void adopt_container(void)
 	}
 }
 
-/* ---------------------------------------------------------------- the end */
+/* ---------------------------------------------------------------- the container's end, seen by the loop */
 
 static int container_status;
 static int container_exited;
 static struct timespec finished_at;
 static int signal_fd = -1;
+
+/* ---------------------------------------------------------------- health checks */
+
+/*
+ * The container's HEALTHCHECK, run on the monitor's own timer (docs/monitor.md,
+ * "Health checks"). The engine writes the probe file: the command and the
+ * container process's context, read from its config.json (user, groups,
+ * capabilities, no_new_privs, rlimits, the seccomp filter compiled to BPF,
+ * environment, working directory), and the timings. Each probe is a fork
+ * that joins the init's cgroups and namespaces, then a clone into the
+ * container's pid namespace (CLONE_PARENT: the monitor's own child) that takes
+ * the container's security context and execs the command: what `runc exec`
+ * does, without a runtime process.
+ */
+
+#define HEALTH_OUTPUT_MAX 4096     /* Docker's maxOutputLen */
+#define HEALTH_LOG_MAX 5           /* Docker's maxLogEntries */
+#define HEALTH_FILE_MAX (1 << 20)
+#define HEALTH_RLIMITS_MAX 16
+#define HEALTH_CGROUPS_MAX 32
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_RAISE 2
+#define PR_CAP_AMBIENT_CLEAR_ALL 4
+#endif
+#ifndef SECCOMP_SET_MODE_FILTER
+#define SECCOMP_SET_MODE_FILTER 1
+#endif
+
+struct probe_clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	uint64_t set_tid, set_tid_size, cgroup;
+};
+
+struct cap_header { uint32_t version; int pid; };
+struct cap_data { uint32_t effective, permitted, inheritable; };
+
+struct rlimit_entry {
+	int resource;
+	struct rlimit limit;
+};
+
+struct probe_result {
+	struct timespec start, end;  /* realtime, for the log */
+	long long start_ms;          /* monotonic, for the start period */
+	int exit_code;
+	size_t len;
+	char *output;                /* the running check's: probe_output; the log's: malloc'd */
+};
+
+/* The running check's output: in .bss, so a check that prints nothing costs no page. */
+static char probe_output[HEALTH_OUTPUT_MAX + 4];  /* room for Docker's "..." */
+
+static struct {
+	const char *probe_path;           /* --health-probe */
+	const char *state_path;           /* --health-state */
+	char **command;                   /* --health-command, the status appended */
+	int command_argc;
+	int on;                           /* a probe file was loaded */
+	char *error;                      /* why it could not be, for every result */
+	/* the probe file */
+	char **argv, **envp;
+	const char *cwd;
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;
+	int ngroups, set_groups;
+	int umask_value;
+	int has_caps;
+	uint64_t caps[5];                 /* bounding, effective, inheritable, permitted, ambient */
+	int nnp;
+	int nrlimits;
+	struct rlimit_entry rlimits[HEALTH_RLIMITS_MAX];
+	int oom_score_adj, has_oom;
+	const char *bpf_path;             /* read by each check's helper: no pages kept here */
+	char *bpf;
+	size_t bpf_len;
+	unsigned int seccomp_flags;
+	int seccomp_late;
+	long long interval_ms, timeout_ms, start_period_ms, start_interval_ms;
+	int retries;
+	const char *timeout_text;
+	/* where the init lives */
+	char *tasks[HEALTH_CGROUPS_MAX];  /* v1 "tasks" files */
+	int ntasks;
+	char *v2_dir;                     /* the unified hierarchy's directory, or NULL */
+	int cgroups_found;
+	/* the state */
+	const char *status;
+	int failing_streak;
+	struct probe_result log[HEALTH_LOG_MAX];
+	int log_len;
+	struct timespec started;          /* monotonic: the container's start */
+	long long next_ms;                /* monotonic ms of the next probe, -1: none */
+	int paused;
+	/* the probe running now */
+	pid_t helper_pid, probe_pid;
+	int probe_done, probe_status, helper_done;
+	int out_fd, msg_fd;
+	long long deadline_ms;
+	int timed_out;
+	char msg[1024];
+	size_t msg_len;
+	struct probe_result current;
+	pid_t reaped_pids[8];             /* children reaped before their pid was known */
+	int reaped_status[8];
+	int nreaped;
+} hc = {.out_fd = -1, .msg_fd = -1, .next_ms = -1, .status = "starting"};
+
+static long long mono_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
+}
+
+static long long ns_to_ms(const char *value, long long fallback)
+{
+	long long ns = atoll(value);
+	if (ns <= 0)
+		return fallback;
+	return (ns + 999999) / 1000000;  /* at least 1 ms */
+}
+
+static char *read_whole(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	/* a file kept (the probe file) at its own size; /proc files say 0: the most allowed */
+	struct stat st;
+	size_t max = fstat(fd, &st) == 0 && st.st_size > 0 && st.st_size < HEALTH_FILE_MAX
+			     ? (size_t)st.st_size : HEALTH_FILE_MAX;
+	char *buf = malloc(max + 1);
+	size_t n = 0;
+	ssize_t r = 0;
+	while (buf != NULL && n < max && (r = read(fd, buf + n, max - n)) > 0)
+		n += (size_t)r;
+	close(fd);
+	if (buf == NULL || r < 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+static void health_error(const char *fmt, ...)
+{
+	char message[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof message, fmt, ap);
+	va_end(ap);
+	free(hc.error);
+	hc.error = strdup(message);
+}
+
+/* The probe file: NUL-separated "key", "value" pairs (see docs/monitor.md). */
+static int health_load(void)
+{
+	size_t len = 0;
+	char *data = read_whole(hc.probe_path, &len);
+	if (data == NULL) {
+		health_error("cannot read the probe file %s: %s", hc.probe_path, strerror(errno));
+		return -1;
+	}
+	size_t nargs = 0, nenv = 0, ngroups = 0;
+	for (size_t i = 0; i < len; i += strlen(data + i) + 1) {
+		nargs += strcmp(data + i, "arg") == 0;
+		nenv += strcmp(data + i, "env") == 0;
+		ngroups += strcmp(data + i, "group") == 0;
+		i += strlen(data + i) + 1;  /* skip the value */
+	}
+	hc.argv = calloc(nargs + 1, sizeof(char *));
+	hc.envp = calloc(nenv + 1, sizeof(char *));
+	hc.groups = calloc(ngroups + 1, sizeof(gid_t));
+	if (hc.argv == NULL || hc.envp == NULL || hc.groups == NULL) {
+		health_error("out of memory");
+		return -1;
+	}
+	hc.interval_ms = 30000;
+	hc.timeout_ms = 30000;
+	hc.start_interval_ms = 5000;
+	hc.retries = 3;
+	hc.timeout_text = "30s";
+	hc.umask_value = 022;
+	size_t a = 0, e = 0;
+	for (size_t i = 0; i < len;) {
+		const char *key = data + i;
+		i += strlen(key) + 1;
+		if (i >= len)
+			break;
+		const char *value = data + i;
+		i += strlen(value) + 1;
+		if (strcmp(key, "arg") == 0)
+			hc.argv[a++] = (char *)value;
+		else if (strcmp(key, "env") == 0)
+			hc.envp[e++] = (char *)value;
+		else if (strcmp(key, "group") == 0)
+			hc.groups[hc.ngroups++] = (gid_t)strtoul(value, NULL, 10);
+		else if (strcmp(key, "set-groups") == 0)
+			hc.set_groups = 1;
+		else if (strcmp(key, "cwd") == 0)
+			hc.cwd = value;
+		else if (strcmp(key, "uid") == 0)
+			hc.uid = (uid_t)strtoul(value, NULL, 10);
+		else if (strcmp(key, "gid") == 0)
+			hc.gid = (gid_t)strtoul(value, NULL, 10);
+		else if (strcmp(key, "umask") == 0)
+			hc.umask_value = (int)strtol(value, NULL, 8);
+		else if (strcmp(key, "caps") == 0)
+			hc.has_caps = sscanf(value, "%" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64,
+					     &hc.caps[0], &hc.caps[1], &hc.caps[2], &hc.caps[3], &hc.caps[4]) == 5;
+		else if (strcmp(key, "nnp") == 0)
+			hc.nnp = atoi(value);
+		else if (strcmp(key, "rlimit") == 0 && hc.nrlimits < HEALTH_RLIMITS_MAX) {
+			unsigned long long soft, hard;
+			int resource;
+			if (sscanf(value, "%d %llu %llu", &resource, &soft, &hard) == 3)
+				hc.rlimits[hc.nrlimits++] = (struct rlimit_entry){
+					resource, {(rlim_t)soft, (rlim_t)hard}};
+		} else if (strcmp(key, "oom-score-adj") == 0) {
+			hc.oom_score_adj = atoi(value);
+			hc.has_oom = 1;
+		} else if (strcmp(key, "seccomp") == 0) {
+			hc.bpf_path = value;
+		} else if (strcmp(key, "seccomp-flags") == 0)
+			hc.seccomp_flags = (unsigned int)strtoul(value, NULL, 10);
+		else if (strcmp(key, "seccomp-late") == 0)
+			hc.seccomp_late = atoi(value);
+		else if (strcmp(key, "interval") == 0)
+			hc.interval_ms = ns_to_ms(value, 30000);
+		else if (strcmp(key, "timeout") == 0)
+			hc.timeout_ms = ns_to_ms(value, 30000);
+		else if (strcmp(key, "start-period") == 0)
+			hc.start_period_ms = ns_to_ms(value, 0);
+		else if (strcmp(key, "start-interval") == 0)
+			hc.start_interval_ms = ns_to_ms(value, 5000);
+		else if (strcmp(key, "retries") == 0)
+			hc.retries = atoi(value) > 0 ? atoi(value) : 3;
+		else if (strcmp(key, "timeout-text") == 0)
+			hc.timeout_text = value;
+	}
+	if (a == 0) {
+		health_error("the probe file %s has no command", hc.probe_path);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- where the init is: its cgroups, found as the kernel lists them */
+
+static int has_option(const char *options, const char *name, size_t len)
+{
+	for (const char *p = options; p != NULL && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (strncmp(p, name, len) == 0 && (p[len] == ',' || p[len] == '\0'))
+			return 1;
+	return 0;
+}
+
+/* The mount point of the v1 hierarchy holding every controller in `controllers`
+ * ("cpu,cpuacct", "name=systemd"), or of cgroup2 when it is empty. */
+static char *hierarchy_of(const char *controllers, char *mountinfo)
+{
+	char *found = NULL;
+	for (char *line = mountinfo, *next; line != NULL && *line && found == NULL; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next = '\0';
+		char copy[1024];
+		snprintf(copy, sizeof copy, "%s", line);
+		if (next)
+			*next++ = '\n';
+		char *dash = strstr(copy, " - ");
+		if (dash == NULL)
+			continue;
+		char fstype[32], super[512];
+		if (sscanf(dash + 3, "%31s %*s %511s", fstype, super) != 2)
+			continue;
+		char root[512], point[512];
+		if (sscanf(copy, "%*s %*s %*s %511s %511s", root, point) != 2 || strcmp(root, "/") != 0)
+			continue;
+		if (*controllers == '\0') {
+			if (strcmp(fstype, "cgroup2") == 0)
+				found = strdup(point);
+			continue;
+		}
+		if (strcmp(fstype, "cgroup") != 0)
+			continue;
+		int all = 1;
+		for (const char *c = controllers; *c && all;) {
+			size_t n = strcspn(c, ",");
+			all = has_option(super, c, n);
+			c += n + (c[n] == ',');
+		}
+		if (all)
+			found = strdup(point);
+	}
+	return found;
+}
+
+static void find_cgroups(void)
+{
+	hc.cgroups_found = 1;
+	size_t len;
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/cgroup", (int)container_pid);
+	char *lines = read_whole(path, &len);
+	char *mountinfo = read_whole("/proc/self/mountinfo", &len);
+	if (lines == NULL || mountinfo == NULL)
+		goto out;
+	for (char *line = lines, *next; line != NULL && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		char *controllers = strchr(line, ':');
+		char *group = controllers ? strchr(controllers + 1, ':') : NULL;
+		if (group == NULL)
+			continue;
+		*group++ = '\0';
+		controllers++;
+		char *point = hierarchy_of(controllers, mountinfo);
+		if (point == NULL)
+			continue;
+		char *dir;
+		if (asprintf(&dir, "%s%s", point, strcmp(group, "/") == 0 ? "" : group) < 0)
+			dir = NULL;
+		free(point);
+		if (dir == NULL)
+			continue;
+		if (*controllers == '\0') {
+			free(hc.v2_dir);
+			hc.v2_dir = dir;
+		} else if (hc.ntasks < HEALTH_CGROUPS_MAX) {
+			char *tasks;
+			if (asprintf(&tasks, "%s/tasks", dir) >= 0)
+				hc.tasks[hc.ntasks++] = tasks;
+			free(dir);
+		} else
+			free(dir);
+	}
+out:
+	free(lines);
+	free(mountinfo);
+}
+
+/* ---- the probe's own process */
+
+/* A message for the monitor on the probe's message pipe: one write, so whole. */
+static void probe_say(int fd, char kind, const char *fmt, ...)
+{
+	char buf[512];
+	buf[0] = kind;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf + 1, sizeof buf - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	size_t len = 1 + ((size_t)n < sizeof buf - 2 ? (size_t)n : sizeof buf - 2);
+	buf[len++] = '\n';
+	if (write(fd, buf, len) < 0) {
+		/* the monitor reads what it can; nothing else to do here */
+	}
+}
+
+static int load_filter(void)
+{
+	struct { unsigned short len; void *filter; } prog = {(unsigned short)(hc.bpf_len / 8), hc.bpf};
+	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, hc.seccomp_flags, &prog);
+}
+
+/* execve through the container's PATH (the probe's environment), as runc resolves it. */
+static void exec_in_path(int msg)
+{
+	const char *name = hc.argv[0];
+	if (strchr(name, '/') != NULL) {
+		execve(name, hc.argv, hc.envp);
+		probe_say(msg, 'E', "exec: \"%s\": %s", name, strerror(errno));
+		_exit(127);
+	}
+	const char *search = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	for (char **env = hc.envp; *env; env++)
+		if (strncmp(*env, "PATH=", 5) == 0)
+			search = *env + 5;
+	int denied = 0;
+	char candidate[4096];
+	for (const char *dir = search; dir != NULL;) {
+		size_t n = strcspn(dir, ":");
+		snprintf(candidate, sizeof candidate, "%.*s/%s", (int)n, n ? dir : ".", name);
+		execve(candidate, hc.argv, hc.envp);
+		if (errno == EACCES)
+			denied = 1;
+		dir = dir[n] == ':' ? dir + n + 1 : NULL;
+	}
+	if (denied)
+		probe_say(msg, 'E', "exec: \"%s\": permission denied", name);
+	else
+		probe_say(msg, 'E', "exec: \"%s\": executable file not found in $PATH", name);
+	_exit(127);
+}
+
+/* In the clone: the container's user, capabilities, limits and filter; exec. */
+__attribute__((noreturn)) static void probe_exec(int out_w, int msg, int null_fd)
+{
+	prctl(PR_SET_DUMPABLE, 0);  /* nothing in the container may open our /proc/PID/exe */
+	dup2(null_fd, 0);
+	dup2(out_w, 1);
+	dup2(out_w, 2);
+	for (int i = 0; i < hc.nrlimits; i++)
+		if (setrlimit(hc.rlimits[i].resource, &hc.rlimits[i].limit) != 0) {
+			probe_say(msg, 'E', "setrlimit %d: %s", hc.rlimits[i].resource, strerror(errno));
+			_exit(127);
+		}
+	if (hc.has_oom)
+		set_oom_score_adj(hc.oom_score_adj);
+	if (hc.bpf != NULL && !hc.seccomp_late && load_filter() != 0) {
+		probe_say(msg, 'E', "cannot load the seccomp filter: %s", strerror(errno));
+		_exit(127);
+	}
+	int cwd_done = hc.cwd == NULL || chdir(hc.cwd) == 0;
+	if (hc.has_caps) {
+		prctl(PR_SET_KEEPCAPS, 1);
+		for (int cap = 0; cap <= 63; cap++)
+			if (!(hc.caps[0] & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap) != 0 && errno != EINVAL) {
+				probe_say(msg, 'E', "cannot drop capability %d: %s", cap, strerror(errno));
+				_exit(127);
+			}
+	}
+	if ((hc.set_groups && setgroups((size_t)hc.ngroups, hc.groups) != 0) ||
+	    setresgid(hc.gid, hc.gid, hc.gid) != 0 || setresuid(hc.uid, hc.uid, hc.uid) != 0) {
+		probe_say(msg, 'E', "cannot become %u:%u: %s", (unsigned)hc.uid, (unsigned)hc.gid, strerror(errno));
+		_exit(127);
+	}
+	if (!cwd_done && chdir(hc.cwd) != 0) {  /* a directory only the user may enter */
+		probe_say(msg, 'E', "chdir to cwd (\"%s\") set in config.json failed: %s", hc.cwd, strerror(errno));
+		_exit(127);
+	}
+	if (hc.has_caps) {
+		prctl(PR_SET_KEEPCAPS, 0);
+		struct cap_header header = {0x20080522, 0};  /* _LINUX_CAPABILITY_VERSION_3 */
+		struct cap_data data[2];
+		for (int w = 0; w < 2; w++)
+			data[w] = (struct cap_data){(uint32_t)(hc.caps[1] >> (32 * w)),
+						    (uint32_t)(hc.caps[3] >> (32 * w)),
+						    (uint32_t)(hc.caps[2] >> (32 * w))};
+		if (syscall(SYS_capset, &header, data) != 0) {
+			probe_say(msg, 'E', "capset: %s", strerror(errno));
+			_exit(127);
+		}
+		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+		for (int cap = 0; cap <= 63; cap++)
+			if (hc.caps[4] & (1ULL << cap))
+				prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0);
+	}
+	if (hc.nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+		probe_say(msg, 'E', "no_new_privs: %s", strerror(errno));
+		_exit(127);
+	}
+	umask((mode_t)hc.umask_value);
+	if (hc.bpf != NULL && hc.seccomp_late && load_filter() != 0) {
+		probe_say(msg, 'E', "cannot load the seccomp filter: %s", strerror(errno));
+		_exit(127);
+	}
+	exec_in_path(msg);
+	_exit(127);
+}
+
+static const char *const ns_names[] = {"user", "cgroup", "ipc", "uts", "net", "pid", "time", "mnt"};
+
+/* The forked helper: into the init's cgroups and namespaces, then the clone. */
+__attribute__((noreturn)) static void probe_helper(int out_w, int msg)
+{
+	reset_child();
+	int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int ns_fds[8];
+	char path[64];
+	for (int i = 0; i < 8; i++) {
+		snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)container_pid, ns_names[i]);
+		ns_fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+		snprintf(path, sizeof path, "/proc/self/ns/%s", ns_names[i]);
+		struct stat theirs, ours;
+		if (ns_fds[i] >= 0 && fstat(ns_fds[i], &theirs) == 0 && stat(path, &ours) == 0 &&
+		    theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev)
+			close_fd(&ns_fds[i]);  /* shared with the host: nothing to join */
+	}
+	if (ns_fds[7] < 0 && ns_fds[5] < 0) {
+		probe_say(msg, 'E', "the container's process (pid %d) is gone", (int)container_pid);
+		_exit(1);
+	}
+	for (int i = 0; i < hc.ntasks; i++) {
+		int fd = open(hc.tasks[i], O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "0", 1) != 1) {
+			probe_say(msg, 'E', "cannot join the cgroup %s: %s", hc.tasks[i], strerror(errno));
+			_exit(1);
+		}
+		close(fd);
+	}
+	if (hc.bpf_path != NULL) {
+		hc.bpf = read_whole(hc.bpf_path, &hc.bpf_len);
+		if (hc.bpf == NULL || hc.bpf_len == 0 || hc.bpf_len % 8 != 0) {
+			probe_say(msg, 'E', "cannot read the seccomp filter %s", hc.bpf_path);
+			_exit(1);
+		}
+	}
+	int v2 = hc.v2_dir ? open(hc.v2_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	/* for a kernel without CLONE_INTO_CGROUP: opened here, on the host's side of the mounts */
+	int v2_procs = v2 >= 0 ? openat(v2, "cgroup.procs", O_WRONLY | O_CLOEXEC) : -1;
+	for (int i = 0; i < 8; i++)
+		if (ns_fds[i] >= 0 && setns(ns_fds[i], 0) != 0) {
+			probe_say(msg, 'E', "cannot join the container's %s namespace: %s", ns_names[i], strerror(errno));
+			_exit(1);
+		}
+	/* CLONE_PARENT: the monitor's child, so the monitor reaps it and may kill it; its
+	 * exit signal is then the helper's own (SIGCHLD), and clone3 wants 0 here */
+	struct probe_clone_args args = {.flags = CLONE_PARENT};
+	if (v2 >= 0) {
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (uint64_t)v2;
+	}
+	long child = syscall(SYS_clone3, &args, sizeof args);
+	if (child < 0 && v2 >= 0) {  /* an older kernel: move, then clone */
+		if (v2_procs < 0 || write(v2_procs, "0", 1) != 1) {
+			probe_say(msg, 'E', "cannot join the cgroup %s: %s", hc.v2_dir, strerror(errno));
+			_exit(1);
+		}
+		args = (struct probe_clone_args){.flags = CLONE_PARENT};
+		child = syscall(SYS_clone3, &args, sizeof args);
+	}
+	if (child < 0)
+		child = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+	if (child == 0)
+		probe_exec(out_w, msg, null_fd);
+	if (child < 0) {
+		probe_say(msg, 'E', "cannot start the health check's process: %s", strerror(errno));
+		_exit(1);
+	}
+	probe_say(msg, 'P', "%ld", child);
+	_exit(0);
+}
+
+/* ---- the monitor's side */
+
+/* health.json is written through a buffer of its own: five outputs of 4 KiB, escaped,
+ * do not fit the small one the sync line and the exit file use. */
+static struct {
+	char *buf;
+	size_t len, cap;
+	int failed;
+} hs;
+
+static void hs_put(const char *data, size_t n)
+{
+	if (hs.len + n > hs.cap) {
+		size_t cap = hs.cap ? hs.cap : 1024;
+		while (cap < hs.len + n)
+			cap *= 2;
+		char *grown = realloc(hs.buf, cap);
+		if (grown == NULL) {
+			hs.failed = 1;
+			return;
+		}
+		hs.buf = grown;
+		hs.cap = cap;
+	}
+	memcpy(hs.buf + hs.len, data, n);
+	hs.len += n;
+}
+
+static void health_write_state(void)
+{
+	if (hc.state_path == NULL)
+		return;
+	char head[128];
+	hs.len = 0;
+	hs.failed = 0;
+	int n = snprintf(head, sizeof head, "{\"Status\":\"%s\",\"FailingStreak\":%d,\"Log\":[", hc.status,
+			 hc.failing_streak);
+	hs_put(head, (size_t)n);
+	for (int i = 0; i < hc.log_len; i++) {
+		struct probe_result *r = &hc.log[i];
+		char start[64], end[64], entry[256];
+		format_time(start, sizeof start, &r->start, 1);
+		format_time(end, sizeof end, &r->end, 1);
+		n = snprintf(entry, sizeof entry, "%s{\"Start\":\"%s\",\"End\":\"%s\",\"ExitCode\":%d,\"Output\":\"",
+			     i ? "," : "", start, end, r->exit_code);
+		hs_put(entry, (size_t)n);
+		json_escape((const unsigned char *)r->output, r->len, hs_put);
+		hs_put("\"}", 2);
+	}
+	hs_put("]}\n", 3);
+	if (hs.failed)
+		return;
+	char tmp[4200];
+	snprintf(tmp, sizeof tmp, "%s.tmp", hc.state_path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int ok = fd >= 0 && write_all(fd, hs.buf, hs.len) == 0;
+	if (fd >= 0 && close(fd) != 0)
+		ok = 0;
+	if (!ok || rename(tmp, hc.state_path) != 0)
+		unlink(tmp);
+}
+
+static void health_run_command(void)
+{
+	if (hc.command_argc == 0)
+		return;
+	hc.command[hc.command_argc] = (char *)hc.status;
+	pid_t child = fork();
+	if (child == 0) {
+		reset_child();
+		setsid();
+		stdio_to_dev_null();
+		execvp(hc.command[0], hc.command);
+		_exit(127);
+	}
+	/* reaped by the loop like any orphan */
+}
+
+static long long health_interval(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	long long elapsed = (t.tv_sec - hc.started.tv_sec) * 1000LL + (t.tv_nsec - hc.started.tv_nsec) / 1000000;
+	if (elapsed < hc.start_period_ms && strcmp(hc.status, "starting") == 0)
+		return hc.start_interval_ms;
+	return hc.interval_ms;
+}
+
+/* Docker's handleProbeResult: the log, the streak, the status; an event on a change. */
+static void health_result(struct probe_result *r)
+{
+	const char *before = hc.status;
+	if (hc.log_len == HEALTH_LOG_MAX) {
+		free(hc.log[0].output);
+		memmove(&hc.log[0], &hc.log[1], sizeof hc.log[0] * (HEALTH_LOG_MAX - 1));
+		hc.log_len--;
+	}
+	/* the log keeps each output at its own size: most checks print a line or nothing */
+	struct probe_result kept = *r;
+	kept.output = malloc(r->len ? r->len : 1);
+	if (kept.output == NULL)
+		kept.len = 0;
+	else
+		memcpy(kept.output, r->output, r->len);
+	hc.log[hc.log_len] = kept;
+	hc.log_len++;
+	if (r->exit_code == 0) {
+		hc.failing_streak = 0;
+		hc.status = "healthy";
+	} else {
+		long long since_start = r->start_ms - (hc.started.tv_sec * 1000LL + hc.started.tv_nsec / 1000000);
+		if (!(strcmp(hc.status, "starting") == 0 && since_start < hc.start_period_ms)) {
+			hc.failing_streak++;
+			if (hc.failing_streak >= hc.retries)
+				hc.status = "unhealthy";
+		}
+	}
+	health_write_state();
+	if (strcmp(before, hc.status) != 0)
+		health_run_command();
+}
+
+/* Output of the running probe: the first 4096 bytes kept, the rest dropped (Docker's
+ * limitedBuffer). Returns what read returned. */
+static ssize_t health_read_output(void)
+{
+	struct probe_result *r = &hc.current;
+	char discard[256];  /* past the first 4096 bytes: read and dropped */
+	ssize_t n = r->len < HEALTH_OUTPUT_MAX ? read(hc.out_fd, r->output + r->len, HEALTH_OUTPUT_MAX - r->len)
+					       : read(hc.out_fd, discard, sizeof discard);
+	if (n > 0) {
+		if (r->len == HEALTH_OUTPUT_MAX)
+			hc.timed_out |= 2;  /* truncated: "..." is added at the end */
+		else
+			r->len += (size_t)n;
+	} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+		close_fd(&hc.out_fd);
+	}
+	return n;
+}
+
+/* The helper's and the clone's messages: "P<pid>" (the probe's pid), "E<error>". */
+static void health_read_messages(void)
+{
+	char buf[512];
+	while (hc.msg_fd >= 0) {
+		ssize_t n = read(hc.msg_fd, buf, sizeof buf);
+		if (n <= 0) {
+			if (n == 0 || (errno != EAGAIN && errno != EINTR))
+				close_fd(&hc.msg_fd);
+			break;
+		}
+		size_t keep = sizeof hc.msg - 1 - hc.msg_len < (size_t)n ? sizeof hc.msg - 1 - hc.msg_len : (size_t)n;
+		memcpy(hc.msg + hc.msg_len, buf, keep);
+		hc.msg_len += keep;
+		hc.msg[hc.msg_len] = '\0';
+	}
+	if (hc.probe_pid == 0) {
+		for (char *p = hc.msg; p != NULL && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+			if (*p == 'P')
+				hc.probe_pid = (pid_t)atol(p + 1);
+		for (int i = 0; hc.probe_pid && i < hc.nreaped; i++)
+			if (hc.reaped_pids[i] == hc.probe_pid) {
+				hc.probe_done = 1;
+				hc.probe_status = hc.reaped_status[i];
+			}
+	}
+}
+
+static void health_finish_probe(void)
+{
+	struct probe_result *r = &hc.current;
+	/* whatever the probe wrote and has not been read yet (not waiting for the end
+	 * of its output: a child it left behind may hold the pipe open) */
+	while (hc.out_fd >= 0 && health_read_output() > 0)
+		;
+	health_read_messages();
+	r->end = now();
+	char *error = NULL;
+	for (char *line = hc.msg, *next; line != NULL && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		if (line[0] == 'E' && error == NULL)
+			error = line + 1;
+	}
+	if (error == NULL && hc.probe_pid == 0 && !(hc.timed_out & 1))
+		error = "the health check's process did not start";
+	if (hc.timed_out & 1) {
+		char head[256];
+		int n = r->len ? snprintf(head, sizeof head, "Health check exceeded timeout (%s): ", hc.timeout_text)
+			       : snprintf(head, sizeof head, "Health check exceeded timeout (%s)", hc.timeout_text);
+		size_t hl = (size_t)n < sizeof head ? (size_t)n : sizeof head - 1;
+		size_t keep = r->len + hl > HEALTH_OUTPUT_MAX ? HEALTH_OUTPUT_MAX - hl : r->len;
+		memmove(r->output + hl, r->output, keep);
+		memcpy(r->output, head, hl);
+		r->len = hl + keep;
+		r->exit_code = -1;
+	} else if (error != NULL) {
+		int n = snprintf(r->output, HEALTH_OUTPUT_MAX,
+				 "OCI runtime exec failed: exec failed: unable to start container process: %s: unknown",
+				 error);
+		r->len = n < 0 ? 0 : (size_t)n < HEALTH_OUTPUT_MAX ? (size_t)n : HEALTH_OUTPUT_MAX - 1;
+		r->exit_code = -1;
+	} else {
+		r->exit_code = exit_status_code(hc.probe_status);
+		if (hc.timed_out & 2) {
+			memcpy(r->output + r->len, "...", 3);
+			r->len += 3;
+		}
+	}
+	close_fd(&hc.out_fd);
+	close_fd(&hc.msg_fd);
+	hc.helper_pid = hc.probe_pid = 0;
+	if (hc.paused)
+		return;  /* Docker drops a result that comes after its monitor stopped */
+	health_result(r);
+	hc.next_ms = mono_ms() + health_interval();
+}
+
+/* A probe ended when its process was reaped, or its helper failed before starting it. */
+static void health_check_done(void)
+{
+	if (hc.helper_pid == 0)
+		return;
+	health_read_messages();
+	if (hc.probe_done || (hc.helper_done && hc.probe_pid == 0))
+		health_finish_probe();
+}
+
+static void health_reaped(pid_t pid, int status)
+{
+	if (hc.helper_pid == 0)
+		return;
+	if (pid == hc.helper_pid) {
+		hc.helper_done = 1;
+	} else if (pid == hc.probe_pid) {
+		hc.probe_done = 1;
+		hc.probe_status = status;
+	} else {
+		int i = hc.nreaped < 8 ? hc.nreaped++ : (memmove(hc.reaped_pids, hc.reaped_pids + 1, 7 * sizeof(pid_t)),
+							memmove(hc.reaped_status, hc.reaped_status + 1, 7 * sizeof(int)), 7);
+		hc.reaped_pids[i] = pid;
+		hc.reaped_status[i] = status;
+	}
+}
+
+static void health_start_probe(void)
+{
+	if (!hc.cgroups_found)
+		find_cgroups();
+	memset(&hc.current, 0, sizeof hc.current);
+	hc.current.output = probe_output;
+	hc.current.start = now();
+	hc.current.start_ms = mono_ms();
+	hc.msg_len = 0;
+	hc.timed_out = 0;
+	hc.probe_done = hc.helper_done = 0;
+	hc.nreaped = 0;
+	if (hc.error != NULL) {
+		struct probe_result *r = &hc.current;
+		r->end = now();
+		r->exit_code = -1;
+		r->len = strlen(hc.error) < HEALTH_OUTPUT_MAX ? strlen(hc.error) : HEALTH_OUTPUT_MAX;
+		memcpy(r->output, hc.error, r->len);
+		health_result(r);
+		hc.next_ms = mono_ms() + health_interval();
+		return;
+	}
+	int out_pipe[2], msg_pipe[2];
+	if (pipe2(out_pipe, O_CLOEXEC) != 0)
+		return;
+	if (pipe2(msg_pipe, O_CLOEXEC) != 0) {
+		close(out_pipe[0]);
+		close(out_pipe[1]);
+		return;
+	}
+	pid_t helper = fork();
+	if (helper == 0)
+		probe_helper(out_pipe[1], msg_pipe[1]);
+	close(out_pipe[1]);
+	close(msg_pipe[1]);
+	if (helper < 0) {
+		close(out_pipe[0]);
+		close(msg_pipe[0]);
+		hc.next_ms = mono_ms() + health_interval();
+		return;
+	}
+	hc.helper_pid = helper;
+	hc.probe_pid = 0;
+	hc.out_fd = out_pipe[0];
+	hc.msg_fd = msg_pipe[0];
+	set_flags(hc.out_fd, 1);
+	set_flags(hc.msg_fd, 1);
+	hc.deadline_ms = mono_ms() + hc.timeout_ms;
+	hc.next_ms = -1;
+}
+
+
+/* The poll timeout the health timer needs, in ms (-1: none). */
+static int health_poll_timeout(void)
+{
+	if (!hc.on || hc.paused)
+		return -1;
+	long long due = hc.helper_pid ? hc.deadline_ms : hc.next_ms;
+	if (due < 0)
+		return -1;
+	long long left = due - mono_ms();
+	return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+}
+
+/* Called every time round the loop: start a probe that is due, end one that took too long. */
+static void health_tick(void)
+{
+	if (!hc.on || container_exited)
+		return;
+	health_check_done();
+	long long t = mono_ms();
+	if (hc.helper_pid) {
+		if (t >= hc.deadline_ms && !(hc.timed_out & 1)) {
+			hc.timed_out |= 1;
+			/* only processes not reaped yet: a reaped pid may be anyone's by now */
+			if (hc.probe_pid && !hc.probe_done)
+				kill(hc.probe_pid, SIGKILL);
+			if (!hc.helper_done)
+				kill(hc.helper_pid, SIGKILL);
+			if (hc.probe_pid == 0)
+				hc.probe_done = 1;  /* never started: nothing to wait for */
+		}
+		return;
+	}
+	if (!hc.paused && hc.next_ms >= 0 && t >= hc.next_ms)
+		health_start_probe();
+}
+
+static void health_ctl(const char *what)
+{
+	if (!hc.on)
+		return;
+	if (strcmp(what, "pause") == 0 && !hc.paused) {
+		/* Docker stops the probes of a paused container and calls it unhealthy */
+		hc.paused = 1;
+		hc.status = "unhealthy";
+		health_write_state();
+	} else if (strcmp(what, "resume") == 0 && hc.paused) {
+		hc.paused = 0;
+		if (hc.helper_pid == 0)
+			hc.next_ms = mono_ms() + health_interval();
+	}
+}
+
+static void health_begin(void)
+{
+	if (hc.probe_path == NULL)
+		return;
+	hc.on = 1;
+	clock_gettime(CLOCK_MONOTONIC, &hc.started);
+	if (health_load() != 0)
+		hc.interval_ms = hc.interval_ms ? hc.interval_ms : 30000;
+	health_write_state();
+	hc.next_ms = mono_ms() + health_interval();
+}
+
+static void health_end(void)
+{
+	if (hc.helper_pid) {
+		if (hc.probe_pid && !hc.probe_done)
+			kill(hc.probe_pid, SIGKILL);
+		if (!hc.helper_done)
+			kill(hc.helper_pid, SIGKILL);
+	}
+}
+
+/* ---------------------------------------------------------------- the end */
+
 
 static void reap(void)
 {
@@ -1284,6 +2219,8 @@ static void reap(void)
 			container_exited = 1;
 			container_status = status;
 			finished_at = now();
+		} else if (pid != container_pid) {
+			health_reaped(pid, status);
 		}
 	}
 }
@@ -1371,6 +2308,7 @@ static void finish(void)
 	close_fd(&ctl_fd);
 	close_fd(&in_fd);
 	close_fd(&lg.fd);
+	health_end();
 	run_exit_command();
 	exit(0);
 }
@@ -1379,7 +2317,7 @@ static void finish(void)
 
 static void serve(void)
 {
-	enum { P_SIGNAL, P_OUT, P_ERR, P_STDIN, P_LISTEN, P_CTL, P_CLIENTS };
+	enum { P_SIGNAL, P_OUT, P_ERR, P_STDIN, P_LISTEN, P_CTL, P_HEALTH_OUT, P_HEALTH_MSG, P_CLIENTS };
 	struct pollfd fds[P_CLIENTS + MAX_CLIENTS];
 	reap();  /* the init may have ended before the loop began */
 	while (!container_exited) {
@@ -1390,13 +2328,15 @@ static void serve(void)
 		fds[P_STDIN] = (struct pollfd){.fd = !tty_in && in_len ? in_fd : -1, .events = POLLOUT};
 		fds[P_LISTEN] = (struct pollfd){.fd = nclients < MAX_CLIENTS ? listen_fd : -1, .events = POLLIN};
 		fds[P_CTL] = (struct pollfd){.fd = ctl_fd, .events = POLLIN};
+		fds[P_HEALTH_OUT] = (struct pollfd){.fd = hc.out_fd, .events = POLLIN};
+		fds[P_HEALTH_MSG] = (struct pollfd){.fd = hc.msg_fd, .events = POLLIN};
 		for (int i = 0; i < nclients; i++) {
 			struct client *c = &clients[i];
 			short events = (short)((c->reading && in_len == 0 ? POLLIN : 0) | (c->off < c->len ? POLLOUT : 0));
 			fds[P_CLIENTS + i] = (struct pollfd){.fd = c->fd, .events = events};
 		}
 		int n = nclients;
-		if (poll(fds, (nfds_t)(P_CLIENTS + n), -1) < 0) {
+		if (poll(fds, (nfds_t)(P_CLIENTS + n), health_poll_timeout()) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
@@ -1416,6 +2356,11 @@ static void serve(void)
 			stdin_close();
 		if (fds[P_CTL].revents)
 			ctl_read();
+		if (fds[P_HEALTH_OUT].revents && hc.out_fd >= 0)
+			health_read_output();
+		if (fds[P_HEALTH_MSG].revents)
+			health_read_messages();
+		health_tick();
 		for (int i = 0; i < n; i++) {
 			struct client *c = &clients[i];
 			short revents = fds[P_CLIENTS + i].revents;
@@ -1468,6 +2413,7 @@ static const char usage[] =
 	"         --stdin-once --log-driver json-file|none --log-path PATH --log-max-size BYTES\n"
 	"         --log-max-file N --attach-socket PATH --attach-fd N --ctl-fifo PATH --exit-file PATH\n"
 	"         --exit-command ARG (repeated) --stdin-fd N --stdout-fd N --stderr-fd N --pty-fd N\n"
+	"         --health-probe PATH --health-state PATH --health-command ARG (repeated)\n"
 	"       dockyard-monitor [--sync-fd N] --delay-ms N -- COMMAND...\n"
 	"See docs/monitor.md.\n";
 
@@ -1476,7 +2422,7 @@ static void parse_args(int argc, char **argv)
 	enum {
 		OPT_ID = 256, OPT_SYNC, OPT_PIDFILE, OPT_MONPID, OPT_TTY, OPT_STDIN, OPT_ONCE, OPT_DRIVER, OPT_LOGPATH,
 		OPT_MAXSIZE, OPT_MAXFILE, OPT_ATTACH, OPT_CTL, OPT_EXIT, OPT_EXITCMD, OPT_ADOPT, OPT_STDINFD, OPT_STDOUTFD,
-		OPT_STDERRFD, OPT_PTYFD, OPT_ATTACHFD, OPT_DELAY, OPT_HELP,
+		OPT_STDERRFD, OPT_PTYFD, OPT_ATTACHFD, OPT_DELAY, OPT_HPROBE, OPT_HSTATE, OPT_HCMD, OPT_HELP,
 	};
 	static const struct option longopts[] = {
 		{"id", required_argument, NULL, OPT_ID},
@@ -1501,11 +2447,15 @@ static void parse_args(int argc, char **argv)
 		{"stderr-fd", required_argument, NULL, OPT_STDERRFD},
 		{"pty-fd", required_argument, NULL, OPT_PTYFD},
 		{"delay-ms", required_argument, NULL, OPT_DELAY},
+		{"health-probe", required_argument, NULL, OPT_HPROBE},
+		{"health-state", required_argument, NULL, OPT_HSTATE},
+		{"health-command", required_argument, NULL, OPT_HCMD},
 		{"help", no_argument, NULL, OPT_HELP},
 		{NULL, 0, NULL, 0},
 	};
 	opt.exit_argv = calloc((size_t)argc + 1, sizeof(char *));
-	if (opt.exit_argv == NULL)
+	hc.command = calloc((size_t)argc + 2, sizeof(char *));  /* + the status, + NULL */
+	if (opt.exit_argv == NULL || hc.command == NULL)
 		exit(1);
 	opterr = 0;
 	int c;
@@ -1545,6 +2495,9 @@ static void parse_args(int argc, char **argv)
 		case OPT_STDOUTFD: opt.stdout_fd = given_fd("--stdout-fd", optarg); break;
 		case OPT_STDERRFD: opt.stderr_fd = given_fd("--stderr-fd", optarg); break;
 		case OPT_PTYFD: opt.pty_fd = given_fd("--pty-fd", optarg); break;
+		case OPT_HPROBE: hc.probe_path = absolute("--health-probe", optarg); break;
+		case OPT_HSTATE: hc.state_path = absolute("--health-state", optarg); break;
+		case OPT_HCMD: hc.command[hc.command_argc++] = optarg; break;
 		case OPT_DELAY: opt.delay_ms = parse_number("--delay-ms", optarg, 0, 24LL * 3600 * 1000); break;
 		case OPT_HELP:
 			write_all(1, usage, sizeof usage - 1);
@@ -1696,6 +2649,7 @@ int main(int argc, char **argv)
 	text_len = 0;
 	text_printf("{\"pid\": %d}\n", (int)container_pid);
 	send_sync();
+	health_begin();
 	serve();
 	return 0;
 }
