@@ -75,6 +75,7 @@ GROUPS = {
         "check": "system_check",
         "df": "system_df",
         "info": "info",
+        "prune": "system_prune",
         "restore": "system_restore",
     },
     "container": {
@@ -146,7 +147,7 @@ Management Commands:
   container   Manage containers
   image       Manage images
   network     Manage networks
-  system      Manage Dockyard (check, df, info, restore)
+  system      Manage Dockyard (check, df, info, prune, restore)
   volume      Manage volumes
 
 Commands:

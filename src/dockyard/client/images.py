@@ -69,27 +69,38 @@ class ImageCollection:
         all: bool = False,
         filters: dict[str, Any] | None = None,
     ) -> list[Image]:
-        store = self.client.engine.images.store
-        records = store.images.all()
-        if name:
-            wanted = self.get(name).id
-            records = [r for r in records if r.id == wanted]
-        for key, value in (filters or {}).items():
-            if key == "label":
-                labels = [value] if isinstance(value, str) else list(value)
-                kept = []
-                for r in records:
-                    have = self._model(r).labels
-                    if all_labels(have, labels):
-                        kept.append(r)
-                records = kept
-            elif key == "dangling":
-                dangling = str(value).lower() in ("true", "1")
-                records = [r for r in records if (not store.images.tags_of(r.id)) == dangling]
-            else:
-                raise translate(engine_errors.InvalidArgument(f"invalid filter '{key}'"))
-        records.sort(key=lambda r: r.created, reverse=True)
-        return [self._model(r) for r in records]
+        """Each image once, newest first; ``name`` and ``filters`` as Docker's images API."""
+        from dockyard.engine.image_list import select
+
+        items = _filter_items(filters)
+        engine = self.client.engine
+        try:
+            found = select(engine, items, name)
+        except engine_errors.DockyardError as exc:
+            raise translate(exc, image=True) from exc
+        seen: dict[str, ImageRecord] = {}
+        for entry in found:
+            seen.setdefault(entry.image.id, entry.image)
+        return [self._model(image) for image in seen.values()]
+
+    def prune(self, filters: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Remove unused images: dangling ones, or every unused one with
+        ``filters={"dangling": False}`` (docker-py's answer shape)."""
+        from dockyard.engine.image_ops import prune
+        from dockyard.engine.prune import parse_filters
+
+        wanted = dict(filters or {})
+        dangling = str(wanted.pop("dangling", True)).lower() not in ("false", "0")
+        try:
+            result = prune(self.client.engine, not dangling, parse_filters(_filter_items(wanted)))
+        except engine_errors.DockyardError as exc:
+            raise translate(exc) from exc
+        deleted: list[dict[str, str]] = []
+        for image_id in result.deleted:
+            deleted += [{"Untagged": name} for name in result.untagged.get(image_id, [])]
+            deleted.append({"Deleted": image_id})
+        deleted += [{"Deleted": layer} for layer in result.layers]
+        return {"ImagesDeleted": deleted or None, "SpaceReclaimed": result.freed}
 
     def pull(
         self,
@@ -115,17 +126,18 @@ class ImageCollection:
             raise translate(exc) from exc
 
     def remove(self, image: str, force: bool = False, noprune: bool = False) -> None:
-        from dockyard.engine.images import remove_image
+        from dockyard.engine.image_ops import remove
 
         try:
-            remove_image(self.client.engine, image, force)
+            remove(self.client.engine, image, force)
         except engine_errors.DockyardError as exc:
             raise translate(exc, image=True) from exc
 
 
-def all_labels(have: dict[str, str], wanted: list[str]) -> bool:
-    for item in wanted:
-        key, sep, value = item.partition("=")
-        if key not in have or (sep and have[key] != value):
-            return False
-    return True
+def _filter_items(filters: dict[str, Any] | None) -> list[str]:
+    """docker-py's filters dict as the CLI's ``key=value`` items."""
+    items = []
+    for key, value in (filters or {}).items():
+        for v in value if isinstance(value, list) else [value]:
+            items.append(f"{key}={str(v).lower() if isinstance(v, bool) else v}")
+    return items

@@ -64,12 +64,13 @@ def cgroup_v2() -> bool:
 def mount_rootfs(images: ImageService, rec: ContainerRecord) -> str:
     """The container's root filesystem, mounted; made from its image on first use."""
     snapshots = images.snapshots
-    chains, layer_dirs = images.layer_dirs(rec.image_id)
     try:
-        snapshots.get(rec.id)
+        snapshot = snapshots.get(rec.id)
     except NotFound:
+        chains, layer_dirs = images.layer_dirs(rec.image_id)
         return str(snapshots.create(rec.id, rec.image_id, chains, layer_dirs))
-    return str(snapshots.mount(rec.id, layer_dirs))
+    # the snapshot's own list: its image may be gone (rmi -f), its layers are not
+    return str(snapshots.mount(rec.id, images.chain_dirs(snapshot.layers)))
 
 
 def unmount_rootfs(images: ImageService, container_id: str) -> None:

@@ -65,6 +65,14 @@ class ImageService:
             return list(record.layers), self.store.layer_dirs(record)
         return chains, [Path(lookup.layer_dir(self.root, c)) for c in chains]
 
+    def chain_dirs(self, chains: list[str]) -> list[Path]:
+        """The directories of these layers (chain ids), base first."""
+        from pathlib import Path
+
+        from dockyard.storage import lookup
+
+        return [Path(lookup.layer_dir(self.root, c)) for c in chains]
+
     def find(self, text: str) -> ImageRecord:
         """An image by name (normalised as Docker does), repo digest or (short) id."""
         from dockyard.image import reference
@@ -163,19 +171,3 @@ class ImageService:
         if policy != "always":
             out.write(f"Unable to find image '{ref.familiar}' locally\n")
         return self.pull(str(ref), out, platform=platform)
-
-
-def remove_image(engine: object, text: str, force: bool = False) -> list[str]:
-    """Untag ``text`` (a name) or remove the image (an id); what was untagged or deleted."""
-    from dockyard.image import reference
-
-    images: ImageService = engine.images  # type: ignore[attr-defined]
-    record = images.find(text)
-    store = images.store
-    try:
-        name = str(reference.parse(text))
-    except InvalidArgument:
-        name = ""
-    by_id = name not in store.images.names()
-    result = store.remove(record, [] if by_id else [name], force, by_id)
-    return [*result.untagged, *result.deleted]

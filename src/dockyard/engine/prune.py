@@ -89,3 +89,28 @@ def prune_containers(engine: Engine, filters: PruneFilter | None = None) -> tupl
         deleted.append(rec.id)
         reclaimed += size
     return deleted, reclaimed
+
+
+def prune_volumes(engine: Engine, filters: PruneFilter | None = None) -> tuple[list[str], int]:
+    """Anonymous volumes no container uses and the label filters match (``system prune
+    --volumes``): (their names, bytes reclaimed)."""
+    from dockyard.engine.clock import parse_ns
+    from dockyard.engine.sizes import tree_size
+
+    f = filters or PruneFilter()
+    used = engine.volumes.in_use()
+    removed: list[str] = []
+    reclaimed = 0
+    for vol in engine.volumes.all():
+        if vol.name in used or not vol.anonymous:
+            continue
+        if not f.matches(vol.labels, parse_ns(vol.created)):
+            continue
+        size = tree_size(vol.mountpoint)
+        try:
+            engine.volumes.remove(vol.name)
+        except (Conflict, NotFound):
+            continue  # taken up or removed meanwhile
+        removed.append(vol.name)
+        reclaimed += size
+    return removed, reclaimed

@@ -237,8 +237,11 @@ class LocalStore:
             record.repo_digests = [*kept, f"{repository}@{digest}"]
             tx.put(record)
 
-    def prune(self, all_images: bool) -> tuple[list[ImageRecord], dict[str, list[str]], Collected]:
-        """Delete dangling images (every unused one with ``all_images``), then collect.
+    def prune(
+        self, all_images: bool, wanted: Callable[[ImageRecord], bool] | None = None
+    ) -> tuple[list[ImageRecord], dict[str, list[str]], Collected]:
+        """Delete dangling images (every unused one with ``all_images``) that ``wanted``
+        accepts (the caller's filters and users), then collect.
 
         Returns the images deleted, the tags removed with each, and what was collected.
         """
@@ -248,7 +251,7 @@ class LocalStore:
             with self.images.transaction() as tx:
                 for record in self.images.all():
                     tags = tx.tags_of(record.id)
-                    if self.users(record.id):
+                    if self.users(record.id) or (wanted is not None and not wanted(record)):
                         continue
                     if all_images or (not tags and not record.repo_digests):
                         for tag in tags:

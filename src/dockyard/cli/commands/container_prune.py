@@ -23,7 +23,7 @@ WARNING = "WARNING! This will remove all stopped containers."
 def run(p: Parsed, ctx: Context) -> int:
     from dockyard.cli.commands._prune import confirmed
     from dockyard.engine.prune import parse_filters, prune_containers
-    from dockyard.engine.sizes import human_size
+    from dockyard.oci.units import human_size
 
     _args.none("container prune", p.args)
     filters = parse_filters(list(p.filter))
@@ -32,5 +32,5 @@ def run(p: Parsed, ctx: Context) -> int:
     deleted, reclaimed = prune_containers(ctx.engine(), filters)
     if deleted:
         sys.stdout.write("Deleted Containers:\n" + "".join(f"{i}\n" for i in deleted) + "\n")
-    sys.stdout.write(f"Total reclaimed space: {human_size(reclaimed)}\n")
+    sys.stdout.write(f"Total reclaimed space: {human_size(reclaimed, 4)}\n")
     return 0

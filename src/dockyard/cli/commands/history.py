@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dockyard.cli.commands._common import find_image, open_store, parse_time
 from dockyard.cli.docker_main import Context
 
 
@@ -20,38 +19,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, ctx: Context) -> int:
     from dockyard.cli.formatter.format import TABLE, render
     from dockyard.cli.formatter.rows import HistoryRow
+    from dockyard.engine.image_ops import history, seconds
 
-    store = open_store(ctx)
-    record = find_image(store, args.image)
-    config = store.images.config(record)
-    layer_sizes = [store.layers.record(c).size for c in record.layers]
-    history = list(config.history)
-    if not history:
-        from dockyard.oci.image_spec import History
-
-        history = [History(created=config.created) for _ in config.diff_ids]
-    rows = []
-    layer = 0
-    for item in history:
-        size = 0
-        if not item.empty_layer and layer < len(layer_sizes):
-            size = layer_sizes[layer]
-            layer += 1
-        when = parse_time(item.created)
-        rows.append(
-            HistoryRow(
-                "<missing>",
-                when.timestamp() if when is not None else 0,
-                item.created_by,
-                size,
-                item.comment,
-                trunc=not args.no_trunc,
-                human=args.human,
-            )
+    rows = [
+        HistoryRow(
+            step.image_id,
+            seconds(step.created) or 0,
+            step.created_by,
+            step.size,
+            step.comment,
+            trunc=not args.no_trunc,
+            human=args.human,
         )
-    rows.reverse()
-    if rows:  # the image's own id on its newest step, as Docker shows it
-        rows[0].ID = record.short_id if not args.no_trunc else record.id
+        for step in history(ctx.engine(), args.image)
+    ]
     fmt = args.format or TABLE
     if fmt == TABLE:
         if args.quiet:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dockyard.cli.commands._common import find_image, open_store
 from dockyard.cli.commands.inspect import check_template, exit_code_for, show
 from dockyard.cli.docker_main import Context
 from dockyard.engine.image_json import inspect_data
@@ -22,11 +21,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     check_template(args.format or "")
-    store = open_store(ctx)
+    images = ctx.engine().images
     found, status = [], 0
     for name in args.images:
         try:
-            found.append(inspect_data(store, find_image(store, name)))
+            found.append(inspect_data(images.store, images.find(name)))
         except DockyardError as exc:
             sys.stderr.write(f"Error: {exc}\n")
             status = 1

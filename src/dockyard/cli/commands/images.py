@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import sys
-from typing import Any
 
-from dockyard.cli.commands._common import find_image, open_store, parse_time
 from dockyard.cli.docker_main import Context
-from dockyard.errors import InvalidArgument
-from dockyard.image import reference
-from dockyard.storage.images import ImageRecord
-from dockyard.storage.local import LocalStore
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from dockyard.engine.image_list import ImageEntry
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,107 +23,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--filter",
         action="append",
         default=[],
-        help="filter output (dangling, reference, label, before, since)",
+        help="filter output (dangling, reference, label, before, since, until)",
     )
     parser.add_argument("--format", help="format output using a Go-like template")
-
-
-def _rows(store: LocalStore, records: list[ImageRecord]) -> list[dict[str, Any]]:
-    names = store.images.names()
-    rows = []
-    for record in records:
-        tags = store.images.tags_of(record.id, names)
-        digests = {d.split("@")[0]: d.split("@")[1] for d in record.repo_digests}
-        base = {"_record": record}
-        shown = set()
-        for tag in tags:
-            ref = reference.parse(tag)
-            digest = digests.get(ref.repository, "<none>")
-            shown.add(ref.repository)
-            rows.append(
-                {
-                    **base,
-                    "Repository": ref.familiar_repository,
-                    "Tag": ref.tag,
-                    "Digest": digest,
-                    "_name": tag,
-                }
-            )
-        for repo, digest in digests.items():
-            if repo not in shown:
-                shown.add(repo)
-                rows.append(
-                    {
-                        **base,
-                        "Repository": reference.parse(repo).familiar_repository,
-                        "Tag": "<none>",
-                        "Digest": digest,
-                        "_name": "",
-                    }
-                )
-        if not shown:
-            rows.append(
-                {**base, "Repository": "<none>", "Tag": "<none>", "Digest": "<none>", "_name": ""}
-            )
-    rows.sort(key=lambda r: (r["_record"].created, r["_record"].added), reverse=True)  # type: ignore[attr-defined]
-    return rows
-
-
-def _filter(
-    store: LocalStore, rows: list[dict[str, Any]], filters: list[str], repository: str | None
-) -> list[dict[str, Any]]:
-    for text in filters:
-        key, _, value = text.partition("=")
-        if key == "dangling":
-            want = value.lower() in ("true", "1")
-            rows = [
-                r for r in rows if (r["Tag"] == "<none>" and r["Repository"] == "<none>") == want
-            ]
-        elif key == "reference":
-            rows = [r for r in rows if r["_name"] and _ref_matches(r, value)]
-        elif key == "label":
-            label, _, label_value = value.partition("=")
-            rows = [r for r in rows if _has_label(store, r["_record"], label, label_value)]
-        elif key in ("before", "since"):
-            pivot = parse_time(find_image(store, value).created)
-            if pivot is None:
-                continue
-            rows = [
-                r
-                for r in rows
-                if (t := parse_time(r["_record"].created)) is not None
-                and (t < pivot if key == "before" else t > pivot)
-            ]
-        else:
-            raise InvalidArgument(f"invalid filter '{key}'")
-    if repository:
-        rows = [r for r in rows if r["_name"] and _ref_matches(r, repository)]
-    return rows
-
-
-def _ref_matches(row: dict[str, Any], pattern: str) -> bool:
-    familiar = f"{row['Repository']}:{row['Tag']}"
-    if ":" in pattern.rsplit("/", 1)[-1]:
-        return fnmatch.fnmatchcase(familiar, pattern) or fnmatch.fnmatchcase(row["_name"], pattern)
-    return fnmatch.fnmatchcase(row["Repository"], pattern) or fnmatch.fnmatchcase(
-        row["_name"].rsplit(":", 1)[0], pattern
-    )
-
-
-def _has_label(store: LocalStore, record: ImageRecord, key: str, value: str) -> bool:
-    labels = store.images.config(record).config.labels
-    return key in labels and (not value or labels[key] == value)
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     from dockyard.cli.formatter.format import TABLE, render
     from dockyard.cli.formatter.rows import ImageRow
+    from dockyard.engine.image_list import select
+    from dockyard.engine.image_ops import seconds
 
-    store = open_store(ctx)
-    for damage in store.images.damaged():
+    engine = ctx.engine()
+    for damage in engine.images.store.images.damaged():
         sys.stderr.write(f"WARNING: {damage}\n")
-    rows = _rows(store, store.images.all())
-    rows = _filter(store, rows, args.filter, args.repository)
+    found = select(engine, args.filter, args.repository)
     fmt = args.format or TABLE
     if fmt == TABLE:  # docker/cli's NewImageFormat
         fmt = (
@@ -137,30 +48,25 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     need_digest = args.digests or "{{.Digest}}" in fmt
     typed = [
         ImageRow(
-            r["_record"].id,
-            r["Repository"],
-            r["Tag"],
-            _digest(r, need_digest, args.digests),
-            _timestamp(r["_record"].created),
-            r["_record"].size,
+            e.image.id,
+            e.repository,
+            e.tag,
+            _digest(e, need_digest, args.digests),
+            seconds(e.image.created),
+            e.image.size,
             trunc=not args.no_trunc,
         )
-        for r in rows
+        for e in found
     ]
     sys.stdout.write(render(fmt, typed, ImageRow.HEADERS))
     return 0
 
 
-def _digest(row: dict[str, Any], need_digest: bool, digests: bool) -> str:
+def _digest(entry: ImageEntry, need_digest: bool, digests: bool) -> str:
     """Docker shows a tag's digest only when asked for (--digests or {{.Digest}}), and a
     row for a digest alone (no tag) with "" in place of it unless --digests is given."""
-    if row["Repository"] == "<none>":
+    if entry.repository == "<none>":
         return "<none>"
-    if row["Tag"] != "<none>":
-        return str(row["Digest"]) if need_digest else "<none>"
-    return str(row["Digest"]) if digests else ""
-
-
-def _timestamp(created: str) -> float | None:
-    when = parse_time(created)
-    return when.timestamp() if when is not None else None
+    if entry.tag != "<none>":
+        return entry.digest if need_digest else "<none>"
+    return entry.digest if digests else ""

@@ -8,13 +8,8 @@ import shutil
 import sys
 import tempfile
 
-from dockyard.cli.commands._common import open_store
 from dockyard.cli.docker_main import Context
-from dockyard.errors import InvalidArgument, Unsupported
-from dockyard.image import copy, reference
-from dockyard.image.platform import parse_platform
-from dockyard.image.tarball import TarballSource
-from dockyard.oci.image_spec import ContainerConfig
+from dockyard.errors import Unsupported
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,55 +27,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--platform", help="set platform")
 
 
-def _words(value: str) -> list[str]:
-    value = value.strip()
-    if value.startswith("["):
-        from dockyard.oci import jsonio
-
-        parsed = jsonio.loads(value)
-        if isinstance(parsed, list) and all(isinstance(x, str) for x in parsed):
-            return list(parsed)
-        raise InvalidArgument(f"{value!r}: not a JSON array of strings")
-    return ["/bin/sh", "-c", value]
-
-
-def apply_changes(changes: list[str]) -> ContainerConfig:
-    config = ContainerConfig()
-    for change in changes:
-        keyword, _, value = change.strip().partition(" ")
-        keyword, value = keyword.upper(), value.strip()
-        if keyword == "CMD":
-            config.cmd = _words(value)
-        elif keyword == "ENTRYPOINT":
-            config.entrypoint = _words(value)
-        elif keyword == "ENV":
-            key, sep, val = value.partition("=")
-            if not sep:
-                key, _, val = value.partition(" ")
-            config.env = [e for e in config.env if not e.startswith(f"{key}=")] + [f"{key}={val}"]
-        elif keyword == "WORKDIR":
-            config.working_dir = value
-        elif keyword == "USER":
-            config.user = value
-        elif keyword == "LABEL":
-            key, _, val = value.partition("=")
-            config.labels[key.strip()] = val.strip().strip('"')
-        elif keyword == "EXPOSE":
-            config.exposed_ports += [p if "/" in p else f"{p}/tcp" for p in value.split()]
-        elif keyword == "VOLUME":
-            config.volumes += _words(value) if value.startswith("[") else value.split()
-        elif keyword == "STOPSIGNAL":
-            config.stop_signal = value
-        else:
-            raise Unsupported(f"{keyword} is not supported in --change")
-    return config
-
-
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    from dockyard.engine.image_archive import import_tarball
+
     if "://" in args.file:
         raise Unsupported("importing from a URL is not supported; download the file first")
-    store = open_store(ctx)
-    tags = [str(reference.parse(args.repository))] if args.repository else []
     spool = None
     path = args.file
     try:
@@ -89,15 +40,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             with spool:
                 shutil.copyfileobj(sys.stdin.buffer, spool, 1 << 20)
             path = spool.name
-        source = TarballSource(
-            path,
-            apply_changes(args.change),
-            args.message,
-            parse_platform(args.platform) if args.platform else None,
-        )
-        result = copy.pull(source, store, tags=tags)
+        image_id = import_tarball(
+            ctx.engine(), path, args.repository or "", args.change, args.message,
+            args.platform or "",
+        )  # fmt: skip
     finally:
         if spool is not None:
             os.unlink(spool.name)
-    sys.stdout.write(f"{result.image_id}\n")
+    sys.stdout.write(f"{image_id}\n")
     return 0

@@ -7,13 +7,9 @@ import getpass
 import sys
 
 from dockyard.cli.docker_main import Context
+from dockyard.engine.login import login
 from dockyard.errors import InvalidArgument
-from dockyard.image.auth import Credentials
-from dockyard.image.credstore import CredentialStore
-from dockyard.image.http import HttpClient
-from dockyard.image.options import ClientOptions
-from dockyard.image.reference import DEFAULT_DOMAIN, DOCKER_HUB_API
-from dockyard.image.registry import Registry
+from dockyard.image.reference import DEFAULT_DOMAIN
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,15 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def normalize_server(server: str) -> str:
-    for scheme in ("https://", "http://"):
-        server = server.removeprefix(scheme)
-    server = server.split("/", 1)[0]
-    return DEFAULT_DOMAIN if server in ("index.docker.io", DOCKER_HUB_API) else server
-
-
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    server = normalize_server(args.server)
+    server = args.server
     username = args.username
     password = args.password
     if args.password_stdin:
@@ -52,18 +41,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         sys.stderr.write(
             "WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n"
         )
-    creds = Credentials(username, password)
-    store = CredentialStore()
-    host = DOCKER_HUB_API if server == DEFAULT_DOMAIN else server
-    client = HttpClient(None, insecure=ctx.insecure, options=ClientOptions.from_env())
-    client.set_credentials(host, creds)
-    client.offline = True  # a token server may give an identity token to keep instead
-    Registry(client, host).ping()
-    if refresh_token := client.refresh_tokens.get(host):
-        creds = Credentials(username, identity_token=refresh_token)
-    if store.store(server, creds) is None and not creds.identity_token:
+    plain = login(ctx.engine(), server, username, password)
+    if plain:
         sys.stderr.write(
-            f"WARNING! Your password will be stored unencrypted in {store.path}.\n"
+            f"WARNING! Your password will be stored unencrypted in {plain}.\n"
             "Configure a credential helper (credsStore) to remove this warning.\n"
         )
     sys.stdout.write("Login Succeeded\n")

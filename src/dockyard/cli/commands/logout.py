@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dockyard.cli.commands.login import normalize_server
 from dockyard.cli.docker_main import Context
-from dockyard.image.credstore import CredentialStore
+from dockyard.engine.login import logout, normalize_server
 from dockyard.image.reference import DEFAULT_DOMAIN
 
 
@@ -17,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     server = normalize_server(args.server)
-    if CredentialStore().erase(server):
+    if logout(server):
         sys.stdout.write(f"Removing login credentials for {server}\n")
     else:
         sys.stdout.write(f"Not logged in to {server}\n")

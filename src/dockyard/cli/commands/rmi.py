@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dockyard.cli.commands._common import find_image, open_store, removal_report
 from dockyard.cli.docker_main import Context
 from dockyard.errors import DockyardError
-from dockyard.image import reference
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,36 +16,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    store = open_store(ctx)
+    from dockyard.engine.image_ops import remove
+
+    engine = ctx.engine()
     status = 0
     for text in args.images:
         try:
-            record = find_image(store, text)
-            try:
-                ref = reference.parse(text)
-                name = str(ref)
-            except DockyardError:
-                name = ""
-            names = store.images.names()
-            by_id = name not in names and not (name and "@" in name)
-            if name and "@" in name:
-                # by digest: untag nothing, drop the digest; delete if nothing else names it
-                by_id = store.remove_repo_digest(record, name)
-                names_to_remove: list[str] = []
-                sys.stdout.write(f"Untagged: {reference.parse(name).familiar}\n")
-            else:
-                names_to_remove = [] if by_id else [name]
-            result = store.remove(record, names_to_remove, args.force, by_id)
-            for untagged in result.untagged:
-                sys.stdout.write(f"Untagged: {reference.parse(untagged).familiar}\n")
-            for deleted in result.deleted:
-                for digest in record.repo_digests:
-                    sys.stdout.write(f"Untagged: {reference.parse(digest).familiar}\n")
-                sys.stdout.write(f"Deleted: {deleted}\n")
-            if result.collected is not None:
-                for line in removal_report(result.collected):
-                    sys.stdout.write(f"{line}\n")
+            done = remove(engine, text, args.force)
         except DockyardError as exc:
             sys.stderr.write(f"Error response from daemon: {exc}\n")
             status = 1
+            continue
+        lines = [f"Untagged: {n}" for n in done.untagged] + [f"Deleted: {d}" for d in done.deleted]
+        sys.stdout.write("".join(f"{line}\n" for line in lines + done.notes))
     return status

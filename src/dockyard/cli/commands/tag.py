@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from dockyard.cli.commands._common import find_image, open_store
 from dockyard.cli.docker_main import Context
-from dockyard.errors import InvalidArgument
-from dockyard.image import reference
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -16,10 +13,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    store = open_store(ctx)
-    record = find_image(store, args.source)
-    target = reference.parse(args.target)
-    if target.digest:
-        raise InvalidArgument("refusing to create a tag with a digest reference")
-    store.images.tag(str(target), record.id)
+    from dockyard.engine.image_ops import tag
+
+    tag(ctx.engine(), args.source, args.target)
     return 0
