@@ -114,8 +114,27 @@ def check(engine: Engine, repair: bool = True) -> EngineReport:
             f"container {container_id[:12]} has no record but left: {', '.join(sorted(kinds))}",
             lambda i=container_id: _remove_orphan(engine, i, monitors, cgroups),  # type: ignore[misc]
         )
+    # Lock files alone are claimed by nobody (stores may share a run root), but an
+    # unheld one of a container this store lacks is safe to remove anyway: a lock
+    # file is made again when it is needed, and a waiter on a removed one retries.
+    stale = host["lock file"] - known - ours - host["run directory"]
+    if stale:
+        c.found(
+            f"{len(stale)} lock files of containers that do not exist",
+            lambda: _remove_locks(engine, stale),
+        )
     _check_network(c)
     return c.report
+
+
+def _remove_locks(engine: Engine, ids: set[str]) -> str:
+    removed = 0
+    for container_id in ids:
+        lock = engine.lock(container_id)
+        if lock.acquire(wait=False):
+            lock.release(remove=True)
+            removed += 1
+    return f"removed {removed} stale lock files"
 
 
 def _check_network(c: _Check) -> None:

@@ -77,7 +77,10 @@ class Engine:
         return found
 
     def lock(self, container_id: str) -> ContainerLock:
-        return ContainerLock(self.paths.lock_path(container_id))
+        def gone() -> bool:
+            return not self.db.query("SELECT 1 FROM containers WHERE id = ?", (container_id,))
+
+        return ContainerLock(self.paths.lock_path(container_id), gone)
 
     def close(self) -> None:
         self.db.close()

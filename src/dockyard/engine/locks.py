@@ -5,7 +5,9 @@ to processes in between. The lock spans the verb, and the kernel drops it
 when its holder dies, so a killed CLI never leaves a container locked.
 The file is removed by whoever removes the container, while holding it; a
 waiter that then gets the lock on the removed file sees that (the path no
-longer names its inode) and takes the lock again on a fresh file.
+longer names its inode) and takes the lock again on a fresh file. That
+fresh file would outlive the container, so a holder that releases the lock
+of a container that no longer exists (``gone``) removes the file too.
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ import fcntl
 import posix
 
 from dockyard.errors import HostError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 #: descriptors of the locks this process holds: a forked child that lives on
 #: (the monitor-to-be, and the container's init it forks) must close them, or
@@ -33,11 +39,13 @@ def close_held_in_child() -> None:
 
 
 class ContainerLock:
-    __slots__ = ("fd", "path")
+    __slots__ = ("fd", "gone", "path")
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, gone: Callable[[], bool] | None = None) -> None:
         self.path = path
         self.fd = -1
+        #: True once the container is removed: its lock file then goes at release
+        self.gone = gone
 
     def acquire(self, wait: bool = True) -> bool:
         flags = fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB)
@@ -72,6 +80,11 @@ class ContainerLock:
     def release(self, remove: bool = False) -> None:
         if self.fd < 0:
             return
+        if not remove and self.gone is not None:
+            try:
+                remove = self.gone()
+            except Exception:
+                remove = False  # a busy database: the next check removes the file
         if remove:
             try:
                 posix.unlink(self.path)

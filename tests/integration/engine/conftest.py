@@ -181,11 +181,33 @@ def leftovers(dy: Dockyard) -> list[str]:
     snapshots = dy.root / "snapshots"
     if snapshots.exists():
         found += [f"snapshot: {p}" for p in snapshots.iterdir()]
-    for hierarchy in CGROUP_V1_ROOT.iterdir():
+    for kind, directory in (
+        ("container directory", dy.root / "containers"),
+        ("lock file", dy.run_root / "locks"),
+    ):
+        if directory.exists():
+            found += [f"{kind}: {p}" for p in directory.iterdir()]
+    # v1 and hybrid: a hierarchy per controller (and unified); v2: the root itself
+    for hierarchy in [CGROUP_V1_ROOT, *CGROUP_V1_ROOT.iterdir()]:
         parent = hierarchy / dy.cgroup_parent.strip("/")
         if parent.is_dir():
             found += [f"cgroup: {p}" for p in parent.iterdir() if p.is_dir()]
+    if (dy.root / "engine.db").exists():
+        found += [f"record: {i}" for i in dy.ids()]
+        found += [f"system check: {p}" for p in engine_problems(dy)]
     return found
+
+
+def engine_problems(dy: Dockyard) -> list[str]:
+    """What `system check --no-repair` finds wrong with the engine (in this process)."""
+    from dockyard.engine.check import check
+    from dockyard.engine.engine import Engine
+
+    engine = Engine(str(dy.root), str(dy.run_root), [], dy.cgroup_parent)
+    try:
+        return check(engine, repair=False).problems
+    finally:
+        engine.close()
 
 
 def _wait_for_monitors(dy: Dockyard, deadline: float) -> None:

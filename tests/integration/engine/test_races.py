@@ -1,0 +1,78 @@
+"""Runs and removals of the same names at the same moment, and parallel ``run --rm``:
+nothing lost, duplicated or leaked (test_concurrency.py has runs then removals)."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from tests.integration.engine.conftest import DOCKYARD, Dockyard, EngineImages
+
+pytestmark = pytest.mark.slow
+
+N = 20
+
+
+def _all_at_once(dockyard: Dockyard, commands: list[list[str]]) -> list[tuple[int, str, str]]:
+    procs = [
+        subprocess.Popen(
+            [str(DOCKYARD), *argv],
+            env=dockyard.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for argv in commands
+    ]
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        results.append((proc.returncode, out.decode(), err.decode()))
+    return results
+
+
+def test_runs_and_removals_of_the_same_names_racing(
+    dockyard: Dockyard, engine_images: EngineImages
+) -> None:
+    image = engine_images.busybox
+    dockyard.run("pull", image)
+    pairs = N // 2
+    commands = []
+    for i in range(pairs):
+        commands.append(["run", "-d", "--name", f"race{i}", image, "sleep", "1000"])
+        commands.append(["rm", "-f", f"race{i}"])
+
+    results = _all_at_once(dockyard, commands)
+
+    for i in range(pairs):
+        run, rm = results[2 * i], results[2 * i + 1]
+        assert run[0] in (0, 125), run  # 125: the removal took its container mid-start
+        assert rm[0] == 0, rm  # rm -f of a missing container is a quiet success
+    listed = dockyard.run("ps", "-a", "--format", "{{.Names}} {{.State}}").stdout.splitlines()
+    names = [line.split()[0] for line in listed]
+    assert len(names) == len(set(names)), listed
+    for line in listed:
+        name, state = line.split()
+        assert name.startswith("race") and state == "running", listed
+    started = {results[2 * i][1].strip() for i in range(pairs) if results[2 * i][0] == 0}
+    assert set(dockyard.ids()) <= started  # nothing that no run reported
+    check = dockyard.run("system", "check", "--quick", "--no-repair", check=False)
+    assert "problem:" not in check.stdout, check
+    removals = _all_at_once(dockyard, [["rm", "-f", name] for name in names])
+    assert all(code == 0 for code, _, _ in removals), removals
+    assert dockyard.ids() == []
+
+
+def test_twenty_foreground_runs_with_rm_at_once(
+    dockyard: Dockyard, engine_images: EngineImages
+) -> None:
+    image = engine_images.busybox
+    dockyard.run("pull", image)
+
+    results = _all_at_once(
+        dockyard, [["run", "--rm", image, "sh", "-c", f"echo {i}; exit {i % 3}"] for i in range(N)]
+    )
+
+    for i, (code, out, err) in enumerate(results):
+        assert (code, out) == (i % 3, f"{i}\n"), (i, code, out, err)
+    assert dockyard.ids() == []
