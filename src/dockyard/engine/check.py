@@ -277,12 +277,18 @@ def _remove(c: _Check, rec: ContainerRecord) -> str:
 
 
 def _release_runtime(c: _Check, rec: ContainerRecord, monitor: int) -> str:
+    """A start cut short: its monitor first (SIGKILL: it runs no exit command, which
+    would wait for our lock and act on what we leave), then the container, then the
+    monitor's files."""
+    from dockyard.engine.exits import remove_run_dir
+
+    _kill(monitor or leftovers.read_pid(c.engine, rec.id), rec.id)
     runtime = c.engine.runtime_for(rec.host.runtime)
     try:
-        runtime.delete(rec.id, force=True)  # kills the init: its monitor then ends
+        runtime.delete(rec.id, force=True)
     except NotFound:
         pass
-    _kill(monitor, rec.id)
+    remove_run_dir(c.engine, rec.id)
     return f"container {rec.name}: deleted its runtime state and stopped its monitor"
 
 

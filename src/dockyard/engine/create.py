@@ -251,28 +251,31 @@ def create(
         mounts=mounts,
     )
     new_volumes: list[str] = []
-    with engine.db.transaction() as tx:
-        new_volumes = engine.volumes.attach(tx, rec.id, rec.mounts)
-        engine.containers.insert(rec, tx)
-        plan(engine, tx, rec, network, NetworkRequest(req.network_aliases, req.ip))
-    try:
-        rootfs = bundle.mount_rootfs(engine.images, rec)
-        for m in rec.mounts:
-            if m.type == "volume" and m.name in new_volumes and not m.no_copy:
-                from dockyard.engine.volumes import seed
+    # Locked from before its record exists: a rm -f that finds the record waits for the
+    # snapshot and bundle to be made, then removes them too (never the record alone).
+    with engine.lock(rec.id):
+        with engine.db.transaction() as tx:
+            new_volumes = engine.volumes.attach(tx, rec.id, rec.mounts)
+            engine.containers.insert(rec, tx)
+            plan(engine, tx, rec, network, NetworkRequest(req.network_aliases, req.ip))
+        try:
+            rootfs = bundle.mount_rootfs(engine.images, rec)
+            for m in rec.mounts:
+                if m.type == "volume" and m.name in new_volumes and not m.no_copy:
+                    from dockyard.engine.volumes import seed
 
-                seed(m.source, rootfs, m.destination)
-        rec.driver = engine.images.snapshots.get(rec.id).driver
-        from dockyard.engine.net_etc import etc_inputs
+                    seed(m.source, rootfs, m.destination)
+            rec.driver = engine.images.snapshots.get(rec.id).driver
+            from dockyard.engine.net_etc import etc_inputs
 
-        bundle.write_bundle(engine.paths, rec, rootfs, etc_inputs(engine, rec))
-        engine.containers.update(rec)
-        if req.host.container_id_file:
-            with open(req.host.container_id_file, "x", encoding="utf-8") as f:
-                f.write(rec.id)  # Docker's CLI writes the id alone, no newline
-    except BaseException:
-        from dockyard.engine.remove import remove_everything
+            bundle.write_bundle(engine.paths, rec, rootfs, etc_inputs(engine, rec))
+            engine.containers.update(rec)
+            if req.host.container_id_file:
+                with open(req.host.container_id_file, "x", encoding="utf-8") as f:
+                    f.write(rec.id)  # Docker's CLI writes the id alone, no newline
+        except BaseException:
+            from dockyard.engine.remove import remove_everything
 
-        remove_everything(engine, rec, volumes=True)
-        raise
+            remove_everything(engine, rec, volumes=True)
+            raise
     return rec

@@ -116,6 +116,13 @@ def is_monitor_of(pid: int, container_id: str) -> bool:
     )
 
 
+def read_pid(engine: Engine, container_id: str) -> int:
+    """The monitor's pid as its pid file says (0: none)."""
+    from dockyard.engine.launch import monitor_pid
+
+    return monitor_pid(engine, container_id)
+
+
 def foreground_held(run_dir: str) -> bool:
     """True while a foreground ``run`` holds the run directory's fg.lock."""
     import fcntl

@@ -82,7 +82,7 @@ def remove_everything(engine: Engine, rec: ContainerRecord, volumes: bool = Fals
         try:
             engine.containers.update(rec)
         except NotFound:
-            return
+            pass  # removed meanwhile: what it made may not be, so go on
     runtime = engine.runtime_for(rec.host.runtime)
     try:
         runtime.delete(rec.id, force=True)

@@ -183,10 +183,10 @@ def leftovers(dy: Dockyard) -> list[str]:
         found += [f"snapshot: {p}" for p in snapshots.iterdir()]
     for kind, directory in (
         ("container directory", dy.root / "containers"),
-        ("lock file", dy.run_root / "locks"),
+        ("lock file", dy.run_root / "locks"),  # a container's is named by its id alone
     ):
         if directory.exists():
-            found += [f"{kind}: {p}" for p in directory.iterdir()]
+            found += [f"{kind}: {p}" for p in directory.iterdir() if len(p.name) == 64]
     # v1 and hybrid: a hierarchy per controller (and unified); v2: the root itself
     for hierarchy in [CGROUP_V1_ROOT, *CGROUP_V1_ROOT.iterdir()]:
         parent = hierarchy / dy.cgroup_parent.strip("/")
