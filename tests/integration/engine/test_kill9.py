@@ -15,7 +15,7 @@ from tests.integration.engine.conftest import DOCKYARD, Dockyard, EngineImages
 
 pytestmark = pytest.mark.slow
 
-SECONDS = 12.0  # per test: many iterations, the whole file about 30 s
+SECONDS = 8.0  # per test and runtime: many iterations, the whole file about 40 s
 
 
 def _popen(dockyard: Dockyard, *args: str) -> subprocess.Popen[bytes]:
@@ -68,10 +68,13 @@ def _repaired(dockyard: Dockyard) -> None:
     assert again.returncode == 0 and "problem:" not in again.stdout, (repaired, again)
 
 
-def test_run_killed_at_random_points(dockyard: Dockyard, engine_images: EngineImages) -> None:
+def test_run_killed_at_random_points(
+    dockyard: Dockyard, engine_images: EngineImages, runtime: str
+) -> None:
     image = engine_images.busybox
     dockyard.run("pull", image)
     took = _timed(dockyard, "run", "-d", "--name", "first", image, "sleep", "1000")
+    dockyard.env["DOCKYARD_DEFAULT_RUNTIME"] = runtime  # every run and create below
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
     kinds = [
@@ -102,9 +105,12 @@ def test_run_killed_at_random_points(dockyard: Dockyard, engine_images: EngineIm
     dockyard.run("run", "--rm", "--name", "k0", image, "true")
 
 
-def test_rm_killed_at_random_points(dockyard: Dockyard, engine_images: EngineImages) -> None:
+def test_rm_killed_at_random_points(
+    dockyard: Dockyard, engine_images: EngineImages, runtime: str
+) -> None:
     image = engine_images.busybox
     dockyard.run("pull", image)
+    dockyard.env["DOCKYARD_DEFAULT_RUNTIME"] = runtime
     dockyard.run("run", "-d", "--name", "probe", image, "sleep", "1000")
     took = _timed(dockyard, "rm", "-f", "probe")
     seed = random.randrange(1 << 30)
