@@ -35,6 +35,7 @@ FILTERS = (
     "volume",
     "network",
     "health",
+    "is-task",  # swarm tasks: there are none, so true matches nothing and false everything
 )
 STATUSES = ("created", "restarting", "running", "removing", "paused", "exited", "dead")
 RUNNING_LIKE = (Status.RUNNING, Status.PAUSED, Status.RESTARTING)
@@ -47,13 +48,13 @@ def parse_filters(items: list[str]) -> dict[str, list[str]]:
         if not sep:
             raise InvalidArgument(f"bad format of filter (expected name=value): {item}")
         if key not in FILTERS:
-            raise InvalidArgument(f"invalid filter '{key}'")
+            raise InvalidArgument(f"Invalid filter '{key}'")  # Docker's daemon's words
         if key == "status" and value not in STATUSES:
-            raise InvalidArgument(
-                f"invalid filter 'status={value}': use one of {', '.join(STATUSES)}"
-            )
+            raise InvalidArgument(f"Invalid filter 'status={value}'")
         if key == "health" and value not in ("starting", "healthy", "unhealthy", "none"):
             raise InvalidArgument(f"Unrecognised filter value for health: {value}")
+        if key == "is-task" and value not in ("true", "false", "1", "0"):
+            raise InvalidArgument(f"Invalid filter 'is-task={value}'")
         out.setdefault(key, []).append(value)
     return out
 
@@ -120,6 +121,8 @@ def _matches(
     if "network" in f and _network(rec) not in f["network"]:
         return False
     if "health" in f and _health_value(engine, rec, state) not in f["health"]:
+        return False
+    if any(v in ("true", "1") for v in f.get("is-task", [])):
         return False
     for value in f.get("before", []):
         if order[rec.id] >= order.get(engine.containers.find(value).id, -1):

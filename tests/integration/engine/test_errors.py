@@ -53,9 +53,23 @@ def test_an_unexpected_error_is_one_line_too(
 
 def test_a_missing_image_argument_is_a_usage_error_with_exit_1(dockyard: Dockyard) -> None:
     """Docker's CLI: "docker: 'docker run' requires at least 1 argument", exit 1 (not 125)."""
-    for verb in (["run"], ["create"], ["container", "create"]):
+    for verb in (["run"], ["create"], ["container", "create"], ["start"], ["rm"], ["wait"]):
         out = dockyard.run(*verb, check=False)
         prog = "dockyard " + " ".join(verb)
         assert out.returncode == 1, (verb, out.stderr)
         assert out.stderr.startswith(f"dockyard: '{prog}' requires at least 1 argument\n")
         assert f"See '{prog} --help'" in out.stderr
+
+
+def test_rm_f_and_start_of_missing_containers_say_so_as_dockers_cli(dockyard: Dockyard) -> None:
+    forced = dockyard.run("rm", "-f", "nothing", check=False)
+    # Docker's CLI: rm -f names what is missing, yet succeeds
+    assert forced.returncode == 0
+    assert forced.stderr == "Error response from daemon: No such container: nothing\n"
+    started = dockyard.run("start", "nothing", "nor-this", check=False)
+    assert started.returncode == 1
+    assert started.stderr.splitlines() == [
+        "Error response from daemon: No such container: nothing",
+        "Error response from daemon: No such container: nor-this",
+        "Error: failed to start containers: nothing, nor-this",
+    ]

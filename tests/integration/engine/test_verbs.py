@@ -175,7 +175,11 @@ def test_ps_columns_filters_and_formats(dockyard: Dockyard, bb: str) -> None:
     sized = dockyard.run("ps", "-s").stdout.splitlines()
     assert sized[0].endswith("SIZE") and "(virtual " in sized[1]
     bad = dockyard.run("ps", "--filter", "color=blue", check=False)
-    assert bad.returncode == 1 and "invalid filter" in bad.stderr
+    assert bad.returncode == 1 and "Invalid filter 'color'" in bad.stderr
+    bad_status = dockyard.run("ps", "--filter", "status=bogus", check=False)
+    assert "Invalid filter 'status=bogus'" in bad_status.stderr
+    assert dockyard.run("ps", "-aq", "--filter", "is-task=true").stdout == ""
+    assert dockyard.run("ps", "-aq", "--filter", "is-task=false").stdout.count("\n") == 2
 
 
 def test_inspect_has_dockers_keys(dockyard: Dockyard, bb: str) -> None:

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from dockyard.cli.flags import Parsed
 
 SYNOPSIS = "[OPTIONS] CONTAINER [CONTAINER...]"
+MIN_ARGS = 1
 FLAGS = [Flag("signal", "s", VALUE, default="KILL", help="Signal to send to the container")]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from dockyard.cli.commands._each import for_each
 from dockyard.cli.flags import Flag
 
@@ -11,6 +13,7 @@ if TYPE_CHECKING:
     from dockyard.cli.flags import Parsed
 
 SYNOPSIS = "[OPTIONS] CONTAINER [CONTAINER...]"
+MIN_ARGS = 1
 FLAGS = [
     Flag("force", "f", help="Force the removal of a running container (uses SIGKILL)"),
     Flag("volumes", "v", help="Remove anonymous volumes associated with the container"),
@@ -29,9 +32,10 @@ def run(p: Parsed, ctx: Context) -> int:
     def act(name: str) -> str | None:
         try:
             remove(engine, name, force=bool(p.force), volumes=bool(p.volumes))
-        except NotFound:
-            if p.force:
-                return None  # Docker: rm -f of a missing container is quiet success
+        except NotFound as exc:
+            if p.force:  # Docker's CLI: rm -f of a missing container says so, yet succeeds
+                sys.stderr.write(f"Error response from daemon: {exc}\n")
+                return None
             raise
         return name
 

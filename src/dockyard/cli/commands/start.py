@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from dockyard.cli.flags import Parsed
 
 SYNOPSIS = "[OPTIONS] CONTAINER [CONTAINER...]"
+MIN_ARGS = 1
 FLAGS = [
     Flag("attach", "a", help="Attach STDOUT/STDERR and forward signals"),
     Flag("interactive", "i", help="Attach container's STDIN"),
@@ -29,7 +30,7 @@ def run(p: Parsed, ctx: Context) -> int:
         start(engine, name)
         return name
 
-    return for_each("start", p.args, act)
+    return for_each("start", p.args, act, "failed to start containers")
 
 
 def _attached(p: Parsed, ctx: Context) -> int:

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from dockyard.cli.flags import Parsed
 
 SYNOPSIS = "[OPTIONS] CONTAINER [CONTAINER...]"
+MIN_ARGS = 1
 FLAGS = [
     Flag("time", "t", VALUE, help="Seconds to wait before killing the container"),
     Flag("timeout", kind=VALUE, help="Alias of --time"),

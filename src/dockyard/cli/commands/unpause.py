@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from dockyard.cli.flags import Parsed
 
 SYNOPSIS = "CONTAINER [CONTAINER...]"
+MIN_ARGS = 1
 FLAGS: list[Flag] = []
 
 
