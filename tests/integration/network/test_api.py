@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import urllib.request
 
 import pytest
 
@@ -11,6 +10,7 @@ import dockyard as api
 from tests.integration.engine.conftest import Dockyard
 from tests.integration.engine.test_api import dockyard_client
 from tests.integration.network.conftest import PAGE
+from tests.integration.network.test_ports import _get
 from tests.support import netleaks
 
 
@@ -31,8 +31,7 @@ def test_networks_and_ports_through_the_api(dockyard: Dockyard, net_image: str) 
             dns=["10.0.0.53"],
         )  # fmt: skip
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as answer:
-                assert answer.read() == PAGE
+            assert _get(f"http://127.0.0.1:{port}/") == PAGE  # retried until httpd listens
             web.reload()
             settings = web.attrs["NetworkSettings"]
             assert settings["Ports"]["80/tcp"] == [{"HostIp": "127.0.0.1", "HostPort": str(port)}]
