@@ -85,7 +85,9 @@ class ImageService:
         try:
             return self.store.images.resolve(text, full)
         except NotFound:
-            raise NotFound(f"No such image: {text}") from None
+            # Docker's daemon names it normalised: busybox:latest, not busybox
+            shown = text if text.startswith("sha256:") or full is None else _familiar(text)
+            raise NotFound(f"No such image: {shown}") from None
 
     def facts(self, image_id: str) -> ImageFacts:
         from dockyard.engine.image_facts import read_facts
@@ -162,12 +164,16 @@ class ImageService:
                 return self.find(name).id
             except NotFound:
                 if policy == "never":
-                    raise NotFound(
-                        f"No such image: {name} (and --pull never forbids pulling it)"
-                    ) from None
+                    raise
         from dockyard.image import reference
 
         ref = reference.parse(name)
         if policy != "always":
             out.write(f"Unable to find image '{ref.familiar}' locally\n")
         return self.pull(str(ref), out, platform=platform)
+
+
+def _familiar(text: str) -> str:
+    from dockyard.image import reference
+
+    return reference.parse(text).familiar

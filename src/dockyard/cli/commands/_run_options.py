@@ -341,8 +341,11 @@ def _security_opts(opts: list[str]) -> list[str]:
 
 def exit_code_for(exc: Exception) -> int:
     """Docker's exit codes for a failed run/create: 127 not found, 126 not runnable, else 125."""
+    from dockyard.cli.commands._terminal import NotATerminal
     from dockyard.engine.launch import StartFailed
 
+    if isinstance(exc, NotATerminal):
+        return 1
     if isinstance(exc, StartFailed):
         from dockyard.engine.lifecycle import start_exit_code
 

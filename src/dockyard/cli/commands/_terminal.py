@@ -43,10 +43,14 @@ class Interrupted(BaseException):
         self.signum = signum
 
 
+class NotATerminal(InvalidArgument):
+    """Docker's CLI refuses -it without a terminal before asking the daemon: exit 1."""
+
+
 def check_tty(attach_stdin: bool, tty: bool) -> None:
     """Docker's check: a terminal for the container needs one to read from."""
     if attach_stdin and tty and not posix.isatty(0):
-        raise InvalidArgument("the input device is not a TTY")
+        raise NotATerminal("the input device is not a TTY")
 
 
 def window_size() -> tuple[int, int] | None:
