@@ -410,7 +410,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(getattr(module, "exit_code_for", lambda e: 1)(exc))
     except Exception as exc:  # a bug: one line, the traceback with --debug
         if opts.debug:
-            raise
+            import traceback
+
+            traceback.print_exc()
         sys.stderr.write(
             f"Error: internal error: {type(exc).__name__}: {exc} "
             "(run with --debug for a traceback)\n"

@@ -197,11 +197,22 @@ def system_info(engine: Engine, debug: bool = False) -> dict[str, Any]:
         "DefaultRuntime": "dockyard",
         "LiveRestoreEnabled": True,  # no daemon: containers always outlive the CLI
         "Isolation": "",
-        "InitBinary": "",
+        "InitBinary": _init_binary(),
         "SecurityOptions": security,
         "Warnings": [],
         "InsecureRegistries": list(engine.insecure),
     }
+
+
+def _init_binary() -> str:
+    """What ``--init`` runs as pid 1 (Debian's tini), "" when there is none."""
+    from dockyard.engine.init_binary import find
+    from dockyard.errors import DockyardError
+
+    try:
+        return find()
+    except DockyardError:
+        return ""
 
 
 def _env(name: str) -> str:

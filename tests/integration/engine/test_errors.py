@@ -33,6 +33,9 @@ def test_an_unexpected_error_is_one_line_too(
         plain = dockyard.run("ps", "-a", check=False)
         debug = dockyard.run("--debug", "ps", "-a", check=False)
         run = dockyard.run("run", "--rm", "--name", "victim", engine_images.busybox, check=False)
+        run_debug = dockyard.run(
+            "-D", "run", "--rm", "--name", "victim", engine_images.busybox, check=False
+        )
     finally:
         db = sqlite3.connect(dockyard.root / "engine.db")
         with db:
@@ -47,8 +50,10 @@ def test_an_unexpected_error_is_one_line_too(
     assert debug.returncode == 1
     assert debug.stderr.startswith("Traceback (most recent call last):")
     assert "dockyard/engine/" in debug.stderr
+    assert debug.stderr.splitlines()[-1] == lines[0]  # the same line closes it
     # run's own exit code (Docker's 125), not 1
     assert run.returncode == 125 and len(run.stderr.splitlines()) == 1, run.stderr
+    assert run_debug.returncode == 125 and "Traceback" in run_debug.stderr
 
 
 def test_a_missing_image_argument_is_a_usage_error_with_exit_1(dockyard: Dockyard) -> None:

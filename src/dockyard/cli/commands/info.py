@@ -78,6 +78,7 @@ def text(info: dict[str, Any], debug: bool) -> str:
         f"  Log: {' '.join(info['Plugins']['Log'])}",
         f" Runtimes: {' '.join(info['Runtimes'])}",
         f" Default Runtime: {info['DefaultRuntime']}",
+        *([f" Init Binary: {info['InitBinary']}"] if info["InitBinary"] else []),
         " Security Options:",
     ]
     for option in info["SecurityOptions"]:
