@@ -118,7 +118,7 @@ def _matches(
         m.name == v or m.destination == v or m.source == v for m in rec.mounts for v in f["volume"]
     ):
         return False
-    if "network" in f and _network(rec) not in f["network"]:
+    if "network" in f and not _on_network(engine, rec, f["network"]):
         return False
     if "health" in f and _health_value(engine, rec, state) not in f["health"]:
         return False
@@ -164,9 +164,28 @@ def _is_ancestor(engine: Engine, rec: ContainerRecord, text: str) -> bool:
         return False
 
 
-def _network(rec: ContainerRecord) -> str:
+def _networks(engine: Engine, rec: ContainerRecord) -> list[str]:
+    """The names of the container's networks (each it is connected to), or its mode."""
     mode = rec.host.network_mode
-    return "none" if mode == "default" else mode
+    if mode in ("host", "none", "default") or mode.startswith("container:"):
+        return ["none" if mode == "default" else mode]
+    from dockyard.engine.net_attach import endpoints
+
+    return [net.name for net, _ in endpoints(engine, rec.id)] or [mode]
+
+
+def _on_network(engine: Engine, rec: ContainerRecord, wanted: list[str]) -> bool:
+    """``--filter network=``: by a network's name or id (a prefix of it), as Docker's."""
+    mode = rec.host.network_mode
+    if mode in ("host", "none", "default") or mode.startswith("container:"):
+        return ("none" if mode == "default" else mode) in wanted
+    from dockyard.engine.net_attach import endpoints
+
+    return any(
+        value in (net.name, net.id) or (len(value) >= 3 and net.id.startswith(value))
+        for net, _ in endpoints(engine, rec.id)
+        for value in wanted
+    )
 
 
 def _ports(engine: Engine, rec: ContainerRecord, state: str) -> str:
@@ -226,7 +245,7 @@ def row(
             m.name if m.type == "volume" else ellipsis(m.source, 15) if m.source else m.destination
             for m in rec.mounts
         ),
-        "Networks": _network(rec),
+        "Networks": ",".join(_networks(engine, rec)),
         "LocalVolumes": str(sum(1 for m in rec.mounts if m.type == "volume")),
         "Size": "",
     }

@@ -169,6 +169,8 @@ def test_ip_alias_connect_disconnect_and_removal(dockyard: Dockyard, net_image: 
     assert f"{_ip(dockyard, 'fixed', 'two')}/24" in eth1.stdout
     mtu = dockyard.run("exec", "fixed", "cat", "/sys/class/net/eth1/mtu").stdout
     assert mtu.strip() == "1400"
+    ps = dockyard.run("ps", "--filter", "network=two", "--format", "{{.Names}} {{.Networks}}")
+    assert ps.stdout.split() == ["fixed", "one,two"]
     assert set(dockyard.inspect("fixed")["NetworkSettings"]["Networks"]) == {"one", "two"}  # type: ignore[index]
     busy = dockyard.run("network", "rm", "two", check=False)
     assert busy.returncode == 1 and "active endpoints" in busy.stderr
