@@ -42,17 +42,17 @@ def wanted(rec: ContainerRecord) -> bool:
 
 
 def write(engine: Engine, rec: ContainerRecord) -> None:
-    """The probe file (and filter) for this start, in the container's run directory."""
-    from dockyard.engine.exec import ExecRequest, process_spec
-    from dockyard.oci import jsonio
+    """The probe file (and filter) for this start, in the container's run directory.
+
+    What cannot be described (a user the image lacks, say) does not stop the
+    start: as Docker's checks would, each check fails with the reason."""
+    from dockyard.errors import DockyardError
 
     argv = health_config.probe(rec.config.healthcheck)
     if argv is None:
         return
     config = rec.config.healthcheck
     assert config is not None
-    run = engine.paths.run_dir(rec.id)
-    process = process_spec(engine, rec, ExecRequest(cmd=argv))
     pairs: list[tuple[str, str]] = [
         ("interval", str(config.interval or health_config.DEFAULT_INTERVAL)),
         ("timeout", str(config.timeout or health_config.DEFAULT_TIMEOUT)),
@@ -64,7 +64,26 @@ def write(engine: Engine, rec: ContainerRecord) -> None:
             health_config.format_duration(config.timeout or health_config.DEFAULT_TIMEOUT),
         ),
     ]
-    pairs += [("arg", a) for a in process["args"]]
+    run = engine.paths.run_dir(rec.id)
+    try:
+        pairs += _process(engine, rec, argv, run)
+    except (DockyardError, OSError, ValueError) as exc:
+        pairs.append(("error", str(exc) or type(exc).__name__))
+    data = b"".join(
+        k.encode() + b"\0" + v.encode(errors="surrogateescape") + b"\0" for k, v in pairs
+    )
+    _write(f"{run}/{PROBE_FILE}", data)
+
+
+def _process(
+    engine: Engine, rec: ContainerRecord, argv: list[str], run: str
+) -> list[tuple[str, str]]:
+    """The check's process: docker exec's for the container, and its seccomp filter."""
+    from dockyard.engine.exec import ExecRequest, process_spec
+    from dockyard.oci import jsonio
+
+    process = process_spec(engine, rec, ExecRequest(cmd=argv))
+    pairs = [("arg", a) for a in process["args"]]
     pairs += [("env", e) for e in process.get("env") or []]
     pairs += _user(process)
     pairs += _capabilities(process)
@@ -79,10 +98,7 @@ def write(engine: Engine, rec: ContainerRecord) -> None:
     if seccomp:
         late = bool(process.get("noNewPrivileges"))
         pairs += _seccomp(engine, seccomp, f"{run}/{BPF_FILE}", late)
-    data = b"".join(
-        k.encode() + b"\0" + v.encode(errors="surrogateescape") + b"\0" for k, v in pairs
-    )
-    _write(f"{run}/{PROBE_FILE}", data)
+    return pairs
 
 
 def monitor_options(engine: Engine, rec: ContainerRecord) -> list[str]:

@@ -81,3 +81,27 @@ def test_a_probe_file_that_cannot_be_read_is_each_checks_error(
     c.runtime.kill(c.id, 9)
     c.wait_exit()
     c.wait_monitor_gone()
+
+
+def test_an_error_in_the_probe_file_is_each_checks_result(
+    make_monitored: MakeMonitored, tmp_path: Path
+) -> None:
+    """The engine could not describe the check: the container runs, its checks fail."""
+    c = make_monitored("sleep", "100")
+    probe = probe_file(
+        tmp_path / "probe",
+        ("interval", "100000000"),
+        ("retries", "1"),
+        ("error", "unable to find user nobody-here: no matching entries in passwd file"),
+    )
+    state = tmp_path / "health.json"
+    c.spawn("--health-probe", str(probe), "--health-state", str(state))
+    c.start()
+
+    wait_for(lambda: json.loads(state.read_text())["Status"] == "unhealthy", "unhealthy", 20)
+    entry = json.loads(state.read_text())["Log"][0]
+    assert entry["ExitCode"] == -1
+    assert entry["Output"] == "unable to find user nobody-here: no matching entries in passwd file"
+    c.runtime.kill(c.id, 9)
+    c.wait_exit()
+    c.wait_monitor_gone()

@@ -1530,6 +1530,10 @@ static int health_load(void)
 			hc.retries = atoi(value) > 0 ? atoi(value) : 3;
 		else if (strcmp(key, "timeout-text") == 0)
 			hc.timeout_text = value;
+		else if (strcmp(key, "error") == 0) {
+			health_error("%s", value);  /* the engine could not describe the check */
+			return -1;
+		}
 	}
 	if (a == 0) {
 		health_error("the probe file %s has no command", hc.probe_path);
@@ -1597,7 +1601,8 @@ static void find_cgroups(void)
 	snprintf(path, sizeof path, "/proc/%d/cgroup", (int)container_pid);
 	char *lines = read_whole(path, &len);
 	char *mountinfo = read_whole("/proc/self/mountinfo", &len);
-	if (lines == NULL || mountinfo == NULL)
+	char *ours = read_whole("/proc/self/cgroup", &len);
+	if (lines == NULL || mountinfo == NULL || ours == NULL)
 		goto out;
 	for (char *line = lines, *next; line != NULL && *line; line = next) {
 		next = strchr(line, '\n');
@@ -1609,6 +1614,11 @@ static void find_cgroups(void)
 			continue;
 		*group++ = '\0';
 		controllers++;
+		/* the monitor's own cgroup there (no cgroup of its own, rootless): nothing to join */
+		char mine[4200];
+		snprintf(mine, sizeof mine, "%s:%s\n", line, group);  /* line is "ID:CONTROLLERS" */
+		if (strstr(ours, mine) == ours || (strstr(ours, mine) && strstr(ours, mine)[-1] == '\n'))
+			continue;
 		char *point = hierarchy_of(controllers, mountinfo);
 		if (point == NULL)
 			continue;
@@ -1632,6 +1642,7 @@ static void find_cgroups(void)
 out:
 	free(lines);
 	free(mountinfo);
+	free(ours);
 }
 
 /* ---- the probe's own process */
