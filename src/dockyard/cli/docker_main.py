@@ -38,6 +38,7 @@ VERBS = {
     "rename": "rename",
     "diff": "diff",
     "commit": "commit",
+    "events": "events",
     "version": "version",
     "info": "info",
     "pull": "pull",
@@ -77,6 +78,7 @@ GROUPS = {
         "info": "info",
         "prune": "system_prune",
         "restore": "system_restore",
+        "events": "events",
     },
     "container": {
         "run": "run",
@@ -155,6 +157,7 @@ Commands:
   commit      Create a new image from a container's changes
   create      Create a new container
   diff        Inspect changes to files or directories on a container's filesystem
+  events      Get real time events from the server
   exec        Execute a command in a running container
   export      Export a container's filesystem as a tar archive
   history     Show the history of an image

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from dockyard.client.containers import ContainerCollection
+    from dockyard.client.events import EventStream
     from dockyard.client.images import ImageCollection
     from dockyard.client.networks import NetworkCollection
     from dockyard.client.volumes import VolumeCollection
@@ -94,6 +95,20 @@ class Client:
         from dockyard.client.networks import NetworkCollection
 
         return NetworkCollection(self)
+
+    def events(
+        self,
+        since: object = None,
+        until: object = None,
+        filters: dict[str, object] | None = None,
+        decode: bool | None = None,
+    ) -> EventStream:
+        """docker-py's ``events()``: JSON lines (dicts with ``decode=True``) from the
+        engine's event log; past ones with ``since``/``until``, then new ones until
+        ``until`` or ``close()``."""
+        from dockyard.client.events import events
+
+        return events(self, since, until, filters, decode)
 
     def ping(self) -> bool:
         return True

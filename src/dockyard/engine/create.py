@@ -278,4 +278,9 @@ def create(
 
             remove_everything(engine, rec, volumes=True)
             raise
+    from dockyard.engine.events import container_event
+
+    for name in new_volumes:
+        engine.volumes.event(name, "create")
+    container_event(engine, rec, "create")
     return rec

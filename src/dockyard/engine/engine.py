@@ -14,6 +14,7 @@ from dockyard.engine.paths import DEFAULT_ROOT, DEFAULT_RUN_ROOT, EnginePaths
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from dockyard.engine.events import EventLog
     from dockyard.engine.images import ImageService
     from dockyard.engine.networks import NetworkService
     from dockyard.engine.runtime_client import BinaryRuntime, LibraryRuntime
@@ -40,6 +41,7 @@ class Engine:
         self._images: ImageService | None = None
         self._volumes: VolumeService | None = None
         self._networks: NetworkService | None = None
+        self._events: EventLog | None = None
         self._runtimes: dict[str, LibraryRuntime | BinaryRuntime] = {}
 
     @property
@@ -47,7 +49,7 @@ class Engine:
         if self._images is None:
             from dockyard.engine.images import ImageService
 
-            self._images = ImageService(self.paths.root, self.insecure)
+            self._images = ImageService(self.paths.root, self.insecure, self.events)
         return self._images
 
     @property
@@ -55,7 +57,7 @@ class Engine:
         if self._volumes is None:
             from dockyard.engine.volumes import VolumeService
 
-            self._volumes = VolumeService(self.db, self.paths)
+            self._volumes = VolumeService(self.db, self.paths, self.events)
         return self._volumes
 
     @property
@@ -65,6 +67,15 @@ class Engine:
 
             self._networks = NetworkService(self.db, self.paths.run_root)
         return self._networks
+
+    @property
+    def events(self) -> EventLog:
+        """The event log (engine/events.py): every verb records what it did there."""
+        if self._events is None:
+            from dockyard.engine.events import EventLog
+
+            self._events = EventLog(self.paths.events)
+        return self._events
 
     def runtime_for(self, name: str) -> LibraryRuntime | BinaryRuntime:
         """The runtime a container was made with (``--runtime``), by its recorded name."""
@@ -84,3 +95,5 @@ class Engine:
 
     def close(self) -> None:
         self.db.close()
+        if self._events is not None:
+            self._events.close()

@@ -186,7 +186,8 @@ def cleanup(
     except Exception as exc:
         info.error = info.error or f"network teardown: {exc}"
     unmount_rootfs(engine.images, rec.id)
-    if rec.status != Status.CREATED or rec.state.started_at:
+    ran = rec.status != Status.CREATED
+    if ran or rec.state.started_at:
         rec.status = Status.EXITED
     rec.state.exit_code = info.exit_code
     rec.state.oom_killed = info.oom_killed
@@ -203,6 +204,8 @@ def cleanup(
 
         after_exit(engine, rec)  # its policy may bring it back: status restarting
     engine.containers.update(rec)
+    if ran:
+        _record_exit(engine, rec, info)
     # after the record: a reader never sees "running" without the exit file
     remove_run_dir(engine, rec.id)
     if rec.host.auto_remove:
@@ -210,6 +213,22 @@ def cleanup(
 
         remove_everything(engine, rec, volumes=True)
     return rec
+
+
+def _record_exit(engine: Engine, rec: ContainerRecord, info: ExitInfo) -> None:
+    """``oom`` (when the kernel killed it) and ``die``, at the moment the monitor saw it end."""
+    from dockyard.engine.clock import parse_ns
+    from dockyard.engine.events import container_event
+
+    try:
+        ended = parse_ns(rec.state.finished_at)
+        ran_ns = ended - parse_ns(rec.state.started_at) if rec.state.started_at else 0
+    except ValueError:
+        ended = ran_ns = 0
+    if info.oom_killed:
+        container_event(engine, rec, "oom", time_ns=ended)
+    extra = {"exitCode": str(info.exit_code), "execDuration": str(max(0, ran_ns) // 10**9)}
+    container_event(engine, rec, "die", extra, ended)
 
 
 def remove_run_dir(engine: Engine, container_id: str) -> None:

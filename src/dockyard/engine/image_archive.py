@@ -157,6 +157,10 @@ def load_path(engine: Engine, path: str, platform: str = "") -> list[tuple[str, 
         for source, names in sources(bundle):
             result = copy.pull(source, store, wanted=wanted, tags=names)
             loaded.append((result.image_id, names))
+        from dockyard.engine.events import image_event
+
+        for image_id, _ in loaded:
+            image_event(engine, image_id, "load", image_id)
         return loaded
     finally:
         bundle.close()
@@ -195,4 +199,8 @@ def import_tarball(
     tags = [str(reference.parse(repository))] if repository else []
     config = ContainerConfig.from_json(apply_changes({}, changes or []))
     source = TarballSource(path, config, message, parse_platform(platform) if platform else None)
-    return copy.pull(source, engine.images.store, tags=tags).image_id
+    image_id = copy.pull(source, engine.images.store, tags=tags).image_id
+    from dockyard.engine.events import image_event
+
+    image_event(engine, image_id, "import", image_id)
+    return image_id

@@ -28,6 +28,9 @@ def tag(engine: Engine, source: str, target: str) -> str:
     if ref.digest:
         raise InvalidArgument("refusing to create a tag with a digest reference")
     engine.images.store.images.tag(str(ref), image.id)
+    from dockyard.engine.events import image_event
+
+    image_event(engine, image.id, "tag", ref.familiar)
     return str(ref)
 
 
@@ -59,6 +62,16 @@ def _users(engine: Engine, image_id: str) -> tuple[list[str], list[str]]:
 
 
 def remove(engine: Engine, text: str, force: bool = False) -> Removal:
+    """``rmi`` (`_remove`), and its events: an ``untag`` per name, a ``delete`` per image."""
+    from dockyard.engine.events import image_removed
+
+    image_id = engine.images.find(text).id
+    out = _remove(engine, text, force)
+    image_removed(engine, image_id, out.untagged, out.deleted)
+    return out
+
+
+def _remove(engine: Engine, text: str, force: bool = False) -> Removal:
     """``rmi``: untag a name, or delete an image given by id (or by its last name).
 
     As Docker: the last name of an image a container uses is kept without ``-f``

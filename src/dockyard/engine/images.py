@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import TextIO
 
+    from dockyard.engine.events import EventLog
     from dockyard.engine.image_facts import ImageFacts
     from dockyard.storage.images import ImageRecord
     from dockyard.storage.local import LocalStore
@@ -25,11 +26,15 @@ PULL_POLICIES = ("missing", "always", "never")
 
 
 class ImageService:
-    def __init__(self, root: str, insecure: list[str] | None = None) -> None:
+    def __init__(
+        self, root: str, insecure: list[str] | None = None, events: EventLog | None = None
+    ) -> None:
         self.root = root
         self.insecure = list(insecure or [])
         self._store: LocalStore | None = None
         self._snapshots: Snapshots | None = None
+        #: where pull records its event (engine/events.py); None records nothing
+        self.events = events
 
     @property
     def store(self) -> LocalStore:
@@ -147,6 +152,11 @@ class ImageService:
             else:
                 out.write(f"Status: Image is up to date for {ref.familiar}\n")
         out.flush()
+        if self.events is not None:
+            labels = self.facts(result.image_id).labels
+            self.events.emit(
+                "image", "pull", ref.familiar, {**labels, "name": ref.familiar_repository}
+            )
         return result.image_id
 
     def ensure(self, name: str, policy: str, out: TextIO, platform: str = "") -> str:

@@ -9,6 +9,7 @@ file first, so a container that ended on its own is seen as exited.
 from __future__ import annotations
 
 from dockyard.engine import status as machine
+from dockyard.engine.events import container_event
 from dockyard.engine.exits import ExitInfo, cleanup, current_status, read_exit, wait_exit
 from dockyard.engine.status import Status
 from dockyard.errors import Conflict, HostError, InvalidArgument, NotFound
@@ -116,6 +117,7 @@ def _start_locked(
     rec.state.error = ""
     rec.state.oom_killed = False
     engine.containers.update(rec)
+    container_event(engine, rec, "start")
     return rec
 
 
@@ -204,13 +206,16 @@ def stop(engine: Engine, name: str, timeout: int | None = None, signal: str = ""
             thaw(engine, rec)
         if timeout != 0:
             _signal(runtime, rec.id, sig)
+            container_event(engine, rec, "kill", {"signal": str(sig)})
             info = wait_exit(engine, rec, None if timeout < 0 else float(timeout))
         if info is None:
             _signal(runtime, rec.id, 9, all_processes=True)
+            container_event(engine, rec, "kill", {"signal": "9"})
             info = wait_exit(engine, rec, 30.0)
             if info is None:
                 raise HostError(f"container {rec.name} did not exit after SIGKILL")
         cleanup(engine, rec, info)
+        container_event(engine, rec, "stop")
         return rec.id
 
 
@@ -267,6 +272,7 @@ def _kill(engine: Engine, name: str, sig: int) -> str:
             engine.runtime_for(rec.host.runtime).kill(rec.id, sig)
         except (Conflict, NotFound) as exc:
             raise Conflict(str(exc)) from None
+        container_event(engine, rec, "kill", {"signal": str(sig)})
         if status == Status.PAUSED:
             from dockyard.engine.pause import thaw
 
@@ -278,7 +284,8 @@ def _kill(engine: Engine, name: str, sig: int) -> str:
 
 def restart(engine: Engine, name: str, timeout: int | None = None) -> str:
     container_id = stop(engine, name, timeout)
-    start(engine, container_id)
+    rec = start(engine, container_id)
+    container_event(engine, rec, "restart")
     return container_id
 
 
@@ -286,9 +293,16 @@ def wait(engine: Engine, name: str) -> int:
     """Block until the container is not running; its exit code (``docker wait``)."""
     rec = engine.containers.find(name)
     rec = _past_restart(engine, rec)
-    if current_status(engine, rec) in (Status.RUNNING, Status.PAUSED):
+    # the record's own status: an exit its monitor recorded may not be handled yet
+    if rec.status in (Status.RUNNING, Status.PAUSED):
         info = wait_exit(engine, rec)
         if info is not None:
+            # as Docker's wait: it returns once the exit is handled (record, die event)
+            with engine.lock(rec.id):
+                try:
+                    cleanup(engine, engine.containers.get(rec.id), info)
+                except NotFound:
+                    pass  # removed meanwhile (--rm)
             return info.exit_code
     found = read_exit(engine, rec.id)
     if found is not None:

@@ -5,6 +5,7 @@
     <root>/containers/<id>/       what outlives a reboot: config.json, hosts,
                                   hostname, resolv.conf, <id>-json.log
     <root>/volumes/<name>/_data   named and anonymous volumes (Docker's layout)
+    <root>/events/events.db       the event log (engine/events.py; SQLite, WAL)
 
     <run root>/                   what a reboot should forget (/run, a tmpfs):
     <run root>/runtime/           the OCI runtime's --root (its state.json per container)
@@ -51,6 +52,10 @@ class EnginePaths:
 
     def volume_dir(self, name: str) -> str:
         return f"{self.root}/volumes/{name}"
+
+    @property
+    def events(self) -> str:
+        return f"{self.root}/events"
 
     @property
     def runtime_root(self) -> str:

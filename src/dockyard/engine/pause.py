@@ -10,6 +10,7 @@ Docker does, so the signal is taken the moment it runs again.
 from __future__ import annotations
 
 from dockyard.engine import status as machine
+from dockyard.engine.events import container_event
 from dockyard.engine.exits import current_status
 from dockyard.engine.status import Status
 from dockyard.errors import Conflict, HostError, NotFound
@@ -38,6 +39,7 @@ def pause(engine: Engine, name: str) -> str:
             tell_monitor(engine, rec, "health-pause")  # Docker stops the checks meanwhile
         rec.status = Status.PAUSED
         engine.containers.update(rec)
+        container_event(engine, rec, "pause")
     return rec.id
 
 
@@ -55,6 +57,7 @@ def unpause(engine: Engine, name: str) -> str:
             tell_monitor(engine, rec, "health-resume")
         rec.status = Status.RUNNING
         engine.containers.update(rec)
+        container_event(engine, rec, "unpause")
     return rec.id
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import posix
 
 from dockyard.engine import status as machine
+from dockyard.engine.events import container_event
 from dockyard.engine.exits import cleanup, remove_run_dir, wait_exit
 from dockyard.engine.status import Status
 from dockyard.errors import Conflict, HostError, NotFound
@@ -67,6 +68,7 @@ def stop_now(engine: Engine, rec: ContainerRecord) -> None:
         thaw(engine, rec)  # a frozen container cannot die of SIGKILL until thawed
     try:
         runtime.kill(rec.id, 9, all_processes=True)
+        container_event(engine, rec, "kill", {"signal": "9"})
     except (Conflict, NotFound, HostError):
         pass  # gone already: the exit file says how it ended
     info = wait_exit(engine, rec, KILL_WAIT)
@@ -106,6 +108,7 @@ def remove_everything(engine: Engine, rec: ContainerRecord, volumes: bool = Fals
     with engine.db.transaction() as tx:
         orphans = engine.volumes.release(tx, rec.id)
         engine.containers.delete(rec.id, tx)
+    container_event(engine, rec, "destroy")
     if volumes:
         for name in orphans:
             try:

@@ -41,7 +41,11 @@ def top(engine: Engine, name: str, ps_args: list[str] | None = None) -> ProcessL
     except (Conflict, HostError) as exc:
         raise Conflict(f"Container {rec.id} is not running: {exc}") from exc
     args = [a for a in (ps_args or ["-ef"]) if a] or ["-ef"]
-    return parse_ps(run_ps(args, pids), pids)
+    found = parse_ps(run_ps(args, pids), pids)
+    from dockyard.engine.events import container_event
+
+    container_event(engine, rec, "top")
+    return found
 
 
 def run_ps(args: list[str], pids: list[int]) -> str:

@@ -20,6 +20,7 @@ from dockyard.oci import jsonio
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from dockyard.engine.events import EventLog
     from dockyard.engine.paths import EnginePaths
 
 
@@ -30,9 +31,15 @@ def now() -> str:
 
 
 class VolumeService:
-    def __init__(self, db: Database, paths: EnginePaths) -> None:
+    def __init__(self, db: Database, paths: EnginePaths, events: EventLog | None = None) -> None:
         self.db = db
         self.paths = paths
+        #: where create and destroy are recorded (engine/events.py); None records nothing
+        self.events = events
+
+    def event(self, name: str, action: str) -> None:
+        if self.events is not None:
+            self.events.emit("volume", action, name, {"driver": "local"})
 
     def _data(self, name: str) -> str:
         return f"{self.paths.volume_dir(name)}/_data"
@@ -59,7 +66,11 @@ class VolumeService:
         names.check_volume_name(name)
         if tx is None:
             with self.db.transaction() as own:
-                return self.create(name, labels, driver, options, anonymous, own)
+                existed = own.query("SELECT 1 FROM volumes WHERE name = ?", (name,))
+                vol = self.create(name, labels, driver, options, anonymous, own)
+            if not existed:
+                self.event(name, "create")
+            return vol
         existing = tx.query("SELECT doc FROM volumes WHERE name = ?", (name,))
         if existing:
             return from_json(VolumeRecord, jsonio.loads(existing[0][0]))
@@ -119,6 +130,7 @@ class VolumeService:
                 dead = ""
         if dead:
             remove_tree(dead)
+        self.event(name, "destroy")
 
     def prune(self, all_volumes: bool = False, labels: dict[str, str] | None = None) -> list[str]:
         """Remove unused volumes (anonymous ones only, unless ``all_volumes``), as Docker 23+."""
