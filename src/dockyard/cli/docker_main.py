@@ -39,6 +39,8 @@ VERBS = {
     "diff": "diff",
     "commit": "commit",
     "events": "events",
+    "stats": "stats",
+    "update": "update",
     "version": "version",
     "info": "info",
     "pull": "pull",
@@ -105,6 +107,8 @@ GROUPS = {
         "commit": "commit",
         "export": "export",
         "prune": "container_prune",
+        "stats": "stats",
+        "update": "update",
         "cleanup": "container_cleanup",
         "autorestart": "container_autorestart",
     },
@@ -182,10 +186,12 @@ Commands:
   run         Create and run a new container from an image
   save        Save one or more images to a tar archive (streamed to STDOUT by default)
   start       Start one or more stopped containers
+  stats       Display a live stream of container(s) resource usage statistics
   stop        Stop one or more running containers
   tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
   top         Display the running processes of a container
   unpause     Unpause all processes within one or more containers
+  update      Update configuration of one or more containers
   version     Show the Dockyard version information
   wait        Block until one or more containers stop, then print their exit codes
 """

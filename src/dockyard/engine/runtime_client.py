@@ -18,7 +18,7 @@ from dockyard.errors import HostError, NotFound
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Protocol
+    from typing import Any, Protocol
 
     class OciRuntime(Protocol):
         name: str
@@ -52,6 +52,9 @@ if TYPE_CHECKING:
 
         def pids(self, container_id: str) -> list[int]:
             """Every process of the container, as host pids (``ps --format json``)."""
+
+        def update(self, container_id: str, resources: dict[str, Any]) -> None:
+            """New OCI linux.resources for a live container (``update --resources -``)."""
 
 
 CONSOLE_SOCKET_PLACEHOLDER = "{console-socket}"  # the monitor substitutes its socket's path
@@ -140,6 +143,11 @@ class LibraryRuntime:
 
         return pids(self.root, container_id)
 
+    def update(self, container_id: str, resources: dict[str, Any]) -> None:
+        from dockyard.runtime.update import update
+
+        update(self.root, container_id, resources)
+
 
 def _runtime_command() -> str:
     import sys
@@ -157,7 +165,9 @@ class BinaryRuntime:
         self.executable = executable
         self.root = root
 
-    def _run(self, *args: str, check: bool = True) -> tuple[int, str, str]:
+    def _run(
+        self, *args: str, check: bool = True, stdin: str | None = None
+    ) -> tuple[int, str, str]:
         import subprocess
 
         try:
@@ -165,7 +175,8 @@ class BinaryRuntime:
                 [self.executable, "--root", self.root, *args],
                 capture_output=True,
                 text=True,
-                stdin=subprocess.DEVNULL,
+                input=stdin,
+                stdin=subprocess.DEVNULL if stdin is None else None,
                 timeout=120,
             )
         except OSError as exc:
@@ -218,6 +229,11 @@ class BinaryRuntime:
         _, out, _ = self._run("ps", "--format", "json", container_id)
         found = jsonio.loads(out or "[]")
         return [int(pid) for pid in found or []]
+
+    def update(self, container_id: str, resources: dict[str, Any]) -> None:
+        from dockyard.oci import jsonio
+
+        self._run("update", "--resources", "-", container_id, stdin=jsonio.dumps(resources))
 
 
 def _exec_argv(

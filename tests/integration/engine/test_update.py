@@ -1,0 +1,122 @@
+"""``update``: new limits on a live container through the OCI runtime (Dockyard's and
+runc's), kept in the record (inspect) and the bundle (a restart keeps them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.integration.engine.conftest import Dockyard, EngineImages
+from tests.integration.engine.test_api import dockyard_client
+
+from dockyard.cgroups.manager import manager_for
+
+
+def _cgroup_file(dockyard: Dockyard, box: str, controller: str, name: str) -> str:
+    manager = manager_for(f"{dockyard.cgroup_parent}/{box}", box)
+    paths = manager.paths()
+    directory = paths.get("", "") if set(paths) == {""} else paths[controller]
+    return Path(directory, name).read_text().strip()
+
+
+def _host(dockyard: Dockyard, name: str) -> dict[str, object]:
+    return dockyard.inspect(name)["HostConfig"]  # type: ignore[return-value]
+
+
+def test_update_a_running_container_and_keep_it_across_a_restart(
+    dockyard: Dockyard, engine_images: EngineImages, runtime: str
+) -> None:
+    box = dockyard.run(
+        "run", "-d", "--runtime", runtime, "--name", "web", "--memory", "64m",
+        engine_images.busybox, "sleep", "1000",
+    ).stdout.strip()  # fmt: skip
+    out = dockyard.run(
+        "update", "--memory", "96m", "--memory-swap", "200m", "--memory-reservation", "32m",
+        "--cpus", "0.5", "--cpu-shares", "512", "--cpuset-cpus", "0", "--pids-limit", "5", "web",
+    ).stdout  # fmt: skip
+    assert out == "web\n"
+
+    def limits() -> list[str]:
+        return [
+            _cgroup_file(dockyard, box, "memory", "memory.limit_in_bytes"),
+            _cgroup_file(dockyard, box, "memory", "memory.memsw.limit_in_bytes"),
+            _cgroup_file(dockyard, box, "memory", "memory.soft_limit_in_bytes"),
+            _cgroup_file(dockyard, box, "cpu", "cpu.cfs_quota_us"),
+            _cgroup_file(dockyard, box, "cpu", "cpu.shares"),
+            _cgroup_file(dockyard, box, "cpuset", "cpuset.cpus"),
+            _cgroup_file(dockyard, box, "pids", "pids.max"),
+        ]
+
+    expected = [str(96 << 20), str(200 << 20), str(32 << 20), "50000", "512", "0", "5"]
+    assert limits() == expected
+    host = _host(dockyard, "web")
+    assert (host["Memory"], host["MemorySwap"], host["MemoryReservation"]) == (
+        96 << 20, 200 << 20, 32 << 20,
+    )  # fmt: skip
+    assert (host["NanoCpus"], host["CpuShares"], host["CpusetCpus"], host["PidsLimit"]) == (
+        500_000_000, 512, "0", 5,
+    )  # fmt: skip
+    dockyard.run("restart", "-t", "0", "web")
+    assert limits() == expected
+    events = dockyard.run(
+        "events", "--since", "5m", "--until", "0s", "-f", "event=update", "-f", "container=web"
+    ).stdout
+    assert len(events.splitlines()) == 1
+
+
+def test_a_stopped_container_gets_its_new_limits_when_it_starts(
+    dockyard: Dockyard, engine_images: EngineImages, runtime: str
+) -> None:
+    box = dockyard.run(
+        "create", "--runtime", runtime, "--name", "later", engine_images.busybox, "sleep", "1000"
+    ).stdout.strip()
+    assert dockyard.run("update", "--pids-limit", "3", "later").stdout == "later\n"
+    assert _host(dockyard, "later")["PidsLimit"] == 3
+    dockyard.run("start", "later")
+    assert _cgroup_file(dockyard, box, "pids", "pids.max") == "3"
+    # sleep 1000 and the exec's shell hold two of the three: one more fork, not two
+    forks = dockyard.run("exec", "later", "sh", "-c", "sleep 5 & sleep 5 & wait", check=False)
+    assert "can't fork" in forks.stderr or "Resource temporarily unavailable" in forks.stderr
+    dockyard.run("update", "--pids-limit", "-1", "later")
+    assert _cgroup_file(dockyard, box, "pids", "pids.max") == "max"
+    assert _host(dockyard, "later")["PidsLimit"] in (None, 0)
+
+
+def test_update_refusals_are_dockers(dockyard: Dockyard, engine_images: EngineImages) -> None:
+    dockyard.run(
+        "run", "-d", "--name", "box", "--memory", "64m", engine_images.busybox, "sleep", "1000"
+    )
+    above_swap = dockyard.run("update", "--memory", "200m", "box", check=False)
+    assert above_swap.returncode == 1
+    assert above_swap.stderr == (
+        "Error response from daemon: Memory limit should be smaller than already set "
+        "memoryswap limit, update the memoryswap at the same time\n"
+    )
+    none = dockyard.run("update", "box", check=False)
+    assert (none.returncode, none.stderr) == (
+        1, "you must provide one or more flags when using this command\n",
+    )  # fmt: skip
+    tiny = dockyard.run("update", "--memory", "1m", "box", check=False)
+    assert tiny.stderr == "Error response from daemon: Minimum memory limit allowed is 6MB\n"
+    cpus = dockyard.run("update", "--cpuset-cpus", "0-4095", "box", check=False)
+    assert "Requested CPUs are not available - requested 0-4095, available: " in cpus.stderr
+    missing = dockyard.run("update", "--cpus", "1", "nope", "box", check=False)
+    assert missing.returncode == 1
+    assert missing.stdout == "box\n"
+    assert missing.stderr == "Error response from daemon: No such container: nope\n"
+    assert _host(dockyard, "box")["Memory"] == 64 << 20  # the refusals changed nothing
+
+
+def test_the_python_api_updates(dockyard: Dockyard, engine_images: EngineImages) -> None:
+    client = dockyard_client(dockyard)
+    try:
+        box = client.containers.run(engine_images.busybox, "sleep 1000", detach=True)
+        assert box.update(mem_limit="48m", memswap_limit=-1, cpu_quota=25000) == {"Warnings": []}
+        box.reload()
+        assert box.attrs["HostConfig"]["Memory"] == 48 << 20
+        assert box.attrs["HostConfig"]["MemorySwap"] == -1
+        assert box.attrs["HostConfig"]["NanoCpus"] == 250_000_000
+        assert _cgroup_file(dockyard, box.id, "memory", "memory.limit_in_bytes") == str(48 << 20)
+        assert _cgroup_file(dockyard, box.id, "cpu", "cpu.cfs_quota_us") == "25000"
+        box.remove(force=True)
+    finally:
+        client.close()
