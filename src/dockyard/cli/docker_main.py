@@ -41,6 +41,7 @@ VERBS = {
     "events": "events",
     "stats": "stats",
     "update": "update",
+    "cp": "cp",
     "version": "version",
     "info": "info",
     "pull": "pull",
@@ -109,6 +110,7 @@ GROUPS = {
         "prune": "container_prune",
         "stats": "stats",
         "update": "update",
+        "cp": "cp",
         "cleanup": "container_cleanup",
         "autorestart": "container_autorestart",
     },
@@ -159,6 +161,7 @@ Management Commands:
 Commands:
   attach      Attach local standard input, output, and error streams to a running container
   commit      Create a new image from a container's changes
+  cp          Copy files/folders between a container and the local filesystem
   create      Create a new container
   diff        Inspect changes to files or directories on a container's filesystem
   events      Get real time events from the server

@@ -111,3 +111,69 @@ def _size(value: int | str | None, option: str) -> int | None:
     if str(value).strip() == "-1":
         return -1
     return int(_call(lambda: parse_bytes(str(value), option)))
+
+
+CHUNK = 2 * 1024 * 1024  # docker-py's DEFAULT_DATA_CHUNK_SIZE
+
+
+class _Chunks:
+    """The spooled archive in chunks; the spool is closed at the end, by ``close()``,
+    or when the iterator is dropped unread."""
+
+    def __init__(self, spool: Any, chunk_size: int) -> None:
+        self.spool = spool
+        self.chunk_size = chunk_size
+
+    def __iter__(self) -> _Chunks:
+        return self
+
+    def __next__(self) -> bytes:
+        chunk = b"" if self.spool.closed else self.spool.read(self.chunk_size)
+        if not chunk:
+            self.close()
+            raise StopIteration
+        return bytes(chunk)
+
+    def close(self) -> None:
+        self.spool.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+
+class ContainerArchive:
+    client: Client
+
+    @property
+    def id(self) -> str:  # Model's (the container's full id)
+        raise NotImplementedError
+
+    def get_archive(
+        self, path: str, chunk_size: int | None = CHUNK, encode_stream: bool = False
+    ) -> tuple[_Chunks, dict[str, Any]]:
+        """docker-py's: (the tar of ``path`` as chunks, its stat: name, size, mode,
+        mtime, linkTarget). The archive is made before this returns (spooled to a
+        temporary file past 64 MiB)."""
+        import tempfile
+
+        from dockyard.engine.archive import get_archive
+
+        spool = tempfile.SpooledTemporaryFile(max_size=64 << 20)  # noqa: SIM115  # the generator closes it
+        try:
+            found = _call(lambda: get_archive(self.client.engine, self.id, path, spool))  # type: ignore[arg-type]
+        except BaseException:
+            spool.close()
+            raise
+        spool.seek(0)
+        return _Chunks(spool, chunk_size or CHUNK), found.to_json()
+
+    def put_archive(self, path: str, data: bytes | Any) -> bool:
+        """docker-py's: unpack the tar ``data`` (bytes or a readable file) into the
+        directory ``path``; True."""
+        import io
+
+        from dockyard.engine.archive import put_archive
+
+        stream = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
+        _call(lambda: put_archive(self.client.engine, self.id, path, stream))
+        return True

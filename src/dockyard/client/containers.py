@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dockyard import errors as engine_errors
-from dockyard.client.container_observe import ContainerObserve
+from dockyard.client.container_observe import ContainerArchive, ContainerObserve
 from dockyard.client.container_ops import CollectionOps, ContainerOps
 from dockyard.client.errors import ContainerError, NotFound, translate
 from dockyard.client.model import Model
@@ -31,7 +31,7 @@ class _Discard:
         return False
 
 
-class Container(Model, ContainerOps, ContainerObserve):
+class Container(Model, ContainerOps, ContainerObserve, ContainerArchive):
     @property
     def name(self) -> str:
         return str(self.attrs.get("Name", "")).lstrip("/")
