@@ -117,6 +117,9 @@ def _start_locked(
     rec.state.error = ""
     rec.state.oom_killed = False
     engine.containers.update(rec)
+    from dockyard.engine.events import network_endpoints_event
+
+    network_endpoints_event(engine, rec, "connect")
     container_event(engine, rec, "start")
     return rec
 
@@ -283,8 +286,16 @@ def _kill(engine: Engine, name: str, sig: int) -> str:
 
 
 def restart(engine: Engine, name: str, timeout: int | None = None) -> str:
-    container_id = stop(engine, name, timeout)
-    rec = start(engine, container_id)
+    found = engine.containers.find(name)
+    # one hold of the lock from the stop to the start: no verb comes in between, and
+    # `logs -f` (engine/logs.py) knows the container is coming back
+    lock = engine.lock(found.id)
+    lock.acquire(nested=True)
+    try:
+        container_id = stop(engine, found.id, timeout)
+        rec = start(engine, container_id)
+    finally:
+        lock.release()
     container_event(engine, rec, "restart")
     return container_id
 

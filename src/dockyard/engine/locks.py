@@ -36,6 +36,13 @@ def close_held_in_child() -> None:
         except OSError:
             pass
     HELD.clear()
+    _OWNED.clear()
+
+
+#: locks held with ``nested=True``, by (path, thread): [fd, depth]. A verb made of
+#: verbs (restart: stop then start under one hold) takes the lock again without
+#: blocking on itself; another thread still waits, as another process does.
+_OWNED: dict[tuple[str, int], list[int]] = {}
 
 
 class ContainerLock:
@@ -47,7 +54,16 @@ class ContainerLock:
         #: True once the container is removed: its lock file then goes at release
         self.gone = gone
 
-    def acquire(self, wait: bool = True) -> bool:
+    def acquire(self, wait: bool = True, nested: bool = False) -> bool:
+        """Take the lock; ``nested``: this thread's later acquires of the same lock,
+        while this one is held, succeed at once (a verb made of verbs: restart)."""
+        from _thread import get_ident
+
+        owned = _OWNED.get((self.path, get_ident()))
+        if owned is not None:
+            owned[1] += 1
+            self.fd = owned[0]
+            return True
         flags = fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB)
         while True:
             try:
@@ -74,12 +90,22 @@ class ContainerLock:
             if same:
                 self.fd = fd
                 HELD.add(fd)
+                if nested:
+                    _OWNED[(self.path, get_ident())] = [fd, 1]
                 return True
             posix.close(fd)  # removed while we waited: lock the new file
 
     def release(self, remove: bool = False) -> None:
+        from _thread import get_ident
+
         if self.fd < 0:
             return
+        owned = _OWNED.get((self.path, get_ident()))
+        if owned is not None and owned[1] > 1:
+            owned[1] -= 1  # an outer hold goes on
+            self.fd = -1
+            return
+        _OWNED.pop((self.path, get_ident()), None)
         if not remove and self.gone is not None:
             try:
                 remove = self.gone()

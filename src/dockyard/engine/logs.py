@@ -3,7 +3,8 @@
 Entries come from the rotated files oldest first (``PATH.N`` ... ``PATH.1``,
 ``PATH``), filtered by ``--since``/``--until``, the last ``--tail`` of them;
 ``-f`` then follows ``PATH`` (reopening it when the monitor rotates it)
-until the container has stopped and everything it wrote is read.
+until the container has stopped for good (not to be restarted) and
+everything it wrote is read.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from dockyard.engine.types import ContainerRecord
 
 FOLLOW_POLL = 0.05
+SETTLE = 5.0  # seconds ``logs -f`` waits for a stopped container's exit to be handled
 
 
 @record
@@ -211,30 +213,87 @@ def _follow(
     emit: Callable[[LogEntry], None],
     wanted: Callable[[LogEntry], bool],
 ) -> None:
-    """Print what arrives from now on, until the container stops and its log is drained."""
+    """Print what arrives from now on, until the container stops for good and its log
+    is drained: across a rotation (the old file is read to its end first) and across
+    a restart (``restart``, a restart policy), as the log goes on in the same file."""
     from dockyard.engine.exits import read_exit
+
+    def show(data: bytes) -> bytes:
+        entries, rest = _entries_of(pending + data)
+        for entry in entries:
+            if wanted(entry):
+                emit(entry)
+        return rest
 
     while True:
         stopped = read_exit(engine, rec.id) is not None or not _running(engine, rec.id)
         data = f.read() if f is not None else b""
         if data:
-            entries, pending = _entries_of(pending + data)
-            for entry in entries:
-                if wanted(entry):
-                    emit(entry)
+            pending = show(data)
             continue
-        if f is None or _rotated(f, path):
-            fresh = _open(path)
-            if fresh is not None:
-                if f is not None:
-                    f.close()
-                f, pending = fresh, b""
+        if f is None:
+            f, pending = _open(path), b""
+            if f is not None:
+                continue
+        elif _rotated(f, path):
+            # the file written after ours, which may itself be rotated by now
+            following = _successor(f, path)
+            if following is not None:
+                pending = show(f.read())  # written just before the rotation
+                f.close()
+                f, pending = following, b""
                 continue
         if stopped:
-            break
+            if not _comes_back(engine, rec.id):
+                break
+            if f is not None and _rotated(f, path):
+                continue
         time.sleep(FOLLOW_POLL)
     if f is not None:
         f.close()
+
+
+def _comes_back(engine: Engine, container_id: str) -> bool:
+    """The container stopped: will it run again? A verb holding its lock (``restart``
+    holds it from the stop to the start) is waited for, so is its monitor's exit
+    command for an exit nobody handled yet (at most `SETTLE` seconds)."""
+    from dockyard.engine.exits import read_exit
+    from dockyard.engine.status import Status
+    from dockyard.errors import NotFound
+
+    deadline = time.monotonic() + SETTLE
+    while True:
+        if not _busy(engine.paths.lock_path(container_id)):
+            try:
+                status = engine.containers.get(container_id).status
+            except NotFound:
+                return False
+            if status == Status.RESTARTING:
+                return True  # a restart policy's timer runs
+            if status not in (Status.RUNNING, Status.PAUSED):
+                return False
+            if read_exit(engine, container_id) is None:
+                return True  # running again
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(FOLLOW_POLL)
+
+
+def _busy(lock_path: str) -> bool:
+    """Someone holds the container's lock (without making the lock file)."""
+    import fcntl
+
+    try:
+        fd = posix.open(lock_path, posix.O_RDONLY | posix.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        posix.close(fd)
+    return False
 
 
 def _running(engine: Engine, container_id: str) -> bool:
@@ -251,6 +310,32 @@ def _open(path: str) -> BinaryIO | None:
         return open(path, "rb")
     except FileNotFoundError:
         return None
+
+
+def _successor(f: BinaryIO, path: str) -> BinaryIO | None:
+    """The log file that came after ``f``'s, by the order of the rotated files
+    (PATH.N ... PATH.1, PATH) and their inodes, opened and checked to be that one
+    (the monitor may rotate again meanwhile). If ``f``'s file is gone (rotated past
+    max-file), the oldest file left. None if there is none yet."""
+    mine = posix.fstat(f.fileno()).st_ino
+    for _ in range(20):
+        chain = []
+        for name in _files(path):
+            try:
+                chain.append((name, posix.stat(name).st_ino))
+            except FileNotFoundError:
+                continue
+        inodes = [inode for _, inode in chain]
+        at = inodes.index(mine) + 1 if mine in inodes else 0
+        if at >= len(chain):
+            return None
+        name, inode = chain[at]
+        found = _open(name)
+        if found is not None and posix.fstat(found.fileno()).st_ino == inode:
+            return found
+        if found is not None:
+            found.close()
+    return None
 
 
 def _rotated(f: BinaryIO, path: str) -> bool:

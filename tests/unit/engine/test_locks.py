@@ -50,3 +50,26 @@ def test_a_lock_removed_by_its_holder_is_taken_afresh(tmp_path: Path) -> None:
     assert os.fstat(waiter.fd).st_ino != os.fstat(stale_fd).st_ino
     os.close(stale_fd)
     waiter.release()
+
+
+def test_a_nested_hold_lets_its_own_thread_in_and_no_one_else(tmp_path: Path) -> None:
+    """restart holds the lock from its stop to its start, and both take it again."""
+    import threading
+
+    path = str(tmp_path / "nested")
+    outer = ContainerLock(path)
+    assert outer.acquire(nested=True)
+    inner = ContainerLock(path)
+    assert inner.acquire(wait=False) is True  # the same thread: at once
+    inner.release()  # the outer hold goes on
+    from_elsewhere: list[bool] = []
+    other = threading.Thread(
+        target=lambda: from_elsewhere.append(ContainerLock(path).acquire(wait=False))
+    )
+    other.start()
+    other.join()
+    assert from_elsewhere == [False]
+    outer.release()
+    free = ContainerLock(path)
+    assert free.acquire(wait=False) is True
+    free.release()

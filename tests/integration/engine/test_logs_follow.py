@@ -1,0 +1,73 @@
+"""``logs`` after restarts and rotations, and ``logs -f`` following across both."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+from tests.integration.engine.conftest import Dockyard, EngineImages
+
+COUNTER = 'i=0; while :; do echo "run-$i"; i=$((i+1)); sleep 0.1; done'
+
+
+def _follow(dockyard: Dockyard, name: str) -> subprocess.Popen[bytes]:
+    return dockyard.popen("logs", "-f", name, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_logs_keep_every_run_after_restarts(
+    dockyard: Dockyard, engine_images: EngineImages, runtime: str
+) -> None:
+    dockyard.run(
+        "run", "-d", "--runtime", runtime, "--name", "again", engine_images.busybox,
+        "sh", "-c", "echo started; sleep 1000",
+    )  # fmt: skip
+    time.sleep(0.3)
+    dockyard.run("restart", "-t", "0", "again")
+    dockyard.run("restart", "-t", "0", "again")
+    time.sleep(0.3)
+    assert dockyard.run("logs", "again").stdout == "started\n" * 3
+
+
+def test_follow_goes_on_across_a_restart(
+    dockyard: Dockyard, engine_images: EngineImages, runtime: str
+) -> None:
+    dockyard.run(
+        "run", "-d", "--runtime", runtime, "--name", "counter", engine_images.busybox,
+        "sh", "-c", COUNTER,
+    )  # fmt: skip
+    follower = _follow(dockyard, "counter")
+    try:
+        time.sleep(1.0)
+        dockyard.run("restart", "-t", "1", "counter")
+        time.sleep(1.0)
+        assert follower.poll() is None, "logs -f ended at the restart"
+        dockyard.run("stop", "-t", "1", "counter")
+        out, _ = follower.communicate(timeout=20)  # ends once the container stopped for good
+    finally:
+        if follower.poll() is None:
+            follower.kill()
+            follower.communicate()
+    lines = out.decode().split()
+    assert lines.count("run-0") == 2, lines  # the first run's lines, then the second's
+    second = lines.index("run-0", 1)
+    assert lines[:second] == [f"run-{i}" for i in range(second)]
+    assert lines[second:] == [f"run-{i}" for i in range(len(lines) - second)]
+    assert out.decode() == dockyard.run("logs", "counter").stdout
+
+
+def test_follow_goes_on_across_rotations(
+    dockyard: Dockyard, engine_images: EngineImages, runtime: str
+) -> None:
+    # 400 lines of ~30 bytes of JSON-wrapped text each: the 1 kB files rotate many times
+    script = "sleep 1; i=1; while [ $i -le 400 ]; do echo line-$i; i=$((i+1)); usleep 3000; done"
+    dockyard.run(
+        "run", "-d", "--runtime", runtime, "--name", "chatty", "--log-opt", "max-size=1k",
+        "--log-opt", "max-file=3", engine_images.busybox, "sh", "-c", script,
+    )  # fmt: skip
+    follower = _follow(dockyard, "chatty")
+    out, err = follower.communicate(timeout=60)
+    assert follower.returncode == 0, err
+    assert out.decode().split() == [f"line-{i}" for i in range(1, 401)]
+    kept = dockyard.run("logs", "chatty").stdout.split()
+    assert 0 < len(kept) < 400 and kept[-1] == "line-400"  # older files were dropped
+    assert kept == [f"line-{i}" for i in range(401 - len(kept), 401)]
