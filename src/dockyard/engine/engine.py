@@ -66,6 +66,7 @@ class Engine:
             from dockyard.engine.networks import NetworkService
 
             self._networks = NetworkService(self.db, self.paths.run_root)
+            self._networks.events = self.events
         return self._networks
 
     @property

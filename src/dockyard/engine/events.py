@@ -238,6 +238,29 @@ def container_event(
     return engine.events.emit(CONTAINER, action, rec.id, attributes, time_ns)
 
 
+def exec_event(
+    engine: Engine, rec: ContainerRecord, action: str, exec_id: str, cmd: list[str]
+) -> Event | None:
+    """Docker's ``exec_create: CMD ARGS`` and ``exec_start: CMD ARGS`` (the command in
+    the action, ``execID`` among the attributes)."""
+    return container_event(engine, rec, f"{action}: {' '.join(cmd)}", {"execID": exec_id})
+
+
+def network_endpoints_event(engine: Engine, rec: ContainerRecord, action: str) -> None:
+    """``connect`` or ``disconnect`` of the container on each network it is on, as the
+    daemon records them when a container starts and when its exit is handled."""
+    from dockyard.engine.net_attach import endpoints
+
+    try:
+        pairs = endpoints(engine, rec.id)
+    except Exception:
+        return
+    for net, _ in pairs:
+        network_event(
+            engine, net.id, action, {"container": rec.id, "name": net.name, "type": net.driver}
+        )
+
+
 def image_event(engine: Engine, actor_id: str, action: str, name: str = "") -> Event | None:
     """Docker's image events: pull and push name a reference (``busybox:latest``,
     name ``busybox``); tag the image id and the new tag; untag, delete, import, load

@@ -307,6 +307,10 @@ def start_exec(engine: Engine, name: str, req: ExecRequest) -> ExecSession:
     finally:
         if listener is not None:
             posix.close(listener)
+    from dockyard.engine.events import exec_event
+
+    exec_event(engine, rec, "exec_create", exec_id, req.cmd)
+    exec_event(engine, rec, "exec_start", exec_id, req.cmd)
     return session
 
 
@@ -325,6 +329,12 @@ def run_exec(engine: Engine, name: str, req: ExecRequest, fg: Foreground) -> int
             fg.ended()
         if fg.detached:
             return None
-        return session.exit_code()
+        code = session.exit_code()
+        from dockyard.engine.events import container_event
+
+        container_event(
+            engine, session.rec, "exec_die", {"execID": session.id, "exitCode": str(code)}
+        )
+        return code
     finally:
         session.close()

@@ -229,6 +229,9 @@ def _record_exit(engine: Engine, rec: ContainerRecord, info: ExitInfo) -> None:
         container_event(engine, rec, "oom", time_ns=ended)
     extra = {"exitCode": str(info.exit_code), "execDuration": str(max(0, ran_ns) // 10**9)}
     container_event(engine, rec, "die", extra, ended)
+    from dockyard.engine.events import network_endpoints_event
+
+    network_endpoints_event(engine, rec, "disconnect")
 
 
 def remove_run_dir(engine: Engine, container_id: str) -> None:

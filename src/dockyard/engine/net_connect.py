@@ -16,6 +16,7 @@ from dockyard.errors import Conflict, InvalidArgument, NotFound
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from dockyard.engine.engine import Engine
+    from dockyard.engine.network_types import NetworkRecord
 
 LIVE = (Status.RUNNING, Status.PAUSED, Status.RESTARTING)
 
@@ -61,6 +62,7 @@ def connect(
                     "DELETE FROM endpoints WHERE network = ? AND container = ?", (net.id, rec.id)
                 )
             raise
+        _event(engine, net, rec.id, "connect")
 
 
 def disconnect(engine: Engine, container: str, network: str, force: bool = False) -> None:
@@ -86,3 +88,13 @@ def disconnect(engine: Engine, container: str, network: str, force: bool = False
             tx.execute(
                 "DELETE FROM endpoints WHERE network = ? AND container = ?", (net.id, rec.id)
             )
+        if current_status(engine, rec) in LIVE:
+            _event(engine, net, rec.id, "disconnect")
+
+
+def _event(engine: Engine, net: NetworkRecord, container_id: str, action: str) -> None:
+    """Docker's network connect/disconnect event (a running container's)."""
+    from dockyard.engine.events import network_event
+
+    attributes = {"container": container_id, "name": net.name, "type": net.driver}
+    network_event(engine, net.id, action, attributes)

@@ -26,6 +26,7 @@ from dockyard.oci import jsonio
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from dockyard.engine.events import EventLog
     from dockyard.network.backend import NetworkBackend, NetworkSpec
 
 DEFAULT_BRIDGE = "dockyard0"
@@ -57,6 +58,13 @@ def spec_of(net: NetworkRecord) -> NetworkSpec:
 
 
 class NetworkService:
+    #: where create and destroy are recorded (engine/events.py); None records nothing
+    events: EventLog | None = None
+
+    def _event(self, net: NetworkRecord, action: str) -> None:
+        if self.events is not None:
+            self.events.emit("network", action, net.id, {"name": net.name, "type": net.driver})
+
     def __init__(self, db: Database, run_root: str) -> None:
         self.db = db
         self.run_root = run_root
@@ -269,6 +277,7 @@ class NetworkService:
             with self.db.transaction() as tx:
                 tx.execute("DELETE FROM networks WHERE id = ?", (net.id,))
             raise
+        self._event(net, "create")
         return net
 
     def users(self, network_id: str) -> list[str]:
@@ -295,6 +304,7 @@ class NetworkService:
                 tx.execute("DELETE FROM networks WHERE id = ?", (net.id,))
             except IntegrityError:
                 raise Conflict(f"network {net.name} got a container meanwhile") from None
+        self._event(net, "destroy")
         return net
 
     def prune(self, keep: object = None) -> list[str]:

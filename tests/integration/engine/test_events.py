@@ -11,8 +11,10 @@ import time
 from tests.integration.engine.conftest import Dockyard, EngineImages
 from tests.integration.engine.test_api import dockyard_client
 
+# the action may hold spaces ("exec_start: sh -c ls"): the actor is the last word before
+# the attributes
 LINE = re.compile(
-    r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}(Z|[+-]\d\d:\d\d) (\w+) (\S+) (\S+)( \((.*)\))?$"
+    r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}(Z|[+-]\d\d:\d\d) (\w+) (.+?) (\S+)( \((.*)\))?$"
 )
 
 
@@ -94,7 +96,7 @@ def test_a_follower_started_first_sees_a_containers_life(
         "container stop",
         "container destroy",
     ]
-    mine = [line for line in lines if box in line]
+    mine = [line for line in lines if LINE.match(line).group(4) == box]  # type: ignore[union-attr]
     assert _attributes(mine[0]) == {"image": engine_images.busybox, "name": "web", "team": "blue"}
     assert _attributes(mine[4])["signal"] == "10"
     assert [_attributes(line)["signal"] for line in mine[5:7]] == ["15", "9"]
@@ -155,7 +157,11 @@ def test_the_log_is_read_after_the_fact_with_filters_and_formats(
     dockyard.run("volume", "rm", "keep")
 
     # nothing given: only new events, and --until in the past ends at once
-    everything = dockyard.run("events", "--since", "10m", "--until", "0s").stdout.splitlines()
+    everything = [
+        line
+        for line in dockyard.run("events", "--since", "10m", "--until", "0s").stdout.splitlines()
+        if " network " not in line  # the default network's connect and disconnect
+    ]
     assert _actions(everything) == [
         "volume create",
         "image pull",  # run of an image not in the store yet
@@ -327,10 +333,12 @@ def test_the_python_api_reads_and_follows(dockyard: Dockyard, engine_images: Eng
         assert first["Action"] == "start" and first["id"] == box.id
         assert first["Actor"]["Attributes"]["name"] == "apiev"
         box.wait()
-        past = list(client.events(since=time.time() - 60, until=time.time()))
+        past = list(
+            client.events(since=time.time() - 60, until=time.time(), filters={"type": "container"})
+        )
         assert all(isinstance(item, bytes) and item.endswith(b"\n") for item in past)
         actions = [json.loads(item)["Action"] for item in past]
-        assert actions[:4] == ["pull", "create", "start", "die"]
+        assert actions[:3] == ["create", "start", "die"]
         box.remove()
     finally:
         client.close()
@@ -350,3 +358,41 @@ def test_a_follower_ends_quietly_on_ctrl_c_and_sigterm(dockyard: Dockyard) -> No
         proc.send_signal(sig)
         _out, err = proc.communicate(timeout=10)
         assert proc.returncode == status and err == b"", err
+
+
+def test_network_and_exec_events(dockyard: Dockyard, engine_images: EngineImages) -> None:
+    dockyard.run("network", "create", "evnet")
+    box = dockyard.run(
+        "run", "-d", "--network", "evnet", "--name", "netbox", engine_images.busybox,
+        "sleep", "1000",
+    ).stdout.strip()  # fmt: skip
+    assert dockyard.run("exec", "netbox", "sh", "-c", "exit 5", check=False).returncode == 5
+    dockyard.run("rm", "-f", "netbox")
+    dockyard.run("network", "rm", "evnet")
+    lines = dockyard.run(
+        "events", "--since", "5m", "--until", "0s", "--filter", "type=network",
+        "--filter", "type=container",
+    ).stdout.splitlines()  # fmt: skip
+    actions = [a for a in _actions(lines) if a != "image pull"]
+    assert actions == [
+        "network create",
+        "container create",
+        "network connect",
+        "container start",
+        "container exec_create: sh -c exit 5",
+        "container exec_start: sh -c exit 5",
+        "container exec_die",
+        "container kill",
+        "container die",
+        "network disconnect",
+        "container destroy",
+        "network destroy",
+    ]
+    by_action = dict(zip(actions, lines, strict=True))
+    connect = _attributes(by_action["network connect"])
+    assert connect == {"container": box, "name": "evnet", "type": "bridge"}
+    exec_die = _attributes(by_action["container exec_die"])
+    assert exec_die["exitCode"] == "5"
+    assert (
+        exec_die["execID"] == _attributes(by_action["container exec_start: sh -c exit 5"])["execID"]
+    )

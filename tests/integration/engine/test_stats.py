@@ -32,6 +32,7 @@ def test_no_stream_shows_dockers_columns_for_running_containers(
     ).stdout.strip()  # fmt: skip
     dockyard.run(
         "run", "-d", "--runtime", runtime, "--name", "hold", "--pids-limit", "20",
+        "--network", "none",
         engine_images.busybox, "sh", "-c", f"sleep 1000 & sleep 1000 & {HOLD}",
     )  # fmt: skip
     dockyard.run("create", "--name", "idle", engine_images.busybox, "true")
@@ -50,7 +51,7 @@ def test_no_stream_shows_dockers_columns_for_running_containers(
     used, _, limit = rows["hold"][3].partition(" / ")
     assert used.endswith("MiB") and float(used[:-3]) >= 24, rows["hold"]
     assert limit.endswith("GiB")  # no limit: the host's memory
-    assert rows["hold"][5] == "0B / 0B"  # no interface but loopback: no traffic to show
+    assert rows["hold"][5] == "0B / 0B"  # --network none: no interface to count, as Docker
     assert rows["hold"][7] == "3"  # two sleeps, and the shell that execs the last one
 
     everything = dockyard.run("stats", "--no-stream", "-a", "--no-trunc").stdout.splitlines()
@@ -105,6 +106,27 @@ def test_streaming_redraws_and_shows_a_stopped_container_as_dashes(
     assert _columns(frames[0].splitlines()[1])[1] == "brief"
     last = _columns(frames[-1].splitlines()[1])
     assert last[1:] == ["brief", "--", "-- / --", "--", "--", "--", "--"]
+
+
+def test_net_io_counts_the_containers_own_interfaces(
+    dockyard: Dockyard, engine_images: EngineImages
+) -> None:
+    """The default bridge network: eth0's counters, from the container's namespace."""
+    script = "ping -c 3 -s 1000 -W 1 $(ip route | awk '/default/ {print $3}'); sleep 1000"
+    dockyard.run("run", "-d", "--name", "talker", engine_images.busybox, "sh", "-c", script)
+    time.sleep(3.0)
+    client = dockyard_client(dockyard)
+    try:
+        doc = client.containers.get("talker").stats(stream=False, one_shot=True)
+    finally:
+        client.close()
+    assert set(doc["networks"]) == {"eth0"}  # loopback is not counted
+    eth0 = doc["networks"]["eth0"]
+    assert eth0["tx_bytes"] >= 3000 and eth0["rx_bytes"] >= 3000  # three 1 kB pings, answered
+    assert eth0["tx_packets"] >= 3
+    row = _columns(dockyard.run("stats", "--no-stream", "talker").stdout.splitlines()[1])
+    rx, _, tx = row[5].partition(" / ")
+    assert rx.endswith("kB") and tx.endswith("kB")
 
 
 def test_network_host_reports_no_networks(dockyard: Dockyard, engine_images: EngineImages) -> None:
