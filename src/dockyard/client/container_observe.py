@@ -82,7 +82,6 @@ class ContainerObserve:
             "blkio_weight": blkio_weight,
             "cpuset_mems": cpuset_mems,
             "kernel_memory": kernel_memory,
-            "restart_policy": restart_policy,
         }
         for name, value in unsupported.items():
             if value is not None:
@@ -98,6 +97,13 @@ class ContainerObserve:
             cpuset_cpus=cpuset_cpus,
             pids_limit=pids_limit,
         )
+        if restart_policy is not None:
+            from dockyard.engine.types import RestartPolicy
+
+            wanted.restart_policy = RestartPolicy(
+                str(restart_policy.get("Name") or "no"),
+                int(restart_policy.get("MaximumRetryCount") or 0),
+            )
         _call(lambda: update(self.client.engine, self.id, wanted))
         return {"Warnings": []}
 

@@ -1,4 +1,5 @@
-"""``update``: new resource limits for a container, live when it runs, kept for its next start.
+"""``update``: new resource limits (and restart policy) for a container, live when it runs,
+kept for its next start.
 
 The new values are checked with Docker's rules (a memory limit above the
 memory+swap limit already set needs a new ``--memory-swap`` too; at least
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from dockyard.engine.engine import Engine
-    from dockyard.engine.types import ContainerRecord, HostConfig
+    from dockyard.engine.types import ContainerRecord, HostConfig, RestartPolicy
 
 MIN_MEMORY = 6 * 1024 * 1024  # Docker's linux minimum
 
@@ -36,6 +37,7 @@ class Resources:
     cpu_shares: int | None = None
     cpuset_cpus: str | None = None
     pids_limit: int | None = None  # 0 or -1: no limit
+    restart_policy: RestartPolicy | None = None
 
     def empty(self) -> bool:
         return all(getattr(self, name) is None for name in _FIELDS)
@@ -43,7 +45,7 @@ class Resources:
 
 _FIELDS = (
     "memory", "memory_swap", "memory_reservation", "nano_cpus", "cpu_shares", "cpuset_cpus",
-    "pids_limit",
+    "pids_limit", "restart_policy",
 )  # fmt: skip
 
 
@@ -87,6 +89,15 @@ def merge(host: HostConfig, new: Resources) -> None:
         host.cpuset_cpus = new.cpuset_cpus
     if new.pids_limit is not None:
         host.pids_limit = new.pids_limit if new.pids_limit > 0 else None
+    if new.restart_policy is not None:
+        from dockyard.engine import restart_policy
+
+        restart_policy.validate(new.restart_policy)
+        if host.auto_remove and not restart_policy.is_none(new.restart_policy):
+            raise Conflict(
+                "Restart policy cannot be updated because AutoRemove is enabled for the container"
+            )
+        host.restart_policy = new.restart_policy
 
 
 def cpu_list(text: str) -> set[int]:

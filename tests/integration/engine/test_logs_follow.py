@@ -71,3 +71,18 @@ def test_follow_goes_on_across_rotations(
     kept = dockyard.run("logs", "chatty").stdout.split()
     assert 0 < len(kept) < 400 and kept[-1] == "line-400"  # older files were dropped
     assert kept == [f"line-{i}" for i in range(401 - len(kept), 401)]
+
+
+def test_follow_goes_on_across_a_restart_policy(
+    dockyard: Dockyard, engine_images: EngineImages
+) -> None:
+    """on-failure:2: the first run and two restarts, each after a backoff, then the end."""
+    dockyard.run(
+        "run", "-d", "--name", "flaky", "--restart", "on-failure:2", engine_images.busybox,
+        "sh", "-c", "sleep 0.5; echo ran; exit 1",
+    )  # fmt: skip
+    follower = _follow(dockyard, "flaky")
+    out, err = follower.communicate(timeout=60)
+    assert follower.returncode == 0, err
+    assert out.decode() == "ran\n" * 3
+    assert dockyard.inspect("flaky")["RestartCount"] == 2

@@ -120,3 +120,31 @@ def test_the_python_api_updates(dockyard: Dockyard, engine_images: EngineImages)
         box.remove(force=True)
     finally:
         client.close()
+
+
+def test_update_restart_policy(dockyard: Dockyard, engine_images: EngineImages) -> None:
+    import time
+
+    dockyard.run("create", "--name", "flaky", engine_images.busybox, "sh", "-c", "echo ran; exit 1")
+    assert dockyard.run("update", "--restart", "on-failure:2", "flaky").stdout == "flaky\n"
+    policy = _host(dockyard, "flaky")["RestartPolicy"]
+    assert policy == {"Name": "on-failure", "MaximumRetryCount": 2}
+    dockyard.run("start", "flaky")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        state = dockyard.inspect("flaky")
+        if state["State"]["Status"] == "exited" and state["RestartCount"] == 2:  # type: ignore[index]
+            break
+        time.sleep(0.2)
+    assert dockyard.inspect("flaky")["RestartCount"] == 2
+    assert dockyard.run("logs", "flaky").stdout == "ran\n" * 3  # the first run and two restarts
+
+    dockyard.run("create", "--rm", "--name", "gone", engine_images.busybox, "true")
+    refused = dockyard.run("update", "--restart", "always", "gone", check=False)
+    assert refused.returncode == 1
+    assert refused.stderr == (
+        "Error response from daemon: Restart policy cannot be updated because AutoRemove is "
+        "enabled for the container\n"
+    )
+    bad = dockyard.run("update", "--restart", "sometimes", "gone", check=False)
+    assert bad.returncode != 0 and "invalid restart policy" in bad.stderr

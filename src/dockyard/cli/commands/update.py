@@ -22,6 +22,7 @@ FLAGS = [
     Flag("memory-reservation", kind=VALUE, help="Memory soft limit"),
     Flag("memory-swap", kind=VALUE, help="Swap limit equal to memory plus swap: -1 unlimited"),
     Flag("pids-limit", kind=VALUE, help="Tune container pids limit (set -1 for unlimited)"),
+    Flag("restart", kind=VALUE, help="Restart policy to apply when a container exits"),
 ]
 
 
@@ -48,6 +49,10 @@ def resources(p: Parsed) -> Resources:
         out.cpuset_cpus = str(p.cpuset_cpus)
     if "pids_limit" in given:
         out.pids_limit = parse.parse_int(str(p.pids_limit), "--pids-limit")
+    if "restart" in given:
+        from dockyard.engine import restart_policy
+
+        out.restart_policy = restart_policy.parse(str(p.restart))
     return out
 
 
