@@ -303,13 +303,16 @@ class ContainerCollection(CollectionOps):
         stderr: bool = False,
         remove: bool = False,
         **kwargs: Any,
-    ) -> Container | bytes:
-        """Run a container: its output (bytes), or with ``detach=True`` the `Container`."""
+    ) -> Container | bytes | Iterator[bytes]:
+        """Run a container: its output (bytes), with ``detach=True`` the `Container`, with
+        ``stream=True`` a generator of its output's chunks (docker-py's too is handed over
+        once the container has ended, its exit status checked and ``remove`` done)."""
         from dockyard.client.options import request
         from dockyard.engine.attach import Foreground
         from dockyard.engine.run import run_attached, run_detached
 
         detach = bool(kwargs.get("detach"))
+        stream = bool(kwargs.pop("stream", False))
         kwargs.setdefault("pull", "missing")
         req = _call(lambda: request(image, command, remove=remove, **kwargs))
         engine = self.client.engine
@@ -341,4 +344,4 @@ class ContainerCollection(CollectionOps):
             except NotFound:
                 model = fg.rec.id  # removed with remove=True
             raise ContainerError(model, code, command, image, b"".join(err))
-        return b"".join(both)
+        return iter(both) if stream else b"".join(both)

@@ -33,6 +33,26 @@ class Image(Model):
     def reload(self) -> None:
         self.attrs = self.client.images.get(self.id).attrs
 
+    def history(self) -> list[dict[str, Any]]:
+        """docker-py's: the steps, newest first, as the Engine API gives them."""
+        from dockyard.engine.image_ops import history, seconds
+
+        try:
+            steps = history(self.client.engine, self.id)
+        except engine_errors.DockyardError as exc:
+            raise translate(exc, image=True) from exc
+        return [
+            {
+                "Id": step.image_id,
+                "Created": int(seconds(step.created) or 0),
+                "CreatedBy": step.created_by,
+                "Tags": (self.tags or None) if index == 0 else None,
+                "Size": step.size,
+                "Comment": step.comment,
+            }
+            for index, step in enumerate(steps)
+        ]
+
     def tag(self, repository: str, tag: str | None = None, **kwargs: Any) -> bool:
         """docker-py's: name this image ``repository:tag`` (``latest`` when no tag); True."""
         from dockyard.image import reference

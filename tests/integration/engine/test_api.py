@@ -36,6 +36,11 @@ def dockyard_client(dy: Dockyard) -> Client:
 
 def test_run_returns_the_output(client: Client, engine_images: EngineImages) -> None:
     assert client.containers.run(engine_images.busybox, ["echo", "hi"], remove=True) == b"hi\n"
+    # docker-py's stream=True: the output's chunks, once the container has ended
+    chunks = client.containers.run(
+        engine_images.busybox, ["sh", "-c", "echo a; sleep 0.2; echo b"], remove=True, stream=True
+    )
+    assert b"".join(chunks) == b"a\nb\n"  # type: ignore[arg-type]
     both = client.containers.run(
         engine_images.busybox, "sh -c 'echo a; echo b >&2'", remove=True, stderr=True
     )
@@ -90,6 +95,9 @@ def test_images_and_volumes(client: Client, engine_images: EngineImages) -> None
     assert image.tag("api/tagged", "v1") is True and image.tag("api/tagged") is True
     assert client.images.get("api/tagged:v1").id == client.images.get("api/tagged").id == image.id
     client.images.remove("api/tagged:v1")
+    newest = image.history()[0]
+    assert newest["Id"] == image.id and isinstance(newest["Created"], int)
+    assert set(newest) == {"Id", "Created", "CreatedBy", "Tags", "Size", "Comment"}
     client.images.remove("api/tagged")
 
     vol = client.volumes.create("apivol", labels={"k": "v"})
