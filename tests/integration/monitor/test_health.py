@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
+
+import pytest
 
 from tests.integration.monitor.conftest import MakeMonitored
 from tests.integration.monitor.harness import parse_time
@@ -105,3 +108,32 @@ def test_an_error_in_the_probe_file_is_each_checks_result(
     c.runtime.kill(c.id, 9)
     c.wait_exit()
     c.wait_monitor_gone()
+
+
+@pytest.mark.slow
+def test_many_fast_checks_never_stall(make_monitored: MakeMonitored, tmp_path: Path) -> None:
+    """A check's pid is read from its helper's message; one round left the last
+    check's message in place, and now and then a monitor waited for a process
+    long gone and checked no more. Hundreds of quick checks in several monitors
+    at once: each keeps its pace."""
+    monitors = []
+    for n in range(6):
+        c = make_monitored("sleep", "100", name=f"c{n}")
+        probe = probe_file(tmp_path / f"probe{n}", ("interval", "50000000"), ("arg", "/bin/true"))
+        state = tmp_path / f"health{n}.json"
+        c.spawn("--health-probe", str(probe), "--health-state", str(state))
+        c.start()
+        monitors.append((c, state))
+
+    end = time.monotonic() + 15
+    while time.monotonic() < end:
+        for _, state in monitors:
+            log = json.loads(state.read_text())["Log"]
+            if log:
+                assert time.time() - parse_time(log[-1]["End"]) < 5, state.read_text()
+        time.sleep(0.2)
+    for c, state in monitors:
+        assert [e["ExitCode"] for e in json.loads(state.read_text())["Log"]] == [0] * 5
+        c.runtime.kill(c.id, 9)
+        c.wait_exit()
+        c.wait_monitor_gone()

@@ -1299,6 +1299,7 @@ static int signal_fd = -1;
 #define HEALTH_FILE_MAX (1 << 20)
 #define HEALTH_RLIMITS_MAX 16
 #define HEALTH_CGROUPS_MAX 32
+#define KILLED_WAIT_MS 2000        /* how long a killed check may take to be reaped */
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
@@ -2096,6 +2097,7 @@ static void health_start_probe(void)
 	hc.current.start = now();
 	hc.current.start_ms = mono_ms();
 	hc.msg_len = 0;
+	hc.msg[0] = '\0';  /* the last check's messages must not be read as this one's */
 	hc.timed_out = 0;
 	hc.probe_done = hc.helper_done = 0;
 	hc.nreaped = 0;
@@ -2159,7 +2161,12 @@ static void health_tick(void)
 	health_check_done();
 	long long t = mono_ms();
 	if (hc.helper_pid) {
-		if (t >= hc.deadline_ms && !(hc.timed_out & 1)) {
+		if (t >= hc.deadline_ms && (hc.timed_out & 1)) {
+			/* killed and still not reaped (frozen, or in uninterruptible sleep):
+			 * the result is the timeout's; a late reap is an orphan's */
+			hc.probe_done = 1;
+			health_finish_probe();
+		} else if (t >= hc.deadline_ms) {
 			hc.timed_out |= 1;
 			/* only processes not reaped yet: a reaped pid may be anyone's by now */
 			if (hc.probe_pid && !hc.probe_done)
@@ -2168,6 +2175,7 @@ static void health_tick(void)
 				kill(hc.helper_pid, SIGKILL);
 			if (hc.probe_pid == 0)
 				hc.probe_done = 1;  /* never started: nothing to wait for */
+			hc.deadline_ms = t + KILLED_WAIT_MS;
 		}
 		return;
 	}
