@@ -8,7 +8,8 @@ a generator of the same pieces and no exit code (docker-py's). ``stdin``
 gives the process an open stdin that ends at once (there is nothing here
 to send: a ``cat`` reads end-of-file rather than waiting forever). A
 command that cannot start is not an exception, as with Docker: its exit
-code is 126 or 127 and the runtime's message is the output.
+code is 126 (Docker's exec says 126 whatever the reason, not found included) and the
+runtime's message is the output.
 """
 
 from __future__ import annotations
@@ -68,10 +69,7 @@ def exec_run(
     try:
         session = start_exec(engine, container_id, req)
     except ExecFailed as exc:
-        from dockyard.engine.lifecycle import start_exit_code
-
-        code = start_exit_code(str(exc))
-        return ExecResult(code if code in (126, 127) else 126, f"{exc}\n".encode())
+        return ExecResult(126, f"{exc}\n".encode())
     except engine_errors.DockyardError as exc:
         raise translate(exc) from exc
     if detach:

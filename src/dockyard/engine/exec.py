@@ -31,7 +31,7 @@ from dockyard.engine.launch import (
     StartFailed,
 )
 from dockyard.engine.record import field, record
-from dockyard.errors import Conflict, InvalidArgument
+from dockyard.errors import Conflict, InvalidArgument, NotFound
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -92,7 +92,10 @@ def process_spec(engine: Engine, rec: ContainerRecord, req: ExecRequest) -> dict
     process: dict[str, Any] = dict(bundle.get("process") or {})
     rootfs = str((bundle.get("root") or {}).get("path", ""))
     passwd, group = read_in_root(rootfs, "/etc/passwd"), read_in_root(rootfs, "/etc/group")
-    user = resolve(req.user or rec.config.user, passwd, group, rec.host.group_add)
+    try:
+        user = resolve(req.user or rec.config.user, passwd, group, rec.host.group_add)
+    except NotFound as exc:  # Docker's daemon finds out as it starts the exec: 126
+        raise ExecFailed(str(exc)) from exc
     config = replace(rec.config, tty=req.tty)
     env = spec.process_env(replace(rec, config=config), user)
     if req.user and not any(e.startswith("HOME=") for e in rec.config.env):

@@ -82,13 +82,16 @@ def test_dockers_codes_when_the_command_cannot_run(dockyard: Dockyard, box: str)
     missing = dockyard.run("exec", box, "no-such-command", check=False)
     directory = dockyard.run("exec", box, "/etc", check=False)
     too_few = dockyard.run("exec", box, check=False)
+    no_user = dockyard.run("exec", "-u", "nosuchuser", box, "true", check=False)
 
-    assert missing.returncode == 127
+    assert missing.returncode == 126  # Docker's exec: 126, not found or not runnable alike
     assert "OCI runtime exec failed" in missing.stderr
     assert "executable file not found" in missing.stderr
     assert directory.returncode == 126
     assert "permission denied" in directory.stderr
     assert too_few.returncode == 1 and '"exec" requires at least 2 arguments' in too_few.stderr
+    # Docker's daemon looks the user up as it starts the exec: that is a 126 too
+    assert no_user.returncode == 126 and "unable to find user nosuchuser" in no_user.stderr
     for result in (missing, directory, too_few):
         assert "Traceback" not in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
@@ -217,7 +220,7 @@ def test_exec_run_answers_as_docker_py(dockyard: Dockyard, box: str) -> None:
         assert container.exec_run("tty", tty=True).output == b"/dev/pts/0\r\n"
         assert container.exec_run("cat", stdin=True) == (0, b"")
         missing = container.exec_run("no-such-command")
-        assert missing.exit_code == 127 and b"executable file not found" in missing.output
+        assert missing.exit_code == 126 and b"executable file not found" in missing.output
         streamed = container.exec_run("sh -c 'echo a; sleep 0.2; echo b'", stream=True)
         assert streamed.exit_code is None and list(streamed.output) == [b"a\n", b"b\n"]
         assert container.exec_run("sleep 0.5", detach=True) == (None, b"")

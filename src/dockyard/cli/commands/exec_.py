@@ -29,7 +29,7 @@ FLAGS = [
 
 
 def exit_code_for(exc: DockyardError) -> int:
-    return 1  # Docker's exec: a refusal is status 1 (126/127 are the process's own, below)
+    return 1  # Docker's exec: a refusal is status 1 (126 is the process's, below)
 
 
 def run(p: Parsed, ctx: Context) -> int:
@@ -67,11 +67,8 @@ def run(p: Parsed, ctx: Context) -> int:
         with terminal:
             code = run_exec(engine, p.args[0], req, fg)
     except ExecFailed as exc:
-        from dockyard.engine.lifecycle import start_exit_code
-
         sys.stderr.write(f"OCI runtime exec failed: {exc}\n")
-        code = start_exit_code(str(exc))
-        return code if code in (126, 127) else 126
+        return 126  # Docker's exec: 126 whatever kept the process from starting
     except Interrupted as exc:
         return 128 + exc.signum
     if code is None:
