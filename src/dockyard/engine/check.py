@@ -143,10 +143,18 @@ def _check_network(c: _Check) -> None:
     from dockyard.engine import net_check
 
     found = net_check.find(c.engine)
+    left: set[str] = set()
     if found and c.repair:
-        net_check.repair(c.engine)
+        for attempt in range(2):
+            try:
+                net_check.repair(c.engine)
+                break
+            except Exception:  # a veth that went with its namespace meanwhile, say
+                if attempt:
+                    left = set(net_check.find(c.engine))
     for problem in found:
-        c.found(problem, lambda p=problem: f"removed the {p}")  # type: ignore[misc]
+        fix = None if problem in left else (lambda p=problem: f"removed the {p}")
+        c.found(problem, fix)
 
 
 def _records(engine: Engine) -> tuple[list[ContainerRecord], list[str]]:
