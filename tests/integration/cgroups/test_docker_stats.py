@@ -58,8 +58,9 @@ def test_a_busy_cgroup_in_dockers_shape(cgroup: CgroupManager, spawn: Spawn) -> 
     usage = cpu["cpu_usage"]
     assert usage["total_usage"] > first["cpu_stats"]["cpu_usage"]["total_usage"]
     assert ("percpu_usage" in usage) is not _is_v2(cgroup)  # v2 has no per-CPU figures
-    # one spinning process: about one CPU's worth (loaded CI hosts give it less)
-    assert 20.0 < cpu_percent(doc) < 110.0
+    # one spinning process: about one CPU's worth (a loaded host gives it less; /proc/stat
+    # counts in 10 ms ticks, so a second's delta can come out a little short: more)
+    assert 20.0 < cpu_percent(doc) < 150.0
     memory = doc["memory_stats"]
     assert memory["limit"] == limit
     inactive = "inactive_file" if _is_v2(cgroup) else "total_inactive_file"

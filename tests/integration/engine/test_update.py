@@ -12,10 +12,36 @@ from dockyard.cgroups.manager import manager_for
 
 
 def _cgroup_file(dockyard: Dockyard, box: str, controller: str, name: str) -> str:
+    """A file of the container's cgroup; v1 names are read from v2's files on cgroup v2."""
     manager = manager_for(f"{dockyard.cgroup_parent}/{box}", box)
     paths = manager.paths()
-    directory = paths.get("", "") if set(paths) == {""} else paths[controller]
-    return Path(directory, name).read_text().strip()
+    if set(paths) != {""}:
+        return Path(paths[controller], name).read_text().strip()
+    directory = Path(paths[""])
+
+    def read(file: str) -> str:
+        return (directory / file).read_text().strip()
+
+    if name == "memory.limit_in_bytes":
+        return read("memory.max")
+    if name == "memory.memsw.limit_in_bytes":  # v2 limits swap alone
+        return str(int(read("memory.max")) + int(read("memory.swap.max")))
+    if name == "memory.soft_limit_in_bytes":
+        return read("memory.low")
+    if name == "cpu.cfs_quota_us":
+        quota = read("cpu.max").split()[0]
+        return "-1" if quota == "max" else quota
+    if name == "cpu.shares":
+        return read("cpu.weight")  # see _shares
+    return read(name)
+
+
+def _shares(dockyard: Dockyard, box: str, shares: int) -> str:
+    """What the cgroup shows for ``--cpu-shares``: v2's cpu.weight as runc converts it."""
+    paths = manager_for(f"{dockyard.cgroup_parent}/{box}", box).paths()
+    if set(paths) != {""}:
+        return str(shares)
+    return str(1 + (shares - 2) * 9999 // 262142)
 
 
 def _host(dockyard: Dockyard, name: str) -> dict[str, object]:
@@ -46,7 +72,8 @@ def test_update_a_running_container_and_keep_it_across_a_restart(
             _cgroup_file(dockyard, box, "pids", "pids.max"),
         ]
 
-    expected = [str(96 << 20), str(200 << 20), str(32 << 20), "50000", "512", "0", "5"]
+    shares = _shares(dockyard, box, 512)
+    expected = [str(96 << 20), str(200 << 20), str(32 << 20), "50000", shares, "0", "5"]
     assert limits() == expected
     host = _host(dockyard, "web")
     assert (host["Memory"], host["MemorySwap"], host["MemoryReservation"]) == (
