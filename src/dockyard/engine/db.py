@@ -22,7 +22,7 @@ from dockyard.errors import HostError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from sqlite3 import Connection
     from typing import Any
 
@@ -90,6 +90,38 @@ IntegrityError = _sqlite3.IntegrityError
 DatabaseError = _sqlite3.DatabaseError
 
 
+def first_use(
+    conn: Connection, path: str, create: Callable[[], None], timeout: float = BUSY_TIMEOUT
+) -> None:
+    """Turns for the processes that find ``path`` without its schema: a lock file
+    beside it, held while the database is switched to WAL and ``create`` makes the
+    schema (in its own transaction, checking the version again).
+
+    The switch is retried: it needs the file to itself, and SQLite answers "locked"
+    at once, not after the busy timeout, while another process merely reads the
+    header (20 parallel first runs showed it)."""
+    import fcntl
+    import time
+
+    lock = posix.open(f"{path}.init-lock", posix.O_RDWR | posix.O_CREAT | posix.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        deadline = time.monotonic() + timeout
+        pause = 0.001
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode = WAL").fetchall()
+                break
+            except _sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+        create()
+    finally:
+        posix.close(lock)
+
+
 class Database:
     """A connection opened on first use; `transaction` for changes, `query` for reads."""
 
@@ -126,8 +158,9 @@ class Database:
         return conn
 
     def _migrate(self, conn: Connection) -> None:
-        # WAL is a property of the file; setting it needs no transaction open.
-        conn.execute("PRAGMA journal_mode = WAL")
+        first_use(conn, self.path, lambda: self._create_schema(conn))
+
+    def _create_schema(self, conn: Connection) -> None:
         conn.execute("BEGIN IMMEDIATE")
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]

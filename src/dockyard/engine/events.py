@@ -104,12 +104,9 @@ class EventLog:
             try:
                 conn.execute("PRAGMA synchronous = NORMAL")
                 if conn.execute("PRAGMA user_version").fetchone()[0] != 1:
-                    conn.execute("PRAGMA journal_mode = WAL")
-                    conn.execute("BEGIN IMMEDIATE")
-                    for statement in SCHEMA.split(";"):
-                        conn.execute(statement)
-                    conn.execute("PRAGMA user_version = 1")
-                    conn.execute("COMMIT")
+                    from dockyard.engine.db import first_use
+
+                    first_use(conn, self.path, lambda: _create_schema(conn), BUSY_TIMEOUT)
             except BaseException:
                 conn.close()
                 raise
@@ -186,6 +183,19 @@ class EventLog:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+def _create_schema(conn: Connection) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if conn.execute("PRAGMA user_version").fetchone()[0] != 1:
+            for statement in SCHEMA.split(";"):
+                conn.execute(statement)
+            conn.execute("PRAGMA user_version = 1")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def _make_dir(directory: str) -> None:

@@ -174,8 +174,9 @@ def test_a_follower_wakes_when_another_process_writes(tmp_path: Path) -> None:
     reader.start()
     for name in ("first", "second"):
         time.sleep(0.3)
-        written = time.monotonic()
         subprocess.run([sys.executable, "-c", WRITER, directory, name], check=True)
+        # from the writer's end: its start-up (imports) can take seconds on a loaded host
+        written = time.monotonic()
         deadline = time.monotonic() + 5
         while len(seen) < (1 if name == "first" else 2) and time.monotonic() < deadline:
             time.sleep(0.01)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,38 @@ def test_delete(table: ContainerTable) -> None:
     assert table.delete(rec.id) is False
     with pytest.raises(NotFound):
         table.get(rec.id)
+
+
+FIRST_USE = """
+import os, sys, time
+from dockyard.engine.db import Database
+while not os.path.exists(sys.argv[2]):
+    time.sleep(0.0005)
+db = Database(sys.argv[1])
+with db.transaction() as tx:
+    tx.execute("INSERT INTO volumes (name, created, doc) VALUES (?, 'now', '{}')", (str(os.getpid()),))
+"""
+
+
+def test_twenty_processes_meeting_a_new_database_all_get_in(tmp_path: Path) -> None:
+    """The switch to WAL answered "database is locked" at once to some of 20 first
+    commands (no busy wait): they take turns now."""
+    import subprocess
+    import sys
+
+    for attempt in range(4):
+        path, go = tmp_path / f"engine{attempt}.db", tmp_path / f"go{attempt}"
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", FIRST_USE, str(path), str(go)],
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(20)
+        ]
+        time.sleep(0.5)
+        go.touch()
+        results = [(p.communicate()[1], p.returncode) for p in procs]
+        assert [err for err, code in results if code != 0] == []
+        rows = Database(str(path)).query("SELECT count(*) FROM volumes")
+        assert rows == [(20,)]
