@@ -10,7 +10,8 @@ __all__ = ["human_size", "tree_size"]
 
 
 def tree_size(path: str) -> int:
-    """Bytes of the regular files under ``path`` (links not followed, hard links once)."""
+    """Bytes under ``path`` as Docker counts them: regular files (hard links once) and
+    symlinks (their target's length); links not followed."""
     total = 0
     seen: set[tuple[int, int]] = set()
     stack = [path]
@@ -34,5 +35,7 @@ def tree_size(path: str) -> int:
                     if key in seen:
                         continue
                     seen.add(key)
+                total += st.st_size
+            elif mode == 0o120000:
                 total += st.st_size
     return total

@@ -204,7 +204,10 @@ class _Applier:
             raise HostileLayer(member.name, f"negative size {member.size}")
         if member.size > limits.max_entry_bytes:
             raise HostileLayer(member.name, f"{member.size} bytes is more than allowed")
-        self.stats.bytes += member.size if member.isreg() else 0
+        # Docker's size of a layer: its files' bytes, a symlink's being its target's length
+        self.stats.bytes += (
+            member.size if member.isreg() else len(member.linkname) if member.issym() else 0
+        )
         if self.stats.bytes > limits.max_bytes:
             raise HostileLayer(member.name, f"the layer unpacks to more than {limits.max_bytes}")
         if member.sparse is not None or member.type == tarfile.GNUTYPE_SPARSE:
