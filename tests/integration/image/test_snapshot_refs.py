@@ -18,17 +18,28 @@ from tests.integration.image.conftest import DOCKYARD, REPO, Dockyard, Result, S
 from tests.integration.image.racing import consistent, wait_for
 from tests.integration.image.test_concurrency import random_image
 from tests.integration.image.test_crash import chains
+from tests.support.procs import reaped, stopped
 
 pytestmark = pytest.mark.integration
 
 MULTI = "docker.io/library/bb-multi:latest"
 
 # A process that makes or removes a snapshot, as the engine does; errors as one line.
+# With "pause", it stops itself (SIGSTOP) before the copy's first file: a copy caught
+# mid-way however fast or slow the machine is (polling for the copy's files from outside
+# missed a copy of a few milliseconds, and a stop then came too late).
 _TOOL = """
-import sys
+import os, shutil, signal, sys
 from dockyard.errors import DockyardError
 from dockyard.storage.local import LocalStore
-root, verb, snapshot, name, driver = sys.argv[1:]
+root, verb, snapshot, name, driver, *pause = sys.argv[1:]
+if pause:
+    copyfile = shutil.copyfile
+    def stop_then_copy(*args, **kwargs):
+        shutil.copyfile = copyfile
+        os.kill(os.getpid(), signal.SIGSTOP)
+        return copyfile(*args, **kwargs)
+    shutil.copyfile = stop_then_copy
 store = LocalStore(root, driver=driver)
 try:
     if verb == "create":
@@ -43,10 +54,16 @@ except DockyardError as exc:
 
 
 def snapshot_proc(
-    dockyard: Dockyard, verb: str, snapshot: str, name: str = MULTI, driver: str = VFS
+    dockyard: Dockyard,
+    verb: str,
+    snapshot: str,
+    name: str = MULTI,
+    driver: str = VFS,
+    pause: bool = False,
 ) -> subprocess.Popen[bytes]:
+    tool = [sys.executable, "-c", _TOOL, str(dockyard.root), verb, snapshot, name, driver]
     return subprocess.Popen(
-        [sys.executable, "-c", _TOOL, str(dockyard.root), verb, snapshot, name, driver],
+        tool + ["pause"] * pause,
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -61,8 +78,8 @@ def finish(proc: subprocess.Popen[bytes]) -> Result:
 def test_two_processes_making_one_snapshot(loaded: Dockyard) -> None:
     for round_ in range(4):
         procs = [snapshot_proc(loaded, "create", f"c{round_}") for _ in range(2)]
-
-        results = sorted((finish(p) for p in procs), key=lambda r: r.returncode)
+        with reaped(*procs):
+            results = sorted((finish(p) for p in procs), key=lambda r: r.returncode)
 
         assert [r.returncode for r in results] == [0, 1], results
         assert results[1].stderr == f"Conflict: snapshot c{round_} exists already\n", results
@@ -82,7 +99,8 @@ def test_rmi_racing_snapshot_creation(loaded: Dockyard, test_images: SampleImage
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        made, removed = finish(create), finish(removal)
+        with reaped(create, removal):
+            made, removed = finish(create), finish(removal)
 
         snapshot = (loaded.root / "snapshots" / f"r{round_}").exists()
         image = "bb-multi" in loaded.run("images").stdout
@@ -132,21 +150,24 @@ def test_a_snapshot_being_made_holds_its_layers(dockyard: Dockyard, tmp_path: Pa
         "load", "-q", "-i", str(write_layout(tmp_path / "l", {name: [random_image(2, 16)]}))
     )
     layers = chains(dockyard, name)
-    create = snapshot_proc(dockyard, "create", "held", name)
-    try:
+    create = snapshot_proc(dockyard, "create", "held", name, pause=True)
+    with reaped(create):
         wait_for(
-            lambda: any((dockyard.root / "tmp").glob("op-*/snapshot.*/rootfs/data0")),
+            lambda: stopped(create.pid) or create.poll() is not None,
             "the copy to start",
+            timeout=120,
         )
-        os.kill(create.pid, signal.SIGSTOP)  # mid-copy, its operation alive
+        assert create.poll() is None, finish(create)
+        assert any((dockyard.root / "tmp").glob("op-*/snapshot.*/rootfs/data0"))
+        # mid-copy, its operation alive
+        try:
+            pruned = dockyard.run("image", "prune", "-a", "-f").stdout
 
-        pruned = dockyard.run("image", "prune", "-a", "-f").stdout
-
-        assert "Pending: 2 layers" in pruned, pruned
-        assert all((dockyard.root / "layers" / c / "diff").is_dir() for c in layers)
-    finally:
-        os.kill(create.pid, signal.SIGCONT)
-    made = finish(create)
+            assert "Pending: 2 layers" in pruned, pruned
+            assert all((dockyard.root / "layers" / c / "diff").is_dir() for c in layers)
+        finally:
+            os.kill(create.pid, signal.SIGCONT)
+        made = finish(create)
 
     assert made.returncode == 1 and made.stderr.startswith("NotFound: no such image"), made
     assert os.listdir(dockyard.root / "snapshots") == []
