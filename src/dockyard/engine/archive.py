@@ -101,10 +101,25 @@ def put_archive(
 ) -> None:
     """Unpack the tar ``stream`` into directory ``path`` of the container (it must
     exist); ``keep_owner`` keeps the archive's owners (``cp -a``), else root owns all."""
+    with writing(engine, name, path) as (root_fd, absolute):
+        extract_in_container(stream, root_fd, absolute, keep_owner, rebase)
+
+
+def extract_in_container(
+    stream: BinaryIO,
+    root_fd: int,
+    directory: str,
+    keep_owner: bool = False,
+    rebase: tuple[str, str] | None = None,
+) -> None:
+    """`archive_extract.extract`, its refusals worded as Docker's daemon words them
+    (its untar runs as a child process in the container's root)."""
     from dockyard.engine.archive_extract import extract
 
-    with writing(engine, name, path) as (root_fd, absolute):
-        extract(stream, root_fd, absolute, keep_owner, rebase)
+    try:
+        extract(stream, root_fd, directory, keep_owner, rebase)
+    except InvalidArgument as exc:
+        raise InvalidArgument(f"Error processing tar file(exit status 1): {exc}") from exc
 
 
 def _check_writable(root_fd: int, path: str, rootfs_read_only: bool, cid: str, shown: str) -> None:

@@ -40,6 +40,9 @@ def attach(engine: Engine, name: str, fg: Foreground) -> int | None:
     if sock is None:  # it ended between the two looks
         raise Conflict("cannot attach to a stopped container, start it first")
     fg.rec = rec
+    from dockyard.engine.events import container_event
+
+    container_event(engine, rec, "attach")
     try:
         if fg.on_attached is not None:
             fg.on_attached(rec)

@@ -90,7 +90,8 @@ def local_source(path: str, follow: bool) -> Info:
             rebase = split(absolute)[1]
     else:
         directory, base = os.path.split(absolute.rstrip("/") if absolute != "/" else "/")
-        resolved = trailing(absolute, os.path.join(os.path.realpath(directory), base))
+        # joined as Docker joins it ("/" + "/" + "x": its "lstat //x" says so too)
+        resolved = trailing(absolute, f"{os.path.realpath(directory)}/{base}")
     try:
         st = os.lstat(resolved.rstrip("/") or "/")
     except OSError as exc:
@@ -102,18 +103,41 @@ def local_source(path: str, follow: bool) -> Info:
     return Info(resolved, True, stat.S_ISDIR(st.st_mode), rebase)
 
 
+def validate_output_path(path: str) -> None:
+    """docker/cli's ValidateOutputPath, before anything else: the directory exists, and
+    what is there is a directory or a regular file. A FIFO or a socket is refused too
+    (Docker's check lets them by, then its untar replaces them with a regular file)."""
+    import stat
+
+    directory = os.path.dirname(os.path.normpath(path))
+    if directory and directory != "." and not os.path.exists(directory):
+        raise CopyRefused(f'invalid output path: directory "{directory}" does not exist')
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return
+    if not (stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode)):
+        kind = "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else (
+            "a named pipe" if stat.S_ISFIFO(st.st_mode) else "a socket"
+        )  # fmt: skip
+        raise CopyRefused(
+            f'invalid output path: "{path}" must be a directory or a regular file: got {kind}'
+        )
+
+
 def local_destination(path: str) -> Info:
     """Docker's CopyInfoDestinationPath: symlinks followed (ten at most); a missing
     path is fine when its parent is a directory."""
     import stat
 
     current = trailing(path, os.path.abspath(path))
+    validate_output_path(current)
     for _ in range(11):
         try:
             st = os.lstat(current.rstrip("/") or "/")
         except FileNotFoundError:
             parent = split(current)[0]
-            if not os.path.exists(parent):
+            if not os.path.exists(parent):  # a symlink's target: its directory is missing
                 raise LocalNotFound(f"lstat {parent}: no such file or directory") from None
             if not os.path.isdir(parent):
                 raise CopyRefused(f"{parent}: not a directory") from None
@@ -249,8 +273,7 @@ def copy_to_container(
     stdin: BinaryIO | None = None,
 ) -> int:
     """``cp SRC NAME:DST`` (``-`` as SRC: a tar stream from ``stdin``); bytes copied."""
-    from dockyard.engine.archive import put_archive, writing
-    from dockyard.engine.archive_extract import extract
+    from dockyard.engine.archive import extract_in_container, put_archive, writing
     from dockyard.engine.archive_tar import write_tar
 
     dst_info = container_destination(engine, name, dst)
@@ -272,7 +295,7 @@ def copy_to_container(
 
             def read(stream: BinaryIO) -> None:
                 counted.append(_Counted(stream))
-                extract(counted[0], container_fd, absolute, keep_owner, final)  # type: ignore[arg-type]
+                extract_in_container(counted[0], container_fd, absolute, keep_owner, final)  # type: ignore[arg-type]
 
             _piped(lambda out: write_tar(root_fd, source.path, out, source.rebase_name), read)
     finally:

@@ -262,10 +262,12 @@ def network_endpoints_event(engine: Engine, rec: ContainerRecord, action: str) -
     from dockyard.engine.net_attach import endpoints
 
     try:
-        pairs = endpoints(engine, rec.id)
+        nets = [net for net, _ in endpoints(engine, rec.id)]
+        if not nets and rec.host.network_mode in ("none", "host"):
+            nets = [engine.networks.find(rec.host.network_mode)]  # Docker's null and host
     except Exception:
         return
-    for net, _ in pairs:
+    for net in nets:
         network_event(
             engine, net.id, action, {"container": rec.id, "name": net.name, "type": net.driver}
         )

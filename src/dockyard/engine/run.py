@@ -87,7 +87,10 @@ def start_attached(
     held.acquire(wait=False)
 
     def attach(started: ContainerRecord) -> None:
+        from dockyard.engine.events import container_event
+
         fg.sock = _connect(engine, started)
+        container_event(engine, started, "attach")
         if fg.on_attached is not None:
             fg.on_attached(started)
 

@@ -185,7 +185,10 @@ def update(engine: Engine, name: str, new: Resources) -> str:
         status = current_status(engine, rec)
         if status == Status.REMOVING:
             raise Conflict(f"container {rec.id} is marked for removal and cannot be updated")
-        merge(rec.host, new)
+        try:
+            merge(rec.host, new)
+        except Conflict as exc:  # Docker's UpdateContainer's refusals say which container
+            raise Conflict(f"Cannot update container {rec.id}: {exc}") from None
         wanted = runtime_resources(rec, new)
         if status in (Status.RUNNING, Status.PAUSED) and wanted:
             try:

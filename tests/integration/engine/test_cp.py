@@ -83,7 +83,9 @@ def test_from_a_container_with_dockers_path_rules(
         == "Error response from daemon: Could not find the file /nope in container box\n"
     )
     parent = dockyard.run("cp", "box:/srv/d/a", str(out / "x" / "y"), check=False)
-    assert parent.returncode == 1 and "no such file or directory" in parent.stderr
+    assert (parent.returncode, parent.stderr) == (
+        1, f'invalid output path: directory "{out / "x"}" does not exist\n',
+    )  # fmt: skip
 
 
 def test_to_a_container_with_dockers_path_rules(
@@ -189,7 +191,11 @@ def test_symlinks_in_the_container_never_lead_outside_it(
             info.size = 1
             tar.addfile(info, io.BytesIO(b"x"))
         refused = dockyard.run("cp", "-", "box:/srv", input=climbing.getvalue(), check=False)
-        assert refused.returncode == 1 and "is outside of" in refused.stderr
+        assert refused.returncode == 1
+        assert refused.stderr == (
+            "Error response from daemon: Error processing tar file(exit status 1): "
+            f'"../../../../..{outside}-3" is outside of "/srv"\n'
+        )
         via_link = io.BytesIO()
         with tarfile.open(fileobj=via_link, mode="w") as tar:
             link = tarfile.TarInfo("hop")

@@ -166,9 +166,11 @@ def test_the_log_is_read_after_the_fact_with_filters_and_formats(
         "volume create",
         "image pull",  # run of an image not in the store yet
         "container create",
+        "container attach",  # a foreground run attaches, as Docker's CLI does
         "container start",
         "container die",
         "container create",
+        "container attach",
         "container start",
         "container die",
         "container destroy",
@@ -178,9 +180,10 @@ def test_the_log_is_read_after_the_fact_with_filters_and_formats(
         "events", "--since", "10m", "--until", "0s", "-f", "container=two"
     ).stdout.splitlines()
     assert _actions(by_name) == [
-        "container create", "container start", "container die", "container destroy",
+        "container create", "container attach", "container start", "container die",
+        "container destroy",
     ]  # fmt: skip
-    assert _attributes(by_name[2])["exitCode"] == "3"
+    assert _attributes(by_name[3])["exitCode"] == "3"
     dies = dockyard.run(
         "events", "--since", "10m", "--until", "0s", "--filter", "event=die",
         "--filter", "event=destroy", "--filter", "type=container",
@@ -189,7 +192,7 @@ def test_the_log_is_read_after_the_fact_with_filters_and_formats(
     labelled = dockyard.run(
         "events", "--since", "10m", "--until", "0s", "--filter", "label=tier=db"
     ).stdout.splitlines()
-    assert len(labelled) == 3 and all("name=one" in line for line in labelled)
+    assert len(labelled) == 4 and all("name=one" in line for line in labelled)
     volumes = dockyard.run(
         "events", "--since", "10m", "--until", "0s", "--filter", "volume=keep"
     ).stdout.splitlines()
@@ -198,7 +201,7 @@ def test_the_log_is_read_after_the_fact_with_filters_and_formats(
     by_image = dockyard.run(
         "events", "--since", "10m", "--until", "0s", "--filter", f"image={engine_images.busybox}"
     ).stdout.splitlines()
-    assert _actions(by_image)[0] == "image pull" and len(by_image) == 8
+    assert _actions(by_image)[0] == "image pull" and len(by_image) == 10
 
     docs = [
         json.loads(line)
@@ -396,3 +399,16 @@ def test_network_and_exec_events(dockyard: Dockyard, engine_images: EngineImages
     assert (
         exec_die["execID"] == _attributes(by_action["container exec_start: sh -c exit 5"])["execID"]
     )
+
+
+def test_network_none_and_host_are_connected_as_dockers_null_and_host(
+    dockyard: Dockyard, engine_images: EngineImages
+) -> None:
+    for mode in ("none", "host"):
+        dockyard.run("run", "--rm", "--network", mode, engine_images.busybox, "true")
+    lines = dockyard.run(
+        "events", "--since", "5m", "--until", "0s", "--filter", "type=network"
+    ).stdout.splitlines()
+    assert _actions(lines) == ["network connect", "network disconnect"] * 2
+    assert [_attributes(line)["name"] for line in lines] == ["none", "none", "host", "host"]
+    assert [_attributes(line)["type"] for line in lines] == ["null", "null", "host", "host"]

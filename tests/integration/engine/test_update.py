@@ -114,9 +114,10 @@ def test_update_refusals_are_dockers(dockyard: Dockyard, engine_images: EngineIm
     )
     above_swap = dockyard.run("update", "--memory", "200m", "box", check=False)
     assert above_swap.returncode == 1
+    box_id = dockyard.inspect("box")["Id"]
     assert above_swap.stderr == (
-        "Error response from daemon: Memory limit should be smaller than already set "
-        "memoryswap limit, update the memoryswap at the same time\n"
+        f"Error response from daemon: Cannot update container {box_id}: Memory limit should "
+        "be smaller than already set memoryswap limit, update the memoryswap at the same time\n"
     )
     none = dockyard.run("update", "box", check=False)
     assert (none.returncode, none.stderr) == (
@@ -169,9 +170,10 @@ def test_update_restart_policy(dockyard: Dockyard, engine_images: EngineImages) 
     dockyard.run("create", "--rm", "--name", "gone", engine_images.busybox, "true")
     refused = dockyard.run("update", "--restart", "always", "gone", check=False)
     assert refused.returncode == 1
+    gone_id = dockyard.inspect("gone")["Id"]
     assert refused.stderr == (
-        "Error response from daemon: Restart policy cannot be updated because AutoRemove is "
-        "enabled for the container\n"
+        f"Error response from daemon: Cannot update container {gone_id}: Restart policy "
+        "cannot be updated because AutoRemove is enabled for the container\n"
     )
     bad = dockyard.run("update", "--restart", "sometimes", "gone", check=False)
     assert bad.returncode != 0 and "invalid restart policy" in bad.stderr
