@@ -151,7 +151,9 @@ while not os.path.exists(sys.argv[2]):
     time.sleep(0.0005)
 db = Database(sys.argv[1])
 with db.transaction() as tx:
-    tx.execute("INSERT INTO volumes (name, created, doc) VALUES (?, 'now', '{}')", (str(os.getpid()),))
+    tx.execute(
+        "INSERT INTO volumes (name, created, doc) VALUES (?, 'now', '{}')", (str(os.getpid()),)
+    )
 """
 
 
