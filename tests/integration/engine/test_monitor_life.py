@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 from tests.integration.engine.conftest import Dockyard, EngineImages
@@ -42,22 +41,37 @@ def test_a_detached_container_is_held_by_its_monitor_alone(
     cmdline = Path(f"/proc/{monitor}/cmdline").read_bytes()
     assert b"python" not in cmdline
     # nothing else of ours runs for it: its monitor is the only process naming its id
+    # (once the runtime's own start-up processes, which may still be exiting as `run -d`
+    # returns on a loaded machine, are gone)
     cid = dockyard.inspect("held")["Id"]
-    # (processes_mentioning passes over a process that ends while it looks)
-    assert leaks.processes_mentioning(str(cid), exclude=(pid, monitor)) == {}
+    wait_for(
+        lambda: leaks.processes_mentioning(str(cid), exclude=(pid, monitor)) == {},
+        "the monitor to be the only process naming the container",
+        timeout=30,
+    )
+
+
+# The container runs until the test creates `go` in its bind-mounted directory: a fixed
+# `sleep 1` could end before a `ps` (a Python start-up, seconds on a loaded machine) saw it
+# running, and the test then waited for "running" in vain.
+UNTIL_GO = "while [ ! -e /sig/go ]; do sleep 0.05; done"
 
 
 def test_a_killed_foreground_cli_leaves_the_cleanup_to_the_monitor(
-    dockyard: Dockyard, engine_images: EngineImages
+    dockyard: Dockyard, engine_images: EngineImages, tmp_path: Path
 ) -> None:
     dockyard.run("pull", engine_images.busybox)
+    sig = tmp_path / "sig"
+    sig.mkdir()
     cli = dockyard.popen(
-        "run", "--name", "orphan", engine_images.busybox, "sh", "-c", "sleep 1; echo finished",
+        "run", "--name", "orphan", "-v", f"{sig}:/sig", engine_images.busybox,
+        "sh", "-c", f"{UNTIL_GO}; echo finished",
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    wait_for(lambda: running(dockyard, "orphan"), "orphan to run", timeout=30)
+    wait_for(lambda: running(dockyard, "orphan"), "orphan to run", timeout=60)
     cli.send_signal(signal.SIGKILL)
     cli.wait()
+    (sig / "go").touch()
 
     assert dockyard.run("wait", "orphan", timeout=60).stdout == "0\n"
     wait_for(lambda: status(dockyard, "orphan") == "exited", "orphan's cleanup", timeout=30)
@@ -68,16 +82,20 @@ def test_a_killed_foreground_cli_leaves_the_cleanup_to_the_monitor(
 
 
 def test_a_killed_foreground_cli_with_rm_still_removes_everything(
-    dockyard: Dockyard, engine_images: EngineImages
+    dockyard: Dockyard, engine_images: EngineImages, tmp_path: Path
 ) -> None:
     dockyard.run("pull", engine_images.busybox)
+    sig = tmp_path / "sig"
+    sig.mkdir()
     cli = dockyard.popen(
-        "run", "--rm", "--name", "gone", engine_images.busybox, "sleep", "1",
+        "run", "--rm", "--name", "gone", "-v", f"{sig}:/sig", engine_images.busybox,
+        "sh", "-c", UNTIL_GO,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    wait_for(lambda: running(dockyard, "gone"), "gone to run", timeout=30)
+    wait_for(lambda: running(dockyard, "gone"), "gone to run", timeout=60)
     cli.send_signal(signal.SIGKILL)
     cli.wait()
+    (sig / "go").touch()
 
     wait_for(lambda: dockyard.ids() == [], "the exit command's rm", timeout=60)
 
@@ -92,8 +110,9 @@ def test_the_foreground_cli_passes_signals_to_the_container(
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     assert cli.stdout is not None
+    # the CLI forwards signals from before it relays any output (engine/run.py's
+    # on_started), and the trap is set before `ready`: no need to wait any longer
     assert cli.stdout.readline() == b"ready\n"
-    time.sleep(0.2)
     os.kill(cli.pid, signal.SIGINT)
 
     assert cli.wait(timeout=30) == 9
