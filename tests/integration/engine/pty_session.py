@@ -48,7 +48,7 @@ class PtySession:
     def type(self, text: str | bytes) -> None:
         os.write(self.master, text.encode() if isinstance(text, str) else text)
 
-    def expect(self, wanted: str | bytes, timeout: float = 15.0) -> bytes:
+    def expect(self, wanted: str | bytes, timeout: float = 60.0) -> bytes:
         """Read until ``wanted`` appears after what earlier calls consumed; the text up to it."""
         pattern = wanted.encode() if isinstance(wanted, str) else wanted
         deadline = time.monotonic() + timeout
@@ -76,7 +76,7 @@ class PtySession:
     def modes_restored(self) -> bool:
         return termios.tcgetattr(self.slave) == self.cooked
 
-    def wait(self, timeout: float = 30.0) -> int:
+    def wait(self, timeout: float = 60.0) -> int:
         """The CLI's exit status (what a shell's $? shows)."""
         deadline = time.monotonic() + timeout
         while self.status is None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -126,13 +125,17 @@ def test_exec_i_streams_stdin_and_its_end_ends_the_processes(dockyard: Dockyard,
 
 
 def test_exec_d_runs_on_and_cleans_up_after_itself(dockyard: Dockyard, box: str) -> None:
-    started = time.monotonic()
-    result = dockyard.run("exec", "-d", box, "sh", "-c", "sleep 3; echo > /tmp/done")
+    # the command cannot end before the test says go: `exec -d` returning at all shows it
+    # did not wait (a clock around a CLI's start-up did not hold on a loaded machine)
+    script = "while [ ! -e /tmp/go ]; do sleep 0.05; done; echo > /tmp/done"
+    result = dockyard.run("exec", "-d", box, "sh", "-c", script)
 
-    assert result.stdout == "" and time.monotonic() - started < 3  # it did not wait
+    assert result.stdout == ""
     assert len(_sessions(dockyard)) == 1  # held by its monitor meanwhile
-    wait_for(lambda: _exists(dockyard, box, "/tmp/done"), "the detached command's file")
-    wait_for(lambda: _sessions(dockyard) == [], "the session's cleanup")
+    assert not _exists(dockyard, box, "/tmp/done")
+    dockyard.run("exec", box, "touch", "/tmp/go")
+    wait_for(lambda: _exists(dockyard, box, "/tmp/done"), "the detached command's file", 60)
+    wait_for(lambda: _sessions(dockyard) == [], "the session's cleanup", 60)
 
 
 def test_an_exec_outlives_its_killed_cli(dockyard: Dockyard, box: str) -> None:
@@ -147,8 +150,8 @@ def test_an_exec_outlives_its_killed_cli(dockyard: Dockyard, box: str) -> None:
         proc.kill()
     assert proc.returncode == -signal.SIGKILL
 
-    wait_for(lambda: _exists(dockyard, box, "/tmp/survived"), "the orphaned command's file")
-    wait_for(lambda: _sessions(dockyard) == [], "the session's cleanup")
+    wait_for(lambda: _exists(dockyard, box, "/tmp/survived"), "the orphaned command's file", 60)
+    wait_for(lambda: _sessions(dockyard) == [], "the session's cleanup", 60)
 
 
 def test_exec_it_has_a_terminal_and_detaches_leaving_it_running(
@@ -176,7 +179,7 @@ def test_exec_it_has_a_terminal_and_detaches_leaving_it_running(
 
     # the shell lives on, and its job: forked before "started-2", but maybe
     # not yet sleep (still a copy of sh) on a loaded machine
-    wait_for(lambda: commands().count("sleep 1000") == 2, "the shell's sleep", 10)
+    wait_for(lambda: commands().count("sleep 1000") == 2, "the shell's sleep", 60)
     assert "sh" in commands()
     assert len(_sessions(dockyard)) == 1
 
@@ -202,7 +205,7 @@ def test_stopping_the_container_ends_its_exec_sessions(dockyard: Dockyard, box: 
         assert proc.stdout.readline() == b"started\n"
         dockyard.run("stop", "-t", "0", box)
         assert proc.wait(timeout=20) == 137  # the exec's process died of the SIGKILL
-    wait_for(lambda: _sessions(dockyard) == [], "the sessions' cleanup")
+    wait_for(lambda: _sessions(dockyard) == [], "the sessions' cleanup", 60)
 
 
 def test_exec_run_answers_as_docker_py(dockyard: Dockyard, box: str) -> None:
@@ -221,10 +224,16 @@ def test_exec_run_answers_as_docker_py(dockyard: Dockyard, box: str) -> None:
         assert container.exec_run("cat", stdin=True) == (0, b"")
         missing = container.exec_run("no-such-command")
         assert missing.exit_code == 126 and b"executable file not found" in missing.output
-        streamed = container.exec_run("sh -c 'echo a; sleep 0.2; echo b'", stream=True)
-        assert streamed.exit_code is None and list(streamed.output) == [b"a\n", b"b\n"]
+        # b is written only once a came out: streamed, not gathered (a fixed pause between
+        # them let a loaded reader see both in one chunk)
+        script = "echo a; while [ ! -e /tmp/next ]; do sleep 0.05; done; echo b"
+        streamed = container.exec_run(["sh", "-c", script], stream=True)
+        chunks = iter(streamed.output)
+        assert streamed.exit_code is None and next(chunks) == b"a\n"
+        container.exec_run("touch /tmp/next")
+        assert list(chunks) == [b"b\n"]
         assert container.exec_run("sleep 0.5", detach=True) == (None, b"")
-    wait_for(lambda: _sessions(dockyard) == [], "the sessions' cleanup")
+    wait_for(lambda: _sessions(dockyard) == [], "the sessions' cleanup", 60)
 
 
 def test_no_descriptor_of_the_cli_leaks_into_the_exec(dockyard: Dockyard, box: str) -> None:
