@@ -189,7 +189,7 @@ class Runtime:
         # runc prints "null", not "[]", when there are no containers.
         return json.loads(self("list", "--format", "json").stdout) or []
 
-    def wait_for_status(self, id: str, *statuses: str, timeout: float = 10) -> dict[str, Any]:
+    def wait_for_status(self, id: str, *statuses: str, timeout: float = 30) -> dict[str, Any]:
         """Poll ``state`` until the status is one of ``statuses``; return that state."""
 
         def reached() -> dict[str, Any] | None:

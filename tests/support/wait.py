@@ -10,8 +10,10 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def wait_for(probe: Callable[[], T], what: str, timeout: float = 10, interval: float = 0.02) -> T:
-    """Call ``probe`` until it returns something truthy; return that."""
+def wait_for(probe: Callable[[], T], what: str, timeout: float = 30, interval: float = 0.02) -> T:
+    """Call ``probe`` until it returns something truthy; return that. The deadline only
+    bounds a failure: on a loaded 2-core machine a probe that starts a CLI (a Python
+    start-up) can take seconds, so it is generous."""
     deadline = time.monotonic() + timeout
     while not (result := probe()):
         if time.monotonic() > deadline:
@@ -20,6 +22,6 @@ def wait_for(probe: Callable[[], T], what: str, timeout: float = 10, interval: f
     return result
 
 
-def wait_for_path(path: Path, timeout: float = 10) -> Path:
+def wait_for_path(path: Path, timeout: float = 30) -> Path:
     wait_for(path.exists, f"{path} to appear", timeout)
     return path

@@ -50,7 +50,7 @@ def start_inside(cgroup: CgroupManager, spawn: Spawn, script: str) -> subprocess
     return child
 
 
-def wait_until(check: object, timeout: float = 10.0) -> bool:
+def wait_until(check: object, timeout: float = 30.0) -> bool:
     assert callable(check)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

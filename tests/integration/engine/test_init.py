@@ -6,8 +6,6 @@ the test fails if the init is not what makes the difference.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from tests.integration.engine.conftest import Dockyard, EngineImages
 from tests.integration.engine.test_api import dockyard_client
@@ -67,12 +65,11 @@ def test_stop_ends_a_shell_that_ignores_sigterm_as_pid_1(
             "sh", "-c", STUBBORN,
         )  # fmt: skip
 
-    started = time.monotonic()
-    dockyard.run("stop", "-t", "20", "with-init")
-    took = time.monotonic() - started
+    dockyard.run("stop", "-t", "60", "with-init")
     dockyard.run("stop", "-t", "1", "without")
 
-    assert took < 10, f"stop took {took:.1f} s: SIGTERM did not reach the shell"
+    # 143: SIGTERM ended the shell (had it not reached it, the SIGKILL after the timeout
+    # would have: 137), without a clock around the CLI's start-up on a loaded machine
     assert dockyard.inspect("with-init")["State"]["ExitCode"] == 143  # type: ignore[index]
     assert dockyard.inspect("without")["State"]["ExitCode"] == 137  # only SIGKILL ended it
 

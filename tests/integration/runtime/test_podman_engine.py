@@ -144,7 +144,7 @@ def test_a_detached_container_lives_a_whole_lifecycle(podman: Podman) -> None:
         )  # fmt: skip
         assert out.strip() == str(96 * 1024 * 1024)
 
-        podman.run("stop", "--time", "5", name)  # SIGTERM, which the trap takes
+        podman.run("stop", "--time", "60", name)  # SIGTERM, which the trap takes (at once)
         state = podman.inspect_container(name)["State"]
         assert state["Status"] == "exited" and state["ExitCode"] == 0
     finally:
