@@ -113,6 +113,7 @@ GROUPS = {
         "cp": "cp",
         "cleanup": "container_cleanup",
         "autorestart": "container_autorestart",
+        "health-event": "container_health_event",
     },
     "network": {
         "create": "network_create",
@@ -136,7 +137,7 @@ GROUPS = {
     },
 }
 
-INTERNAL = ("cleanup", "autorestart")  # run by monitors and timers, not by users
+INTERNAL = ("cleanup", "autorestart", "health-event")  # run by monitors and timers, not by users
 
 USAGE = """Usage:  dockyard [OPTIONS] COMMAND
 

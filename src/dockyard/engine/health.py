@@ -94,6 +94,21 @@ def filter_value(health: Health | None) -> str:
     return "none" if health is None else health.status or "unhealthy"
 
 
+def record_change(engine: Engine, container_id: str, status: str) -> None:
+    """The monitor's ``--health-command``: a ``health_status: STATUS`` event, as
+    Docker's daemon records each change of a container's health."""
+    from dockyard.engine.events import container_event
+    from dockyard.errors import NotFound
+
+    if status not in ("starting", "healthy", "unhealthy"):
+        return
+    try:
+        rec = engine.containers.get(container_id)
+    except NotFound:
+        return  # removed since
+    container_event(engine, rec, f"health_status: {status}")
+
+
 def tell_monitor(engine: Engine, rec: ContainerRecord, line: str) -> None:
     """A command on the monitor's control FIFO (health-pause, health-resume); best effort."""
     import posix

@@ -105,8 +105,16 @@ def monitor_options(engine: Engine, rec: ContainerRecord) -> list[str]:
     """The monitor's health options for this container ([] without a check)."""
     if not wanted(rec):
         return []
+    from dockyard.engine.launch import dockyard_command
+
     run = engine.paths.run_dir(rec.id)
-    return ["--health-probe", f"{run}/{PROBE_FILE}", "--health-state", f"{run}/{STATE_FILE}"]
+    opts = ["--health-probe", f"{run}/{PROBE_FILE}", "--health-state", f"{run}/{STATE_FILE}"]
+    # each change of status is an event: the status is appended to this command
+    event = [*dockyard_command(), "--root", engine.paths.root, "--run-root", engine.paths.run_root]
+    event += ["container", "health-event", rec.id]
+    for arg in event:
+        opts += ["--health-command", arg]
+    return opts
 
 
 def _user(process: dict[str, Any]) -> list[tuple[str, str]]:

@@ -222,3 +222,22 @@ def test_the_python_api_takes_docker_pys_restart_policy(dockyard: Dockyard, bb: 
         assert box.attrs["RestartCount"] == 1
         assert box.attrs["HostConfig"]["RestartPolicy"]["MaximumRetryCount"] == 1
         assert box.logs() == b"run\nrun\n"
+
+
+def test_a_policys_restart_is_a_die_then_a_start_in_the_event_log(
+    dockyard: Dockyard, bb: str
+) -> None:
+    since = f"{time.time() - 1:.3f}"
+    dockyard.run(
+        "run", "-d", "--name", "logged", "--restart", "on-failure:1",
+        bb, "sh", "-c", "echo run; exit 4",
+    )  # fmt: skip
+    wait_for(lambda: settled(dockyard, "logged", restarts=1), "the restart to end", timeout=30)
+
+    shown = dockyard.run(
+        "events", "--since", since, "--until", f"{time.time():.3f}",
+        "--filter", "container=logged", "--filter", "event=start", "--filter", "event=die",
+        "--format", "{{.Action}} {{.Actor.Attributes.exitCode}}",
+    ).stdout.splitlines()  # fmt: skip
+    # as Docker's daemon records a restart: the exit, then the start (no "restart")
+    assert shown == ["start <no value>", "die 4", "start <no value>", "die 4"]
