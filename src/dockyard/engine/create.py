@@ -79,8 +79,13 @@ def _check(req: CreateRequest) -> None:
         raise InvalidArgument("conflicting options: cannot specify both --restart and --rm")
     if req.hostname and (len(req.hostname) > HOSTNAME_MAX or "/" in req.hostname):
         raise InvalidArgument(f"invalid hostname format: {req.hostname}")
-    if req.hostname and (host.network_mode == "host" or host.network_mode.startswith("container:")):
+    # Docker's daemon (runconfig's validateNetMode): a joined network has the other
+    # container's hostname and the host's UTS namespace has the host's; --network host
+    # keeps a UTS namespace of the container's own, so -h is allowed there
+    if req.hostname and host.network_mode.startswith("container:"):
         raise InvalidArgument("conflicting options: hostname and the network mode")
+    if req.hostname and host.uts_mode == "host":
+        raise InvalidArgument("conflicting options: hostname and the UTS mode")
     for opt in host.security_opt:
         key, _, value = opt.replace(":", "=", 1).partition("=")
         if key not in ("seccomp", "no-new-privileges", "label", "apparmor"):
@@ -219,7 +224,7 @@ def create(
 
     network = resolve_mode(engine, rec)  # req.host.network_mode made canonical
     if req.host.network_mode == "host":
-        config.hostname = _host_hostname()
+        config.hostname = req.hostname or _host_hostname()
     elif req.host.network_mode.startswith("container:"):
         config.hostname = engine.containers.get(req.host.network_mode[10:]).config.hostname
     else:

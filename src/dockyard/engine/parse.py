@@ -200,5 +200,6 @@ def namespace_mode(value: str, option: str, allowed: tuple[str, ...]) -> str:
             raise InvalidArgument(
                 f"{option} {value}: joining another container is not supported yet"
             )
-        raise InvalidArgument(f"invalid {option} value {value!r}: use one of {', '.join(allowed)}")
+        # docker/cli's words (its flag parsing): "--ipc: invalid IPC mode"
+        raise InvalidArgument(f"{option}: invalid {option[2:].upper()} mode")
     return value

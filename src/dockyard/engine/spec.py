@@ -130,7 +130,7 @@ def mounts(rec: ContainerRecord, etc_files: dict[str, str]) -> list[dict[str, An
     taken = {m.destination for m in rec.mounts}
     out = [
         m
-        for m in defaults.standard_mounts(host.privileged, host.shm_size, host.ipc_mode == "host")
+        for m in defaults.standard_mounts(host.privileged, host.shm_size, host.ipc_mode)
         if m["destination"] not in taken
     ]
     for dest in ETC_FILES:

@@ -90,8 +90,9 @@ def device_rules(privileged: bool) -> list[dict[str, Any]]:
     return rules
 
 
-def standard_mounts(privileged: bool, shm_size: int, host_ipc: bool) -> list[dict[str, Any]]:
-    """/proc, /dev, /dev/pts, /sys, the cgroup tree, /dev/mqueue and /dev/shm."""
+def standard_mounts(privileged: bool, shm_size: int, ipc_mode: str) -> list[dict[str, Any]]:
+    """/proc, /dev, /dev/pts, /sys, the cgroup tree, /dev/mqueue and /dev/shm (none with
+    ``--ipc none``: Docker's "none" is a private IPC namespace with no /dev/shm at all)."""
     ro = [] if privileged else ["ro"]
     mounts: list[dict[str, Any]] = [
         {
@@ -131,7 +132,7 @@ def standard_mounts(privileged: bool, shm_size: int, host_ipc: bool) -> list[dic
             "options": ["nosuid", "noexec", "nodev"],
         },
     ]
-    if host_ipc:
+    if ipc_mode == "host":
         mounts.append(
             {
                 "destination": "/dev/shm",
@@ -140,7 +141,7 @@ def standard_mounts(privileged: bool, shm_size: int, host_ipc: bool) -> list[dic
                 "options": ["rbind", "rprivate"],
             }
         )
-    else:
+    elif ipc_mode != "none":
         mounts.append(
             {
                 "destination": "/dev/shm",
