@@ -79,8 +79,10 @@ def leak_check(tmp_path_factory: pytest.TempPathFactory, session_marker: str) ->
     hierarchies_before = leaks.cgroup_mounts()
     interfaces_before = set(netleaks.interfaces())
     yield
+    # the engines' DNS resolvers (network/dns/): each must have left with its last container
+    resolvers = leaks.resolvers(f"{test_dirs}/")
     processes = leaks.marked_processes(session_marker) | leaks.processes_mentioning(
-        f"{test_dirs}/", exclude=leaks.ancestors(os.getpid())
+        f"{test_dirs}/", exclude=leaks.ancestors(os.getpid()) | set(resolvers)
     )
     # Only cgroups of containers this session made: another session running
     # at the same time has live ones of its own.
@@ -97,7 +99,9 @@ def leak_check(tmp_path_factory: pytest.TempPathFactory, session_marker: str) ->
     ]  # fmt: skip
     new_cgroups = leaks.in_hierarchies(ours, steady)
     leaks.remove_cgroups(ours - new_cgroups)
-    found = clean_up_leaks(processes, leaks.mounts_under(test_dirs), new_cgroups)
+    leaks.kill_processes(resolvers)
+    found = [f"DNS resolver (killed): {d}" for d in resolvers.values()]
+    found += clean_up_leaks(processes, leaks.mounts_under(test_dirs), new_cgroups)
     # interfaces and nftables tables of this session's engines (tests/support/netleaks.py);
     # its network namespaces are mounts under test_dirs, checked above
     interfaces, tables = netleaks.session_leftovers(session_marker, interfaces_before)

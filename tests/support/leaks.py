@@ -62,6 +62,21 @@ def processes_mentioning(text: str, exclude: Collection[int] = ()) -> dict[int, 
     }
 
 
+def resolvers(under: str) -> dict[int, str]:
+    """DNS resolvers (network/dns/resolver.c) whose directory lies under ``under``: one
+    runs while an engine has a container on a user-defined network, and must be gone
+    with the last."""
+    found = {}
+    for proc in _processes():
+        argv = _read(proc / "cmdline").split(b"\0")
+        if not argv[0].rpartition(b"/")[2].startswith(b"dockyard-resolver"):
+            continue
+        at = argv.index(b"--dir") + 1 if b"--dir" in argv else len(argv)
+        if at < len(argv) and argv[at].decode(errors="replace").startswith(under):
+            found[int(proc.name)] = _describe(proc)
+    return found
+
+
 def kill_processes(pids: set[int] | dict[int, str]) -> None:
     for pid in pids:
         try:

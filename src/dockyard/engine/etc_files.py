@@ -20,6 +20,8 @@ HOSTS_DEFAULT = (
 )
 FALLBACK_NAMESERVERS = ("8.8.8.8", "8.8.4.4")
 HOST_RESOLV = "/etc/resolv.conf"
+#: another file to read the host's resolvers from (tests point it at fake ones)
+RESOLV_ENV = b"DOCKYARD_RESOLV_CONF"
 #: where systemd-resolved keeps the real upstream servers when /etc/resolv.conf
 #: names its 127.0.0.53 stub (Docker reads this one then)
 RESOLVED_UPSTREAM = "/run/systemd/resolve/resolv.conf"
@@ -53,13 +55,45 @@ def hostname_file(hostname: str) -> str:
     return f"{hostname}\n"
 
 
+def host_resolv_path() -> str:
+    """The host's resolv.conf: ``DOCKYARD_RESOLV_CONF`` if set, else /etc/resolv.conf."""
+    import posix
+
+    value = posix.environ.get(RESOLV_ENV)
+    return value.decode() if value else HOST_RESOLV
+
+
+def _servers(lines: list[str]) -> list[str]:
+    return [
+        ln.split()[1] for ln in lines if ln.split()[:1] == ["nameserver"] and len(ln.split()) > 1
+    ]
+
+
+def _host_lines(host_file: str) -> list[str]:
+    """The host file's lines; systemd-resolved's upstream file when it names only the
+    127.0.0.53 stub (Docker reads that one then)."""
+    lines = _read(host_file).splitlines()
+    servers = _servers(lines)
+    if servers and all(s == "127.0.0.53" for s in servers) and host_file == HOST_RESOLV:
+        upstream = _read(RESOLVED_UPSTREAM)
+        if upstream:
+            return upstream.splitlines()
+    return lines
+
+
+def host_nameservers(host_file: str = "") -> list[str]:
+    """Where the embedded resolver forwards: the host's resolvers, loopback ones too (it
+    reaches them from the host's namespace), else Docker's fallbacks."""
+    return _servers(_host_lines(host_file or host_resolv_path())) or list(FALLBACK_NAMESERVERS)
+
+
 def _is_loopback(address: str) -> bool:
     return address.startswith("127.") or address in ("::1", "0:0:0:0:0:0:0:1")
 
 
 def resolv_conf(
     host_network: bool,
-    host_file: str = HOST_RESOLV,
+    host_file: str = "",
     dns: list[str] | None = None,
     search: list[str] | None = None,
     options: list[str] | None = None,
@@ -68,19 +102,12 @@ def resolv_conf(
     """The host's file (its loopback resolvers dropped off the host's network), with
     ``--dns``, ``--dns-search`` and ``--dns-option`` replacing what they name, as Docker
     does; ``resolver`` (the embedded DNS's address) takes the nameservers' place."""
-    text = _read(host_file)
+    host_file = host_file or host_resolv_path()
     if dns or search or options or resolver:
         return _override(resolv_conf(host_network, host_file), dns, search, options, resolver)
     if host_network:
-        return text
-    lines = text.splitlines()
-    servers = [
-        ln.split()[1] for ln in lines if ln.split()[:1] == ["nameserver"] and len(ln.split()) > 1
-    ]
-    if servers and all(s == "127.0.0.53" for s in servers) and host_file == HOST_RESOLV:
-        upstream = _read(RESOLVED_UPSTREAM)
-        if upstream:
-            lines = upstream.splitlines()
+        return _read(host_file)
+    lines = _host_lines(host_file)
     kept = []
     for line in lines:
         words = line.split()

@@ -4,9 +4,10 @@
             transaction that records the container (a duplicate address is
             impossible: the endpoints table has UNIQUE (network, address))
     start   `setup`: <run root>/netns/<id> made, a veth per network, the
-            published ports' rules (engine/net_ports.py); any failure undoes all
-    exit    `teardown`: rules, the namespace file (the kernel then removes its veths);
-            the leases stay
+            published ports' rules (engine/net_ports.py), the embedded DNS
+            told (engine/net_dns.py); any failure undoes all
+    exit    `teardown`: rules, the namespace file (the kernel then removes its veths),
+            the DNS told (its resolver lets go of the namespace); the leases stay
     rm      the record's deletion takes the leases with it (ON DELETE CASCADE)
 
 Every mode but ``host`` gets a namespace the engine made, given to the
@@ -221,6 +222,12 @@ def setup(engine: Engine, rec: ContainerRecord) -> None:
             from dockyard.engine.net_ports import publish
 
             publish(engine, rec, pairs[0][0], pairs[0][1])
+        from dockyard.engine.net_dns import needs_dns
+
+        if needs_dns(pairs):
+            from dockyard.engine.net_dns import join
+
+            join(engine, rec.id)  # answered at 127.0.0.11 before its first process runs
     except BaseException:
         teardown(engine, rec)
         raise
@@ -271,6 +278,12 @@ def teardown(engine: Engine, rec: ContainerRecord) -> None:
         netns.remove(netns_path(engine.paths, rec))
     except OSError as exc:
         errors.append(f"cannot remove the network namespace of {rec.id[:12]}: {exc}")
+    from dockyard.engine.net_dns import leave
+
+    try:
+        leave(engine, rec.id)  # the resolver lets go of the namespace
+    except HostError as exc:
+        errors.append(str(exc))
     if errors:
         raise HostError("; ".join(errors))
 

@@ -1,7 +1,9 @@
 """Network leftovers of runs that never cleaned up (a CLI killed -9, a crashed monitor).
 
 What a container holds while it runs (its namespace file, its veths, its
-published ports' rules and rows) should be gone once it is not running;
+published ports' rules and rows, its place in the embedded DNS) should be
+gone once it is not running, and the DNS resolver runs exactly while some
+container needs it;
 `find` lists what is not, `repair` removes it. ``system check`` and
 ``network prune`` run them; a container that is running is never touched.
 """
@@ -62,7 +64,9 @@ def find(engine: Engine, remove: bool = False) -> list[str]:
         if net.driver == "bridge"
     ]
     if not bridges:
-        return found
+        from dockyard.engine.net_dns import check
+
+        return found + check(engine, remove)
     live_ifnames = {
         _load_endpoint(doc).host_ifname
         for container, doc in engine.db.query("SELECT container, doc FROM endpoints")
@@ -79,7 +83,9 @@ def find(engine: Engine, remove: bool = False) -> list[str]:
         f"port rules in table {table} of {owner[:12]}, which is not running"
         for table, owner in left.rule_owners
     ]
-    return found
+    from dockyard.engine.net_dns import check
+
+    return found + check(engine, remove)
 
 
 def repair(engine: Engine) -> list[str]:

@@ -1,17 +1,19 @@
 """``network connect`` and ``disconnect``: a container joins or leaves a network, running or not.
 
-A running container gets (or loses) its interface at once; a stopped one
-only its lease, wired at its next start. Under the container's lock, so a
-start or a removal never sees half of it.
+A running container gets (or loses) its interface, and its name on the
+network's DNS, at once; a stopped one only its lease, wired at its next
+start. Under the container's lock, so a start or a removal never sees half
+of it.
 """
 
 from __future__ import annotations
 
 from dockyard.engine.exits import current_status
 from dockyard.engine.net_attach import NetworkRequest, _spec, endpoints, lease, running_netns
+from dockyard.engine.net_dns import join, leave, needs_dns, sync, user_network
 from dockyard.engine.networks import spec_of
 from dockyard.engine.status import Status
-from dockyard.errors import Conflict, InvalidArgument, NotFound
+from dockyard.errors import Conflict, HostError, InvalidArgument, NotFound
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -55,12 +57,22 @@ def connect(
         try:
             engine.networks.ready(net)
             engine.networks.backend.attach(path, spec_of(net), _spec(ep, False))
+            if user_network(net):
+                join(engine, rec.id)  # its name on the network, and its own resolver
         except BaseException:
             engine.networks.backend.detach(spec_of(net), _spec(ep, False))
             with engine.db.transaction() as tx:
                 tx.execute(
                     "DELETE FROM endpoints WHERE network = ? AND container = ?", (net.id, rec.id)
                 )
+            if user_network(net):
+                try:
+                    if needs_dns(endpoints(engine, rec.id)):
+                        sync(engine)
+                    else:
+                        leave(engine, rec.id)
+                except HostError:
+                    pass  # the first error is the one to report; system check repairs
             raise
         _event(engine, net, rec.id, "connect")
 
@@ -88,6 +100,11 @@ def disconnect(engine: Engine, container: str, network: str, force: bool = False
             tx.execute(
                 "DELETE FROM endpoints WHERE network = ? AND container = ?", (net.id, rec.id)
             )
+        if user_network(net) and running_netns(engine, rec):
+            if needs_dns(endpoints(engine, rec.id)):
+                sync(engine)  # gone from this network's names, still on others
+            else:
+                leave(engine, rec.id)
         if current_status(engine, rec) in LIVE:
             _event(engine, net, rec.id, "disconnect")
 

@@ -4,10 +4,10 @@
 with ``host-gateway`` resolved, ``--dns*``); engine/bundle.py writes the
 files. ``--network container:X`` shares X's three files, as Docker does.
 
-DNS between containers (the embedded resolver) plugs in at `resolver_for`:
-it returns the address a container on a user-defined network should use as
-its nameserver (Docker's 127.0.0.11) once a resolver serves that network;
-until then "" (the host's resolvers). `dns_records` is what it serves.
+A container whose first network is a user-defined one gets the embedded
+resolver (engine/net_dns.py) as its only nameserver, Docker's 127.0.0.11
+with ``options ndots:0`` (`resolver_for`); its ``--dns`` servers become the
+resolver's upstreams for it.
 """
 
 from __future__ import annotations
@@ -59,8 +59,15 @@ def parse_add_host(item: str) -> tuple[str, str]:
 
 
 def resolver_for(net: NetworkRecord) -> str:
-    """The hook for the embedded DNS resolver (see the module's docstring)."""
-    return ""
+    """The nameserver of a container whose first network is ``net``: the embedded
+    resolver on user-defined networks, "" (the host's resolvers) on the default bridge."""
+    from dockyard.engine.net_dns import user_network
+
+    if not user_network(net):
+        return ""
+    from dockyard.network.dns import ADDRESS
+
+    return ADDRESS
 
 
 def etc_inputs(engine: Engine, rec: ContainerRecord) -> EtcInputs:
@@ -84,21 +91,4 @@ def etc_inputs(engine: Engine, rec: ContainerRecord) -> EtcInputs:
     out.dns = list(rec.host.dns)
     out.dns_search = list(rec.host.dns_search)
     out.dns_options = list(rec.host.dns_options)
-    return out
-
-
-def dns_records(engine: Engine, network_id: str) -> list[tuple[str, list[str], str]]:
-    """For the resolver: (container name, [aliases, short id], address) of each container on
-    the network, running or not (it decides what to answer)."""
-    from dockyard.engine.net_attach import _load_endpoint
-
-    rows = engine.db.query(
-        "SELECT c.name, e.doc FROM endpoints e JOIN containers c ON c.id = e.container "
-        "WHERE e.network = ?",
-        (network_id,),
-    )
-    out = []
-    for name, doc in rows:
-        ep = _load_endpoint(doc)
-        out.append((str(name), [*ep.aliases, ep.container_id[:12]], ep.address))
     return out

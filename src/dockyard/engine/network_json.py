@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dockyard.engine.net_attach import endpoints, netns_path
+from dockyard.engine.net_dns import dns_names as dns_names_of
+from dockyard.engine.net_dns import user_network
 from dockyard.engine.status import Status
 
 TYPE_CHECKING = False
@@ -23,8 +25,8 @@ def _endpoint(
     up = live and ep is not None
     ipam = {"IPv4Address": ep.ip_requested} if ep is not None and ep.ip_requested else None
     dns_names = None
-    if ep is not None and not net.default and net.driver == "bridge":
-        dns_names = [rec.name, *ep.aliases, rec.id[:12]]
+    if ep is not None and user_network(net):
+        dns_names = dns_names_of(rec, ep)
     return {
         "IPAMConfig": ipam,
         "Links": None,

@@ -40,4 +40,8 @@ def rename(engine: Engine, old: str, new: str) -> str:
         except IntegrityError:
             owner = engine.db.query("SELECT id FROM containers WHERE name = ?", (new,))
             raise name_in_use(new, owner[0][0] if owner else "?") from None
+        from dockyard.engine.net_dns import is_member, sync
+
+        if is_member(engine, rec.id):
+            sync(engine)  # the embedded DNS answers to the new name, no longer the old
     return rec.id

@@ -132,6 +132,9 @@ class Dockyard(ImageTestsDockyard):
             DOCKYARD_BRIDGE=self.bridge,
             DOCKYARD_BIP=netleaks.free_subnet().replace(".0/", ".1/"),
             DOCKYARD_ADDRESS_POOLS=netleaks.free_subnet(16) + ":24",
+            # the host's resolvers, for the embedded DNS to forward to: one on this
+            # machine where nothing answers, so a test never sends a query elsewhere
+            DOCKYARD_RESOLV_CONF=str(_quiet_resolv_conf(root.parent)),
         )
 
     def popen(self, *args: str, **kwargs: object) -> subprocess.Popen[bytes]:  # type: ignore[override]
@@ -147,6 +150,17 @@ class Dockyard(ImageTestsDockyard):
 
         data = json.loads(self.run("inspect", "--type", "container", name).stdout)
         return data[0]  # type: ignore[no-any-return]
+
+
+#: a loopback address where no DNS server listens (tests/support/dns.py avoids it)
+QUIET_RESOLVER = "127.53.0.1"
+
+
+def _quiet_resolv_conf(directory: Path) -> Path:
+    path = directory / "host-resolv.conf"
+    directory.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"nameserver {QUIET_RESOLVER}\n")
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -38,12 +38,12 @@ PAGE = b"hello from the container\n"
 pytestmark = [pytest.mark.integration]
 
 
-def _build_udp(out: Path) -> Path:
+def _build_tool(source: str, out: Path) -> Path:
     cc = shutil.which("gcc") or shutil.which("cc")
     if cc is None:
-        pytest.skip("needs gcc (apt-get install gcc libc6-dev) for the UDP tool")
+        pytest.skip(f"needs gcc (apt-get install gcc libc6-dev) for {source}")
     done = subprocess.run(
-        [cc, "-static", "-O2", "-o", str(out), str(HERE / "udp.c")], capture_output=True, text=True
+        [cc, "-static", "-O2", "-o", str(out), str(HERE / source)], capture_output=True, text=True
     )
     if done.returncode != 0:
         pytest.skip(f"needs a static C toolchain: {done.stderr.strip()[:200]}")
@@ -52,12 +52,16 @@ def _build_udp(out: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def net_image(registry: Registry, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """busybox, /bin/udp (udp.c), /www/index.html; EXPOSE 80/tcp 7001/udp."""
+    """busybox, /bin/udp (udp.c), /bin/dnsq (dnsq.c), /www/index.html; EXPOSE 80/tcp 7001/udp."""
     work = tmp_path_factory.mktemp("net-image")
-    udp = _build_udp(work / "udp")
+    udp = _build_tool("udp.c", work / "udp")
+    dnsq = _build_tool("dnsq.c", work / "dnsq")
     tool, tool_data = file_entry("bin/udp", udp.read_bytes(), 0o755)
+    query, query_data = file_entry("bin/dnsq", dnsq.read_bytes(), 0o755)
     page, page_data = file_entry("www/index.html", PAGE)
-    extra = make_layer(tar_entries([(tool, tool_data), dir_entry("www"), (page, page_data)]))
+    extra = make_layer(
+        tar_entries([(tool, tool_data), (query, query_data), dir_entry("www"), (page, page_data)])
+    )
     image = Image(
         [_busybox_layer(work), extra],  # type: ignore[list-item]
         cmd=["sh"],
