@@ -67,11 +67,9 @@ def _names(name: str, aliases: list[str], container_id: str, hostname: str) -> l
 
 
 def _ndots_set(options: list[str]) -> bool:
-    for option in options:
-        key, _, value = option.partition(":")
-        if key == "ndots" and value.isdigit() and int(value) > 0:
-            return True
-    return False
+    """The user chose ndots (any N, 0 too, as Docker reads it): single labels that are
+    not ours then get an empty answer, for the client to try its search domains."""
+    return any(o.partition(":")[0] == "ndots" and o.partition(":")[2].isdigit() for o in options)
 
 
 def gather(engine: Engine) -> tuple[list[DnsNetwork], list[DnsEntry], list[DnsClient]]:

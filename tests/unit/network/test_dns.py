@@ -73,8 +73,8 @@ def test_only_user_defined_bridges_get_the_resolver() -> None:
 
 
 def test_ndots_set_by_the_user() -> None:
-    assert _ndots_set(["ndots:2"]) and _ndots_set(["edns0", "ndots:1"])
-    assert not _ndots_set(["ndots:0"]) and not _ndots_set(["timeout:2"]) and not _ndots_set([])
+    assert _ndots_set(["ndots:2"]) and _ndots_set(["edns0", "ndots:1"]) and _ndots_set(["ndots:0"])
+    assert not _ndots_set(["timeout:2"]) and not _ndots_set(["ndots:x"]) and not _ndots_set([])
 
 
 def test_forwarded_names_go_to_the_configured_host_resolvers(

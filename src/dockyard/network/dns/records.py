@@ -11,7 +11,7 @@ and hostname. A ``C`` line is a container the resolver answers, at
 127.0.0.11:53 in the namespace held by its netns file, from the networks
 listed (in the order it joined them); flags: ``f`` forward other names to
 the upstream servers (not when all its networks are ``--internal``), ``n``
-the user set ``ndots`` (single labels are then not forwarded), ``-`` none.
+the user set ``ndots`` (single labels not ours are then not forwarded), ``-`` none.
 
 Plain classes rather than dataclasses: they are built on every ``run`` on a
 user-defined network, and ``dataclasses`` costs ~10 ms to import.

@@ -100,7 +100,7 @@ struct container {
 	struct upstream up[MAX_UPSTREAMS];
 	int nup;
 	int forward;            /* 0: no network of it reaches out (all --internal) */
-	int ndots;              /* the user set ndots > 0: single labels are not forwarded */
+	int ndots;              /* the user set ndots: single labels not ours are not forwarded */
 	int seen, dead;
 	struct container *next;
 };
