@@ -15,6 +15,8 @@ and repairs what no command would meet:
 - a damaged record: removed with everything of its container;
 - snapshots, container directories, run directories, runtime states, lock
   files, cgroups and monitors of containers that have no record: removed;
+- exec sessions' directories that no client and no monitor holds (a killed
+  CLI, a killed monitor; engine/check_exec.py): removed;
 - network namespaces, veths, published ports' rules and rows of containers
   that are not running (engine/net_check.py): removed.
 
@@ -123,8 +125,20 @@ def check(engine: Engine, repair: bool = True) -> EngineReport:
             f"{len(stale)} lock files of containers that do not exist",
             lambda: _remove_locks(engine, stale),
         )
+    _check_exec(c)
     _check_network(c)
     return c.report
+
+
+def _check_exec(c: _Check) -> None:
+    """Exec sessions' directories that no client and no monitor will remove."""
+    from dockyard.engine import check_exec
+
+    for name in check_exec.abandoned(c.engine):
+        c.found(
+            check_exec.describe(c.engine, name),
+            lambda n=name: check_exec.remove(c.engine, n),  # type: ignore[misc]
+        )
 
 
 def _remove_locks(engine: Engine, ids: set[str]) -> str:

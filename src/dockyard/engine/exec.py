@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
     from dockyard.engine.attach import Foreground
     from dockyard.engine.engine import Engine
+    from dockyard.engine.locks import ContainerLock
     from dockyard.engine.types import ContainerRecord
 
 
@@ -262,11 +263,44 @@ def remove_dir(directory: str, held: bool = False) -> None:
         pass
 
 
+def claim_dir(directory: str) -> ContainerLock:
+    """Make the session's directory with its fg.lock held: while it is held, or while the
+    session's monitor lives, the directory is in use. Both are made under a shared flock of
+    the exec root, which `system check` takes exclusively to list the sessions
+    (engine/check_exec.py), so it never meets a directory between its mkdir and its lock."""
+    import fcntl
+
+    from dockyard.engine.bundle import make_dir
+    from dockyard.engine.locks import ContainerLock
+
+    root = directory.rpartition("/")[0]
+    make_dir(root, 0o711)
+    guard = posix.open(root, posix.O_RDONLY | posix.O_DIRECTORY | posix.O_CLOEXEC)
+    try:
+        fcntl.flock(guard, fcntl.LOCK_SH)
+        make_dir(directory, 0o700)
+        lock = ContainerLock(f"{directory}/{FOREGROUND_LOCK}")
+        lock.acquire()
+    finally:
+        posix.close(guard)
+    return lock
+
+
+def _let_go(session: ExecSession) -> None:
+    """``-d``: the monitor holds the session now. Its exit command (``flock -n``) skips
+    the removal while we hold fg.lock, so a process that ended meanwhile leaves its
+    directory to us: it is removed here once the lock is let go (the exit command may
+    remove it too; both are idempotent)."""
+    if session.lock is not None:
+        session.lock.release()
+        session.lock = None
+    if read_exit_file(session.dir) is not None:
+        remove_dir(session.dir, held=True)
+
+
 def start_exec(engine: Engine, name: str, req: ExecRequest) -> ExecSession:
     """Start the process under its monitor; attached (not ``detach``): connected first."""
     from dockyard.engine import exec_launch
-    from dockyard.engine.bundle import make_dir
-    from dockyard.engine.locks import ContainerLock
     from dockyard.engine.monitor import binary
     from dockyard.engine.names import new_id
     from dockyard.oci import jsonio
@@ -276,8 +310,8 @@ def start_exec(engine: Engine, name: str, req: ExecRequest) -> ExecSession:
     monitor = binary()
     exec_id = req.id or new_id()
     directory = engine.paths.exec_dir(exec_id)
-    make_dir(directory, 0o700)
     session = ExecSession(exec_id, directory, rec, req.tty)
+    session.lock = claim_dir(directory)
     process_path = f"{directory}/{exec_launch.PROCESS_FILE}"
     pid_file = f"{directory}/{PID_FILE}"
     listener = None
@@ -285,8 +319,6 @@ def start_exec(engine: Engine, name: str, req: ExecRequest) -> ExecSession:
         with open(process_path, "w", encoding="utf-8") as f:
             f.write(jsonio.dumps_compact(process))
         if not req.detach:
-            session.lock = ContainerLock(f"{directory}/{FOREGROUND_LOCK}")
-            session.lock.acquire()
             listener, session.sock = exec_launch.listen_and_connect(f"{directory}/{ATTACH_SOCKET}")
         options = _monitor_options(engine, exec_id, rec, req)
         runtime = engine.runtime_for(rec.host.runtime)
@@ -310,6 +342,8 @@ def start_exec(engine: Engine, name: str, req: ExecRequest) -> ExecSession:
     finally:
         if listener is not None:
             posix.close(listener)
+    if req.detach:
+        _let_go(session)
     from dockyard.engine.events import exec_event
 
     exec_event(engine, rec, "exec_create", exec_id, req.cmd)
