@@ -3,10 +3,12 @@ filters, Docker's text and JSON, the Python API, and who writes ``die``."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import subprocess
 import time
+from collections.abc import Callable
 
 from tests.integration.engine.conftest import Dockyard, EngineImages
 from tests.integration.engine.test_api import dockyard_client
@@ -19,36 +21,67 @@ LINE = re.compile(
 
 
 class Follower:
-    """``dockyard events ARGS`` in the background; its lines as they come."""
+    """``dockyard events ARGS`` in the background; its lines as they come.
 
-    def __init__(self, dockyard: Dockyard, *args: str) -> None:
-        self.proc = dockyard.popen("events", *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    It returns once the follower is following: it has shown a ``volume create`` made
+    after it started (it shows only events written after it subscribed), so whatever
+    the test does next comes after its subscription, however slow its start-up was
+    on a loaded machine. Those volume lines are not kept in ``lines``; ARGS must let
+    volume events through."""
+
+    def __init__(self, dockyard: Dockyard, *args: str, **popen: object) -> None:
+        self.proc = dockyard.popen(
+            "events", *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen
+        )
         self.lines: list[str] = []
-        time.sleep(0.5)  # subscribed (its first read of the log) well before the actions
+        self._buffer = b""
+        try:
+            self._subscribed(dockyard)
+        except BaseException:
+            self.stop()
+            raise
 
-    def until(self, predicate: object, timeout: float = 15) -> list[str]:
+    def _subscribed(self, dockyard: Dockyard) -> None:
+        deadline = time.monotonic() + 120
+        for attempt in itertools.count():
+            # one made before the subscription is never shown: then another one
+            probe = f"follower-ready-{attempt}"
+            dockyard.run("volume", "create", probe)
+            if self._read(lambda seen, p=probe: any(p in line.split() for line in seen), 5):
+                self.lines.clear()
+                return
+            assert time.monotonic() < deadline, "the follower shows nothing: " + "\n".join(
+                self.lines
+            )
+
+    def _read(self, predicate: Callable[[list[str]], bool], timeout: float) -> bool:
         import selectors
 
         assert self.proc.stdout is not None
-        selector = selectors.DefaultSelector()
-        selector.register(self.proc.stdout, selectors.EVENT_READ)
         deadline = time.monotonic() + timeout
-        buffer = b""
-        while not predicate(self.lines):  # type: ignore[operator]
-            left = deadline - time.monotonic()
-            assert left > 0, "timed out; the follower saw:\n" + "\n".join(self.lines)
-            if selector.select(left):
-                chunk = self.proc.stdout.read1(65536)  # type: ignore[attr-defined]
-                assert chunk, f"the follower ended: {self.proc.stderr.read()!r}"  # type: ignore[union-attr]
-                buffer += chunk
-                *done, buffer = buffer.split(b"\n")
-                self.lines += [d.decode() for d in done]
-        selector.close()
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.proc.stdout, selectors.EVENT_READ)
+            while not predicate(self.lines):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                if selector.select(left):
+                    chunk = self.proc.stdout.read1(65536)  # type: ignore[attr-defined]
+                    assert chunk, f"the follower ended: {self.proc.stderr.read()!r}"  # type: ignore[union-attr]
+                    self._buffer += chunk
+                    *done, self._buffer = self._buffer.split(b"\n")
+                    self.lines += [d.decode() for d in done]
+        return True
+
+    def until(self, predicate: Callable[[list[str]], bool], timeout: float = 60) -> list[str]:
+        seen = self._read(predicate, timeout)
+        assert seen, "timed out; the follower saw:\n" + "\n".join(self.lines)
         return self.lines
 
     def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.communicate(timeout=10)
+        if self.proc.returncode is None:
+            self.proc.terminate()
+        self.proc.communicate(timeout=30)
 
 
 def _actions(lines: list[str], actor: str = "") -> list[str]:
@@ -111,7 +144,7 @@ def test_die_is_recorded_with_no_cli_running(
     box = dockyard.run(
         "run", "-d", "--runtime", runtime, engine_images.busybox, "sh", "-c", "sleep 0.3; exit 7"
     ).stdout.strip()
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 60
     while True:
         found = dockyard.run(
             "events", "--since", "1m", "--until", "0s", "--filter", f"container={box}",
@@ -267,12 +300,14 @@ def test_bad_filters_formats_and_times_are_one_line_with_dockers_status(
 def test_until_in_the_future_ends_the_follow_when_reached(
     dockyard: Dockyard, engine_images: EngineImages
 ) -> None:
-    until = f"{time.time() + 2.5:.3f}"
-    proc = dockyard.popen("events", "--until", until, stdout=subprocess.PIPE)
-    time.sleep(0.5)
+    # far enough ahead for both CLIs' start-ups on a loaded machine
+    until = time.time() + 8
+    proc = dockyard.popen("events", "--until", f"{until:.3f}", stdout=subprocess.PIPE)
     dockyard.run("volume", "create", "soon")
-    out, _ = proc.communicate(timeout=15)
+    assert time.time() < until, "the machine is too slow for this test's window"
+    out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0
+    assert time.time() >= until  # it ended when the time came, not before
     assert _actions(out.decode().splitlines()) == ["volume create"]
 
 
@@ -354,13 +389,11 @@ def test_a_follower_ends_quietly_on_ctrl_c_and_sigterm(dockyard: Dockyard) -> No
         signal.signal(signal.SIGINT, signal.SIG_DFL)
 
     for sig, status in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
-        proc = dockyard.popen(
-            "events", stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=default_sigint
-        )
-        time.sleep(1.0)
-        proc.send_signal(sig)
-        _out, err = proc.communicate(timeout=10)
-        assert proc.returncode == status and err == b"", err
+        # following (not still starting up, with Python's default handlers)
+        follower = Follower(dockyard, preexec_fn=default_sigint)
+        follower.proc.send_signal(sig)
+        _out, err = follower.proc.communicate(timeout=30)
+        assert follower.proc.returncode == status and err == b"", err
 
 
 def test_network_and_exec_events(dockyard: Dockyard, engine_images: EngineImages) -> None:

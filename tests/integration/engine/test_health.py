@@ -82,7 +82,8 @@ def test_a_check_failing_after_a_file_is_removed_turns_unhealthy_with_no_cli_run
     took = time.monotonic() - removed
 
     # the first failing check comes within one interval, the second one interval later
-    assert interval * (retries - 1) <= took <= interval * retries + 1.5, took
+    # (each check's own time and a loaded machine's delays on top: up to 3 s allowed)
+    assert interval * (retries - 1) <= took <= interval * retries + 3.0, took
     now = health(dockyard, "web")
     assert (now["Status"], now["FailingStreak"]) == ("unhealthy", retries)
     log = now["Log"]
@@ -92,7 +93,7 @@ def test_a_check_failing_after_a_file_is_removed_turns_unhealthy_with_no_cli_run
     # the checks ran on time: the timer restarts after each, as Docker's
     starts = [_seconds(r["Start"]) for r in log]
     gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert all(interval * 0.9 <= gap <= interval + 1.0 for gap in gaps), gaps
+    assert all(interval * 0.9 <= gap <= interval + 2.0 for gap in gaps), gaps
     assert shown(dockyard, "web").endswith("(unhealthy)")
     listed = dockyard.run("ps", "--filter", "health=unhealthy", "--format", "{{.Names}}").stdout
     assert listed == "web\n"
@@ -148,17 +149,27 @@ def test_the_images_healthcheck_the_flags_over_it_and_no_healthcheck(
 
 
 def test_failures_in_the_start_period_do_not_count(dockyard: Dockyard, bb: str) -> None:
-    dockyard.run(
+    import json
+
+    # a start period long enough for a few CLIs on a loaded machine
+    period = 12
+    cid = dockyard.run(
         "run", "-d", "--name", "slow", "--health-cmd", "exit 1",
-        "--health-start-period", "5s", "--health-start-interval", "200ms",
+        "--health-start-period", f"{period}s", "--health-start-interval", "200ms",
         "--health-interval", "1s", "--health-retries", "1", bb, "sleep", "1000",
-    )  # fmt: skip
-    wait_for(lambda: len(health(dockyard, "slow")["Log"]) >= 3, "checks", timeout=30)  # type: ignore[arg-type]
-    early = health(dockyard, "slow")
+    ).stdout.strip()  # fmt: skip
+    state = dockyard.run_root / "c" / cid / "health.json"
+
+    def early_checks() -> dict[str, object] | None:
+        # the monitor's own file: no CLI start-up between the checks and the look
+        found = json.loads(state.read_text()) if state.exists() else {"Log": []}
+        return found if len(found["Log"]) >= 3 else None
+
+    early = wait_for(early_checks, "checks", timeout=30)
     started = _seconds(dockyard.inspect("slow")["State"]["StartedAt"])  # type: ignore[index]
 
     # every 200 ms while starting, and none of them counted
-    assert all(_seconds(r["Start"]) < started + 5 for r in early["Log"])  # type: ignore[attr-defined]
+    assert all(_seconds(r["Start"]) < started + period for r in early["Log"])  # type: ignore[attr-defined]
     assert (early["Status"], early["FailingStreak"]) == ("starting", 0)
     assert shown(dockyard, "slow").endswith("(health: starting)")
     assert dockyard.run("ps", "--filter", "health=starting", "-q").stdout != ""
@@ -234,7 +245,8 @@ def test_health_across_pause_stop_and_start(dockyard: Dockyard, bb: str) -> None
     assert len(health(dockyard, "cycle")["Log"]) == 5  # the last five only  # type: ignore[arg-type]
 
     dockyard.run("pause", "cycle")
-    assert health(dockyard, "cycle")["Status"] == "unhealthy"  # Docker stops the checks
+    # Docker stops the checks (the monitor is told through its FIFO)
+    wait_for(lambda: health(dockyard, "cycle")["Status"] == "unhealthy", "unhealthy")
     before = health(dockyard, "cycle")["Log"]
     time.sleep(0.6)
     assert health(dockyard, "cycle")["Log"] == before

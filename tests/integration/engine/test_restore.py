@@ -120,7 +120,9 @@ def test_restore_of_a_restarting_container_and_a_live_one(
 
     assert state(dockyard, "live")["Pid"] == live
     simulate_reboot(dockyard)
+    before = int(dockyard.inspect("loop")["RestartCount"])  # type: ignore[call-overload]
     dockyard.run("system", "restore")
-    # on-failure with retries left: started afresh, and fails on as before
-    assert int(dockyard.inspect("loop")["RestartCount"]) < 3  # type: ignore[call-overload]
+    # on-failure with retries left: started afresh (the count from 0, its backoff from
+    # 0.1 s), and fails on as before; not as many restarts yet as before the reboot
+    assert int(dockyard.inspect("loop")["RestartCount"]) < before  # type: ignore[call-overload]
     assert state(dockyard, "live")["Status"] == "running"
