@@ -33,6 +33,7 @@ from tests.integration.image.builder import (
     tar_entries,
     write_layout,
 )
+from tests.support import leaks
 from tests.support.registry import (
     Registry,
     start_registry,
@@ -383,10 +384,16 @@ class Dockyard:
 
 
 @pytest.fixture
-def dockyard(tmp_path: Path) -> Dockyard:
+def dockyard(tmp_path: Path) -> Iterator[Dockyard]:
+    """A store of the test's own; afterwards, also when the test failed, no mount is left
+    under it (an overlay snapshot, say): detached at once, and a failure of the test."""
     if os.geteuid() != 0:
         pytest.skip("needs root (the store keeps ownership and device nodes)")
-    return Dockyard(tmp_path / "store", tmp_path / "config")
+    yield Dockyard(tmp_path / "store", tmp_path / "config")
+    left = leaks.mounts_under(tmp_path)
+    if left:
+        leaks.unmount(left)
+        pytest.fail("the store's mounts were left behind:\n" + "\n".join(left))
 
 
 @pytest.fixture
