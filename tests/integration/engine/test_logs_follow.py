@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import subprocess
-import time
 
 from tests.integration.engine.conftest import Dockyard, EngineImages
+from tests.support.procs import reaped
+from tests.support.wait import read_until, wait_for
 
 COUNTER = 'i=0; while :; do echo "run-$i"; i=$((i+1)); sleep 0.1; done'
 
@@ -19,13 +20,18 @@ def test_logs_keep_every_run_after_restarts(
 ) -> None:
     dockyard.run(
         "run", "-d", "--runtime", runtime, "--name", "again", engine_images.busybox,
-        "sh", "-c", "echo started; sleep 1000",
+        "sh", "-c", "echo started; exec sleep 1000",
     )  # fmt: skip
-    time.sleep(0.3)
+
+    def logged(runs: int) -> None:
+        # each run's line is in the log before the next restart can kill the run
+        wait_for(lambda: dockyard.run("logs", "again").stdout == "started\n" * runs, f"{runs} runs")
+
+    logged(1)
     dockyard.run("restart", "-t", "0", "again")
+    logged(2)
     dockyard.run("restart", "-t", "0", "again")
-    time.sleep(0.3)
-    assert dockyard.run("logs", "again").stdout == "started\n" * 3
+    logged(3)
 
 
 def test_follow_goes_on_across_a_restart(
@@ -36,17 +42,18 @@ def test_follow_goes_on_across_a_restart(
         "sh", "-c", COUNTER,
     )  # fmt: skip
     follower = _follow(dockyard, "counter")
-    try:
-        time.sleep(1.0)
+    with reaped(follower):
+        assert follower.stdout is not None
+        # following the first run (its start-up may take seconds on a loaded machine)
+        seen = read_until(follower.stdout, lambda got: b"run-3\n" in got, "the first run")
         dockyard.run("restart", "-t", "1", "counter")
-        time.sleep(1.0)
+        seen = read_until(
+            follower.stdout, lambda got: got.count(b"run-3\n") == 2, "the second run", got=seen
+        )
         assert follower.poll() is None, "logs -f ended at the restart"
         dockyard.run("stop", "-t", "1", "counter")
-        out, _ = follower.communicate(timeout=20)  # ends once the container stopped for good
-    finally:
-        if follower.poll() is None:
-            follower.kill()
-            follower.communicate()
+        rest, _ = follower.communicate(timeout=60)  # ends once the container stopped for good
+    out = seen + rest
     lines = out.decode().split()
     assert lines.count("run-0") == 2, lines  # the first run's lines, then the second's
     second = lines.index("run-0", 1)
@@ -58,16 +65,25 @@ def test_follow_goes_on_across_a_restart(
 def test_follow_goes_on_across_rotations(
     dockyard: Dockyard, engine_images: EngineImages, runtime: str
 ) -> None:
-    # 400 lines of ~30 bytes of JSON-wrapped text each: the 1 kB files rotate many times
-    script = "sleep 1; i=1; while [ $i -le 400 ]; do echo line-$i; i=$((i+1)); usleep 3000; done"
+    # 400 lines of ~30 bytes of JSON-wrapped text each: the 1 kB files rotate many times;
+    # they start once the follower follows (it has shown "ready"), however slow its start.
+    # A follower may lag by up to max-file files (here ~90 lines, ~1 s) and lose nothing.
+    script = (
+        "echo ready; while [ ! -e /tmp/go ]; do usleep 10000; done; "
+        "i=1; while [ $i -le 400 ]; do echo line-$i; i=$((i+1)); usleep 10000; done"
+    )
     dockyard.run(
         "run", "-d", "--runtime", runtime, "--name", "chatty", "--log-opt", "max-size=1k",
         "--log-opt", "max-file=3", engine_images.busybox, "sh", "-c", script,
     )  # fmt: skip
     follower = _follow(dockyard, "chatty")
-    out, err = follower.communicate(timeout=60)
+    with reaped(follower):
+        assert follower.stdout is not None
+        seen = read_until(follower.stdout, lambda got: b"ready\n" in got, "the follower")
+        dockyard.run("exec", "chatty", "touch", "/tmp/go")
+        rest, err = follower.communicate(timeout=120)
     assert follower.returncode == 0, err
-    assert out.decode().split() == [f"line-{i}" for i in range(1, 401)]
+    assert (seen + rest).decode().split() == ["ready", *(f"line-{i}" for i in range(1, 401))]
     kept = dockyard.run("logs", "chatty").stdout.split()
     assert 0 < len(kept) < 400 and kept[-1] == "line-400"  # older files were dropped
     assert kept == [f"line-{i}" for i in range(401 - len(kept), 401)]
