@@ -69,7 +69,9 @@ def test_a_paused_container_can_be_killed_stopped_and_removed(
 
     assert dockyard.run("wait", "killed").stdout == "137\n"
     assert dockyard.inspect("stopped")["State"]["ExitCode"] == 137  # type: ignore[index]
-    assert took < 8, f"stop of a paused container took {took:.1f} s"
+    # not thawed, the SIGKILL would wait (30 s) on a frozen process; the bound leaves room
+    # for the CLI's start-up on a loaded machine
+    assert took < 20, f"stop of a paused container took {took:.1f} s"
     assert "removed" not in dockyard.run("ps", "-a", "--format", "{{.Names}}").stdout.split()
 
 

@@ -74,7 +74,9 @@ def test_a_stalled_transfer_ends_at_the_deadline_in_one_line(
     assert result.returncode == 1
     line = one_line_error(result.stderr)
     assert expected in line and "DOCKYARD_REGISTRY_STALL_TIMEOUT" in line
-    assert elapsed < 15  # one stall, not retried or resumed: the same registry stalls again
+    # one stall, not retried or resumed (the same registry stalls again); the bound leaves
+    # room for a CLI's start-up on a loaded machine, and a drip-fed layer would take minutes
+    assert elapsed < 30
     assert len(fake.seen("GET", part)) == 1
     assert "slow/img" not in dockyard.run("images").stdout
     assert list((dockyard.root / "tmp").iterdir()) == []  # no half-written layer left
@@ -164,7 +166,7 @@ def test_a_retry_after_beyond_the_longest_wait_fails_at_once(dockyard: Dockyard)
         started = time.monotonic()
         result = dockyard.run("pull", f"{fake.host}/busy/img:1", check=False)
 
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 30  # not the hour asked for (nor the CLI's timeout)
     line = one_line_error(result.stderr)
     assert "429" in line or "TOOMANYREQUESTS" in line
     assert "the registry asks to retry after 3600" in line
