@@ -349,16 +349,27 @@ def test_image_events(dockyard: Dockyard, engine_images: EngineImages) -> None:
     image_id = image_id.strip()
     dockyard.run("tag", engine_images.busybox, "mine:one")
     dockyard.run("rmi", "mine:one")
+    # its last name: the image goes, with its tag and its digest, then its layers (as
+    # Docker's rmi says)
+    removed = dockyard.run("rmi", engine_images.busybox).stdout
+    assert [line.split(":")[0] for line in removed.splitlines()][:3] == [
+        "Untagged", "Untagged", "Deleted",
+    ]  # fmt: skip
     lines = dockyard.run(
         "events", "--since", "5m", "--until", "0s", "--filter", "type=image"
     ).stdout.splitlines()
-    assert _actions(lines) == ["image pull", "image tag", "image untag"]
-    pull, tag, untag = lines
+    # as Docker's daemon: an untag per name removed, then delete
+    assert _actions(lines) == [
+        "image pull", "image tag", "image untag", "image untag", "image untag", "image delete",
+    ]  # fmt: skip
+    pull, tag, untag, *_, delete = lines
     assert LINE.match(pull).group(4) == f"{engine_images.busybox}:latest"  # type: ignore[union-attr]
     assert _attributes(pull)["name"] == engine_images.busybox
     assert LINE.match(tag).group(4) == image_id  # type: ignore[union-attr]
     assert _attributes(tag)["name"] == "mine:one"
     assert _attributes(untag)["name"] == image_id
+    assert LINE.match(delete).group(4) == image_id  # type: ignore[union-attr]
+    assert _attributes(delete) == {"name": image_id}
 
 
 def test_the_python_api_reads_and_follows(dockyard: Dockyard, engine_images: EngineImages) -> None:
