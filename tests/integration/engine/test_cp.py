@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from tests.integration.engine.conftest import Dockyard, EngineImages
 from tests.integration.engine.test_api import dockyard_client
+from tests.support.wait import wait_for
 
 SETUP = (
     "mkdir -p /srv/d/sub && echo hi > /srv/d/a && echo deep > /srv/d/sub/b && "
@@ -26,9 +27,10 @@ def box(dockyard: Dockyard, engine_images: EngineImages, runtime: str) -> str:
         "run", "-d", "--runtime", runtime, "--name", "box", "-v", "vol:/data",
         engine_images.busybox, "sh", "-c", f"{SETUP} && sleep 1000",
     )  # fmt: skip
-    for _ in range(100):
-        if dockyard.run("exec", "box", "cat", "/data/v", check=False).stdout == "vol\n":
-            break
+    wait_for(
+        lambda: dockyard.run("exec", "box", "cat", "/data/v", check=False).stdout == "vol\n",
+        "the container's setup",
+    )
     return "box"
 
 
