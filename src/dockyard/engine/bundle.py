@@ -150,7 +150,10 @@ def write_bundle(
     user = process_user(rec, rootfs)
     make_workdir(rootfs, rec.config.working_dir)
     etc = write_etc_files(paths, rec, net)
-    document = spec.build(rec, rootfs, user, etc, cgroup_v2(), netns_path(paths, rec))
+    from dockyard.engine.ipc import shm_source
+
+    shm = shm_source(paths, rec)
+    document = spec.build(rec, rootfs, user, etc, cgroup_v2(), netns_path(paths, rec), shm)
     # compact: the seccomp profile alone is hundreds of lines, and only runtimes read it
     _write(f"{paths.container_dir(rec.id)}/config.json", jsonio.dumps_compact(document))
     return document

@@ -259,6 +259,11 @@ def _check_stopped(
             f"container {name} is {rec.status} but its run directory is still there",
             lambda: _remove_run_dir(engine, rec.id, name),
         )
+    if leftovers.is_mounted(f"{engine.paths.container_dir(rec.id)}/shm"):
+        c.found(
+            f"container {name} is {rec.status} but its shareable /dev/shm is still mounted",
+            lambda: _unmount_shm(engine, rec.id, name),
+        )
     root = leftovers.rootfs(engine, rec.id)
     if rec.status != Status.CREATED and leftovers.is_mounted(root):
         c.found(
@@ -333,6 +338,13 @@ def _unmount(engine: Engine, container_id: str, name: str) -> str:
     return f"container {name}: unmounted its root filesystem"
 
 
+def _unmount_shm(engine: Engine, container_id: str, name: str) -> str:
+    from dockyard.engine.ipc import unmount_shm
+
+    unmount_shm(engine.paths, container_id)
+    return f"container {name}: unmounted its /dev/shm"
+
+
 def _has_snapshot(engine: Engine, container_id: str) -> bool:
     try:
         engine.images.store.snapshots.get(container_id)
@@ -388,6 +400,9 @@ def _remove_orphan(
         except NotFound:
             pass
         remove_run_dir(engine, container_id)
+        from dockyard.engine.ipc import unmount_shm
+
+        unmount_shm(engine.paths, container_id)  # before its directory: a shareable's tmpfs
         remove_tree(engine.paths.container_dir(container_id))
     finally:
         lock.release(remove=True)

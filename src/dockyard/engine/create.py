@@ -223,6 +223,9 @@ def create(
     from dockyard.engine.net_attach import NetworkRequest, plan, resolve_mode
 
     network = resolve_mode(engine, rec)  # req.host.network_mode made canonical
+    from dockyard.engine.ipc import resolve
+
+    resolve(engine, req.host)  # --ipc container:NAME -> container:ID
     if req.host.network_mode == "host":
         config.hostname = req.hostname or _host_hostname()
     elif req.host.network_mode.startswith("container:"):

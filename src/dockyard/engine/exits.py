@@ -186,6 +186,9 @@ def cleanup(
     except Exception as exc:
         info.error = info.error or f"network teardown: {exc}"
     unmount_rootfs(engine.images, rec.id)
+    from dockyard.engine.ipc import unmount_shm
+
+    unmount_shm(engine.paths, rec.id)
     ran = rec.status != Status.CREATED
     if ran or rec.state.started_at:
         rec.status = Status.EXITED

@@ -101,6 +101,10 @@ def _start_locked(
         from dockyard.engine.net_attach import setup
 
         setup(engine, rec)  # its namespace wired before any process of it runs
+        from dockyard.engine import ipc
+
+        ipc.mount_shm(engine.paths, rec)  # shareable: a /dev/shm others can join
+        ipc.join(engine, rec)  # container:X: X's namespace and /dev/shm, as of now
         pid = launch(engine, rec, runtime)
         rec.state.pid = pid
         rec.state.monitor_pid = monitor_pid(engine, rec.id)
@@ -164,6 +168,9 @@ def _start_failed(engine: Engine, rec: ContainerRecord, exc: BaseException) -> N
     except Exception:
         pass  # the start's own error is the one to report; rm and system check retry
     unmount_rootfs(engine.images, rec.id)
+    from dockyard.engine.ipc import unmount_shm
+
+    unmount_shm(engine.paths, rec.id)
     remove_run_dir(engine, rec.id)
     message = str(exc) or type(exc).__name__
     rec.state.error = message

@@ -196,7 +196,7 @@ def sysctls(values: list[str]) -> dict[str, str]:
 
 def namespace_mode(value: str, option: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
-        if value.startswith("container:"):
+        if value.startswith("container:") and value != "container:":
             raise InvalidArgument(
                 f"{option} {value}: joining another container is not supported yet"
             )

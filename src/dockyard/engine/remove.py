@@ -94,6 +94,9 @@ def remove_everything(engine: Engine, rec: ContainerRecord, volumes: bool = Fals
 
     teardown(engine, rec)  # its leases go with the record (ON DELETE CASCADE)
     unmount_rootfs(engine.images, rec.id)
+    from dockyard.engine.ipc import unmount_shm
+
+    unmount_shm(engine.paths, rec.id)
     try:
         engine.images.snapshots.remove(rec.id)
     except NotFound:

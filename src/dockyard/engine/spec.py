@@ -125,12 +125,12 @@ def user_mount(m: MountPoint) -> dict[str, Any]:
     }
 
 
-def mounts(rec: ContainerRecord, etc_files: dict[str, str]) -> list[dict[str, Any]]:
+def mounts(rec: ContainerRecord, etc_files: dict[str, str], shm: str = "") -> list[dict[str, Any]]:
     host = rec.host
     taken = {m.destination for m in rec.mounts}
     out = [
         m
-        for m in defaults.standard_mounts(host.privileged, host.shm_size, host.ipc_mode)
+        for m in defaults.standard_mounts(host.privileged, host.shm_size, host.ipc_mode, shm)
         if m["destination"] not in taken
     ]
     for dest in ETC_FILES:
@@ -319,8 +319,10 @@ def build(
     etc_files: dict[str, str],
     cgroup_v2: bool = False,
     netns: str = "",
+    shm: str = "",
 ) -> dict[str, Any]:
-    """The whole config.json for ``rec`` with its root filesystem at ``rootfs``."""
+    """The whole config.json for ``rec`` with its root filesystem at ``rootfs``; /dev/shm
+    bound from ``shm`` if given (engine/ipc.py)."""
     host = rec.host
     caps = capabilities(rec)
     mappings = host_devices() if host.privileged else []
@@ -360,7 +362,7 @@ def build(
         "ociVersion": OCI_VERSION,
         "process": process,
         "root": {"path": rootfs, "readonly": host.readonly_rootfs},
-        "mounts": mounts(rec, etc_files),
+        "mounts": mounts(rec, etc_files, shm),
         "linux": linux,
     }
     if host.init:

@@ -90,9 +90,12 @@ def device_rules(privileged: bool) -> list[dict[str, Any]]:
     return rules
 
 
-def standard_mounts(privileged: bool, shm_size: int, ipc_mode: str) -> list[dict[str, Any]]:
-    """/proc, /dev, /dev/pts, /sys, the cgroup tree, /dev/mqueue and /dev/shm (none with
-    ``--ipc none``: Docker's "none" is a private IPC namespace with no /dev/shm at all)."""
+def standard_mounts(
+    privileged: bool, shm_size: int, ipc_mode: str, shm_source: str = ""
+) -> list[dict[str, Any]]:
+    """/proc, /dev, /dev/pts, /sys, the cgroup tree, /dev/mqueue and /dev/shm: a tmpfs of
+    its own, or bound from ``shm_source`` (the host's, a shareable container's; see
+    engine/ipc.py), or none with ``--ipc none`` (Docker's: no /dev/shm at all)."""
     ro = [] if privileged else ["ro"]
     mounts: list[dict[str, Any]] = [
         {
@@ -132,12 +135,12 @@ def standard_mounts(privileged: bool, shm_size: int, ipc_mode: str) -> list[dict
             "options": ["nosuid", "noexec", "nodev"],
         },
     ]
-    if ipc_mode == "host":
+    if ipc_mode == "host" or (shm_source and ipc_mode != "none"):
         mounts.append(
             {
                 "destination": "/dev/shm",
                 "type": "bind",
-                "source": "/dev/shm",
+                "source": shm_source or "/dev/shm",
                 "options": ["rbind", "rprivate"],
             }
         )

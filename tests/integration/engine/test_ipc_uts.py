@@ -1,14 +1,18 @@
 """--ipc and --uts as Docker's daemon takes them: "none" is a private IPC namespace with no
-/dev/shm at all, "shareable" and "private" have their own /dev/shm, "host" the host's; a
-hostname cannot be given with the host's UTS namespace (moby's runconfig), but can with
-the host's network (the container keeps a UTS namespace of its own there)."""
+/dev/shm at all, "private" and "shareable" have their own /dev/shm, "container:X" joins a
+running shareable (or host) X's namespace and /dev/shm, "host" is the host's; a hostname
+cannot be given with the host's UTS namespace (moby's runconfig), but can with the host's
+network (the container keeps a UTS namespace of its own there)."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import time
+from pathlib import Path
 
 import pytest
-from tests.integration.engine.conftest import Dockyard, EngineImages
+from tests.integration.engine.conftest import DOCKYARD, Dockyard, EngineImages
 
 PROBE = (
     "readlink /proc/self/ns/ipc; grep ' /dev/shm ' /proc/mounts | cut -d' ' -f3 || true; "
@@ -92,3 +96,102 @@ def test_hostname_with_the_hosts_network(dockyard: Dockyard, bb: str, runtime: s
     )  # fmt: skip
     assert joined.returncode == 1
     assert "conflicting options: hostname and the network mode" in joined.stderr
+
+
+def _host_mounts() -> str:
+    with open("/proc/self/mounts") as f:
+        return f.read()
+
+
+def test_ipc_shareable_and_joined(dockyard: Dockyard, bb: str, runtime: str) -> None:
+    ns = "readlink /proc/self/ns/ipc"
+    dockyard.run("run", "-d", "--runtime", runtime, "--name", "donor", "--ipc", "shareable", bb,
+                 "sleep", "1000")  # fmt: skip
+    donor_id = str(dockyard.inspect("donor")["Id"])
+    shm = dockyard.root / "containers" / donor_id / "shm"
+    assert f" {shm} tmpfs " in _host_mounts()  # its /dev/shm, on the host for joiners
+    donor_ns = dockyard.run("exec", "donor", "sh", "-c", f"{ns}; echo given > /dev/shm/note")
+    out = dockyard.run(
+        "run", "--rm", "--runtime", runtime, "--ipc", "container:donor", bb,
+        "sh", "-c", f"{ns}; cat /dev/shm/note; echo back > /dev/shm/reply",
+    ).stdout  # fmt: skip
+    assert out == donor_ns.stdout + "given\n"
+    assert dockyard.run("exec", "donor", "cat", "/dev/shm/reply").stdout == "back\n"
+
+    # named by its id from create on, as Docker's daemon does
+    dockyard.run(
+        "create", "--runtime", runtime, "--name", "joiner", "--ipc", f"container:{donor_id[:12]}",
+        bb, "sh", "-c", f"{ns}; cat /dev/shm/note",
+    )  # fmt: skip
+    ipc_mode = dockyard.inspect("joiner")["HostConfig"]["IpcMode"]  # type: ignore[index]
+    assert ipc_mode == f"container:{donor_id}"
+    # the donor restarted: a new init, the joiner follows it at its own start
+    dockyard.run("restart", "-t", "0", "donor")
+    after = dockyard.run("exec", "donor", "sh", "-c", f"{ns}; echo again > /dev/shm/note").stdout
+    assert after != donor_ns.stdout  # a new namespace with the new init
+    assert dockyard.run("start", "-a", "joiner").stdout == after + "again\n"
+
+    # Docker's refusals: a donor that is not running, not shareable, not there
+    dockyard.run("stop", "-t", "0", "donor")
+    assert f" {shm} " not in _host_mounts()  # let go with the donor's stop
+    stopped = dockyard.run("start", "joiner", check=False)
+    assert stopped.returncode != 0
+    assert f"failed to join IPC namespace: container {donor_id} is not running" in stopped.stderr
+    dockyard.run("run", "-d", "--runtime", runtime, "--name", "private", bb, "sleep", "1000")
+    private = dockyard.run("run", "--rm", "--ipc", "container:private", bb, "true", check=False)
+    assert private.returncode == 125
+    assert "non-shareable IPC (hint: use IpcMode:shareable for the donor container)" in (
+        private.stderr
+    )
+    missing = dockyard.run("run", "--rm", "--ipc", "container:nothing", bb, "true", check=False)
+    assert missing.returncode == 125 and "No such container: nothing" in missing.stderr
+    empty = dockyard.run("run", "--rm", "--ipc", "container:", bb, "true", check=False)
+    assert empty.returncode == 125 and "--ipc: invalid IPC mode" in empty.stderr
+
+    # a donor on the host's IPC namespace lends it
+    dockyard.run("run", "-d", "--runtime", runtime, "--name", "hosted", "--ipc", "host", bb,
+                 "sleep", "1000")  # fmt: skip
+    joined = dockyard.run("run", "--rm", "--ipc", "container:hosted", bb, "readlink",
+                          "/proc/self/ns/ipc").stdout  # fmt: skip
+    assert joined == os.readlink("/proc/self/ns/ipc") + "\n"
+
+
+def _start_killed_once_shm_is_mounted(dockyard: Dockyard, bb: str) -> Path:
+    """``start`` of a shareable container, SIGKILLed as soon as its /dev/shm tmpfs is
+    mounted (before its container runs; tried again if the start won the race)."""
+    for _ in range(10):
+        dockyard.run("create", "--name", "cut", "--ipc", "shareable", bb, "sleep", "1000")
+        shm = dockyard.root / "containers" / str(dockyard.inspect("cut")["Id"]) / "shm"
+        start = subprocess.Popen(
+            [str(DOCKYARD), "start", "cut"],
+            env=dockyard.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while f" {shm} " not in _host_mounts() and start.poll() is None:
+                assert time.monotonic() < deadline, "the shm tmpfs was never mounted"
+                time.sleep(0.001)
+        finally:
+            start.kill()
+            start.wait()
+        if dockyard.inspect("cut")["State"]["Status"] == "created":  # type: ignore[index]
+            return shm
+        dockyard.run("rm", "-f", "cut")
+    raise AssertionError("the start ran to its end in each of 10 tries")
+
+
+def test_check_unmounts_the_shm_of_a_start_cut_short(dockyard: Dockyard, bb: str) -> None:
+    shm = _start_killed_once_shm_is_mounted(dockyard, bb)
+    assert f" {shm} " in _host_mounts()
+    found = dockyard.run("system", "check", "--quick", "--no-repair", check=False).stdout
+    assert "problem: container cut is created but its shareable /dev/shm is still mounted" in found
+    repaired = dockyard.run("system", "check", "--quick", check=False)
+    assert "repaired: container cut: unmounted its /dev/shm" in repaired.stdout
+    assert f" {shm} " not in _host_mounts()
+    # and it starts whole
+    dockyard.run("start", "cut")
+    shared = dockyard.run("exec", "cut", "sh", "-c", "echo ok > /dev/shm/x && cat /dev/shm/x")
+    assert shared.stdout == "ok\n"

@@ -166,6 +166,12 @@ def _mode(text: str, option: str, allowed: tuple[str, ...], default: str) -> str
     return values.namespace_mode(text, option, allowed) if text else default
 
 
+def _ipc_mode(text: str) -> str:
+    if text.startswith("container:") and text != "container:":
+        return text  # the engine finds the container (engine/ipc.py)
+    return _mode(text, "--ipc", ("private", "shareable", "host", "none"), "private")
+
+
 def request_from(p: Parsed) -> tuple[CreateRequest, set[str]]:
     """The parsed flags and arguments as a `CreateRequest`; -v destinations made by -v."""
     import posix
@@ -218,7 +224,7 @@ def request_from(p: Parsed) -> tuple[CreateRequest, set[str]]:
         devices=[values.parse_device(d) for d in p.device],
         sysctls=values.sysctls(list(p.sysctl)),
         group_add=list(p.group_add),
-        ipc_mode=_mode(str(p.ipc), "--ipc", ("private", "shareable", "host", "none"), "private"),
+        ipc_mode=_ipc_mode(str(p.ipc)),
         pid_mode=_mode(str(p.pid), "--pid", ("host",), ""),
         uts_mode=_mode(str(p.uts), "--uts", ("host",), ""),
         shm_size=values.parse_bytes(str(p.shm_size), "--shm-size") if p.shm_size else 64 << 20,
