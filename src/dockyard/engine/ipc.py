@@ -57,12 +57,12 @@ def shm_source(paths: EnginePaths, rec: ContainerRecord) -> str:
 
 def mount_shm(paths: EnginePaths, rec: ContainerRecord) -> None:
     """Before a shareable container starts: its /dev/shm tmpfs on the host."""
+    if not _own_shm(rec):
+        return
     import os.path
 
     from dockyard.linux import libc
 
-    if not _own_shm(rec):
-        return
     path = shm_dir(paths, rec.id)
     if os.path.ismount(path):
         return  # a start cut short left it: the same tmpfs serves
