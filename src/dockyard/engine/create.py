@@ -14,13 +14,15 @@ from dockyard.engine.clock import rfc3339_now
 from dockyard.engine.record import field, record
 from dockyard.engine.status import Status
 from dockyard.engine.types import ContainerRecord, HealthConfig, HostConfig, MountPoint
-from dockyard.errors import InvalidArgument
+from dockyard.errors import InvalidArgument, NotFound
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import TextIO
 
     from dockyard.engine.engine import Engine
+    from dockyard.engine.image_facts import ImageFacts
+    from dockyard.oci.image_spec import Platform
 
 
 @record
@@ -94,6 +96,48 @@ def _check(req: CreateRequest) -> None:
             raise InvalidArgument(
                 f"--security-opt {opt}: this host has no SELinux or AppArmor support in Dockyard"
             )
+
+
+def _image_for_platform(engine: Engine, req: CreateRequest, out: TextIO) -> tuple[str, ImageFacts]:
+    """``--platform``: the image if it is for that platform, else (``--pull missing``) that
+    platform pulled in its place, as Docker's CLI does when the daemon answers that the
+    image it has "does not match the specified platform"."""
+    from dockyard.image import platform
+    from dockyard.oci.image_spec import Platform
+
+    wanted = platform.parse_platform(req.platform)
+    had = req.pull == "missing" and _has_image(engine, req.image)
+    image_id = engine.images.ensure(req.image, req.pull, out, req.platform)
+    facts = engine.images.facts(image_id)
+    actual = Platform(os=facts.os or "linux", architecture=facts.architecture)
+    if facts.architecture and not platform.matches(wanted, actual) and had:
+        from dockyard.image import reference
+
+        ref = reference.parse(req.image)
+        out.write(f"Unable to find image '{ref.familiar}' locally\n")
+        image_id = engine.images.pull(str(ref), out, platform=req.platform)
+        facts = engine.images.facts(image_id)
+        actual = Platform(os=facts.os or "linux", architecture=facts.architecture)
+    if facts.architecture and not platform.matches(wanted, actual):
+        raise NotFound(
+            f"image with reference {req.image} was found but does not match the specified "
+            f"platform: wanted {_format(wanted)}, actual: {_format(actual)}"
+        )
+    return image_id, facts
+
+
+def _has_image(engine: Engine, name: str) -> bool:
+    if engine.images.quick_find(name) is not None:
+        return True
+    try:
+        engine.images.find(name)
+    except NotFound:
+        return False
+    return True
+
+
+def _format(p: Platform) -> str:
+    return "/".join(x for x in (p.os, p.architecture, p.variant) if x)
 
 
 def _exists(path: str) -> bool:
@@ -182,12 +226,11 @@ def create(
     spec_resources.settle(req.host, out.write)
     if req.name:
         req.name = names.check_name(req.name)
-    image_id = engine.images.ensure(req.image, req.pull, out, req.platform)
-    facts = engine.images.facts(image_id)
-    if req.platform and facts.architecture and facts.architecture not in req.platform:
-        raise InvalidArgument(
-            f"image {req.image} is for {facts.os}/{facts.architecture}, not {req.platform}"
-        )
+    if req.platform:
+        image_id, facts = _image_for_platform(engine, req, out)
+    else:
+        image_id = engine.images.ensure(req.image, req.pull, out)
+        facts = engine.images.facts(image_id)
     config = merge(
         facts,
         req.image,
