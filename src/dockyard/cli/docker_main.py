@@ -111,6 +111,7 @@ GROUPS = {
         "stats": "stats",
         "update": "update",
         "cp": "cp",
+        "port": "port",
         "cleanup": "container_cleanup",
         "autorestart": "container_autorestart",
         "health-event": "container_health_event",

@@ -1,0 +1,67 @@
+"""The CLI's other spellings, as Docker's: each management command's aliases give what the
+top-level verb gives; ``pull -a`` is refused (never ignored); a command that cannot be
+invoked is 126 (127 when it is not found: test_run.py)."""
+
+from __future__ import annotations
+
+import pytest
+from tests.integration.engine.conftest import Dockyard, EngineImages
+
+
+@pytest.fixture
+def bb(dockyard: Dockyard, engine_images: EngineImages) -> str:
+    dockyard.run("pull", engine_images.busybox)
+    return engine_images.busybox
+
+
+def test_management_aliases_are_the_verbs(dockyard: Dockyard, bb: str) -> None:
+    dockyard.run("run", "-d", "--name", "web", "-p", "127.0.0.1::80", bb, "sleep", "1000")
+    dockyard.run("create", "--name", "idle", bb)
+    dockyard.run("volume", "create", "vol")
+    dockyard.run("network", "create", "net")
+    dockyard.run("tag", bb, "copy:1")
+
+    columns = ("--format", "{{.ID}} {{.Image}} {{.Command}} {{.State}} {{.Ports}} {{.Names}}")
+    ps = dockyard.run("ps", "-a", "--no-trunc", *columns).stdout  # no clock in the columns
+    assert sorted(line.split()[-1] for line in ps.splitlines()) == ["idle", "web"]
+    for alias in ("ls", "list", "ps"):
+        assert dockyard.run("container", alias, "-a", "--no-trunc", *columns).stdout == ps
+    port = dockyard.run("port", "web").stdout
+    assert port.startswith("80/tcp -> 127.0.0.1:")
+    assert dockyard.run("container", "port", "web").stdout == port
+    shown = ("--format", "{{.Repository}}:{{.Tag}} {{.ID}} {{.Size}}")  # no clock either
+    images = dockyard.run("images", *shown).stdout
+    assert "copy:1 " in images
+    assert dockyard.run("image", "ls", *shown).stdout == images
+    assert dockyard.run("image", "list", *shown).stdout == images
+    volumes = dockyard.run("volume", "ls").stdout
+    assert dockyard.run("volume", "list").stdout == volumes and "vol" in volumes
+    networks = dockyard.run("network", "ls", "--format", "{{.Name}}").stdout
+    assert dockyard.run("network", "list", "--format", "{{.Name}}").stdout == networks
+
+    dockyard.run("container", "remove", "idle")
+    dockyard.run("container", "rm", "-f", "web")
+    assert dockyard.ids() == []
+    dockyard.run("image", "remove", "copy:1")
+    assert "copy" not in dockyard.run("images").stdout
+    dockyard.run("volume", "remove", "vol")
+    dockyard.run("network", "remove", "net")
+    assert "net\n" not in dockyard.run("network", "ls", "--format", "{{.Name}}").stdout
+
+
+def test_pull_all_tags_is_refused_not_ignored(
+    dockyard: Dockyard, engine_images: EngineImages
+) -> None:
+    for flag in ("-a", "--all-tags"):
+        refused = dockyard.run("pull", flag, engine_images.busybox, check=False)
+        assert refused.returncode == 1
+        assert refused.stderr == "Error: pull --all-tags is not supported: name each tag to pull\n"
+    assert dockyard.run("images", "-q").stdout == ""  # nothing pulled behind the refusal
+
+
+def test_a_command_that_cannot_be_invoked_is_126(dockyard: Dockyard, bb: str, runtime: str) -> None:
+    for target in ("/etc", "/etc/passwd"):  # a directory, a file that is not executable
+        result = dockyard.run("run", "--rm", "--runtime", runtime, bb, target, check=False)
+        assert result.returncode == 126, result
+        assert "permission denied" in result.stderr and "Traceback" not in result.stderr
+    assert dockyard.ids() == []  # --rm: gone though it never started
