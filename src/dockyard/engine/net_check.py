@@ -6,6 +6,14 @@ gone once it is not running, and the DNS resolver runs exactly while some
 container needs it;
 `find` lists what is not, `repair` removes it. ``system check`` and
 ``network prune`` run them; a container that is running is never touched.
+
+Nor is one a command is working on: a ``start`` wires the namespace, veths
+and rules under the container's lock before its status says running, so a
+container whose lock is held counts as live. The locks of the others are
+held (taken without waiting) until their leftovers are gone, so no start can
+begin wiring what is being removed. What is on the host (namespace files) is
+listed before the records are read: a container started meanwhile has its
+record by then.
 """
 
 from __future__ import annotations
@@ -19,36 +27,71 @@ from dockyard.engine.status import Status
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from dockyard.engine.engine import Engine
+    from dockyard.engine.locks import ContainerLock
 
 LIVE = (Status.RUNNING, Status.PAUSED, Status.RESTARTING)
 
 
-def _live(engine: Engine) -> set[str]:
-    return {rec.id for rec in engine.containers.all() if current_status(engine, rec) in LIVE}
+def _settled(
+    engine: Engine, candidates: set[str], held: list[ContainerLock]
+) -> tuple[set[str], set[str]]:
+    """(live, stale) among every container and ``candidates`` (ids seen on the host
+    without a record, say): stale ones are those not running whose lock this takes
+    (appended to ``held``); one whose lock another holds is live."""
+    from dockyard.errors import NotFound
+
+    live, stale = set(), set()
+    records = {rec.id: rec for rec in engine.containers.all()}
+    for container_id in sorted(candidates | set(records)):
+        rec = records.get(container_id)
+        if rec is not None and current_status(engine, rec) in LIVE:
+            live.add(container_id)
+            continue
+        lock = engine.lock(container_id)
+        if not lock.acquire(wait=False):
+            live.add(container_id)  # a start (or stop, rm) is at it: it is not ours
+            continue
+        held.append(lock)
+        if rec is not None:
+            try:  # it may have started between the read and the lock
+                fresh = engine.containers.get(container_id)
+            except NotFound:
+                fresh = None
+            if fresh is not None and current_status(engine, fresh) in LIVE:
+                live.add(container_id)
+                continue
+        stale.add(container_id)
+    return live, stale
 
 
 def find(engine: Engine, remove: bool = False) -> list[str]:
     """One line per leftover; removed too when ``remove``."""
+    held: list[ContainerLock] = []
+    try:
+        return _find(engine, remove, held)
+    finally:
+        for lock in held:
+            lock.release()
+
+
+def _find(engine: Engine, remove: bool, held: list[ContainerLock]) -> list[str]:
     from dockyard.engine.net_attach import _load_endpoint
     from dockyard.linux import netns
 
-    live = _live(engine)
     found = []
     directory = f"{engine.paths.run_root}/netns"
     try:
         names = posix.listdir(directory)
     except FileNotFoundError:
         names = []
+    published = {str(c) for (c,) in engine.db.query("SELECT DISTINCT container FROM published")}
+    live, stale_ids = _settled(engine, set(names) | published, held)
     for name in names:
-        if name not in live:
+        if name in stale_ids:
             found.append(f"network namespace {directory}/{name} of a container that is not running")
             if remove:
                 netns.remove(f"{directory}/{name}")
-    stale = [
-        str(c)
-        for (c,) in engine.db.query("SELECT DISTINCT container FROM published")
-        if c not in live
-    ]
+    stale = sorted(c for c in published if c in stale_ids)
     for container in stale:
         found.append(f"published ports of {container[:12]}, which is not running")
     if remove and stale:
@@ -67,13 +110,15 @@ def find(engine: Engine, remove: bool = False) -> list[str]:
         from dockyard.engine.net_dns import check
 
         return found + check(engine, remove)
-    live_ifnames = {
-        _load_endpoint(doc).host_ifname
-        for container, doc in engine.db.query("SELECT container, doc FROM endpoints")
-        if container in live
-    }
+    # kept: every endpoint but those of the containers found stale, read now (a
+    # container created since the records were read keeps its veth)
+    keep_ifnames, keep_owners = set(), set(live)
+    for container, doc in engine.db.query("SELECT container, doc FROM endpoints"):
+        if container not in stale_ids:
+            keep_ifnames.add(_load_endpoint(doc).host_ifname)
+            keep_owners.add(str(container))
     left = engine.networks.backend.leftovers(
-        [spec_of(n) for n in bridges], live_ifnames, live, remove
+        [spec_of(n) for n in bridges], keep_ifnames, keep_owners, remove
     )
     found += [
         f"interface {name} in a Dockyard bridge, owned by no running container"

@@ -8,9 +8,13 @@ import random
 import signal
 import subprocess
 import time
+import urllib.request
 from pathlib import Path
 
+import pytest
+
 from tests.integration.engine.conftest import Dockyard
+from tests.integration.network.conftest import PAGE
 from tests.support import netleaks
 from tests.support.wait import wait_for
 
@@ -100,3 +104,67 @@ def test_a_start_killed_after_claiming_its_ports_does_not_block_the_next(
     dockyard.run("start", "again")
 
     assert dockyard.run("port", "again").stdout == f"80/tcp -> 0.0.0.0:{port}\n"
+
+
+def test_system_check_leaves_a_container_that_is_starting_alone(
+    dockyard: Dockyard, net_image: str, tmp_path: Path
+) -> None:
+    """A start wires the namespace, veth, rules and DNS name under the container's lock
+    before its status says running: ``system check`` and ``network prune`` meeting it
+    then must not take it for a leftover (they once tore its namespace down, and the
+    start failed). The start is held inside the runtime's ``create`` (runc behind a
+    wrapper) until the checks are done."""
+    import shutil
+
+    runc = shutil.which("runc")
+    if runc is None:
+        pytest.skip("needs runc (apt-get install runc) to hold a start half-way")
+    hold = tmp_path / "hold"
+    hold.mkdir()
+    wrapper = tmp_path / "held-runc"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        "# runc, its create held until the test says go (at most 120 s)\n"
+        "for arg; do\n"
+        '  if [ "$arg" = create ]; then\n'
+        f"    : > {hold}/waiting; i=0\n"
+        f"    while [ ! -e {hold}/go ] && [ $i -lt 2400 ]; do sleep 0.05; i=$((i+1)); done\n"
+        "    break\n"
+        "  fi\n"
+        "done\n"
+        f'exec {runc} "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    dockyard.run("network", "create", "--subnet", netleaks.free_subnet(), "app")
+    dockyard.run("pull", net_image)
+    cli = dockyard.popen(
+        "run", "-d", "--runtime", str(wrapper), "--name", "slow", "--network", "app",
+        "-p", "127.0.0.1::80", net_image, "httpd", "-f", "-p", "80", "-h", "/www",
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        wait_for((hold / "waiting").exists, "the start to reach the runtime's create", timeout=90)
+        cid = str(dockyard.inspect("slow")["Id"])
+        assert dockyard.inspect("slow")["State"]["Status"] == "created"  # type: ignore[index]
+        check = dockyard.run("system", "check", check=False)
+        prune = dockyard.run("network", "prune", "-f", check=False)
+        assert (dockyard.run_root / "netns" / cid).exists()
+    finally:
+        (hold / "go").touch()
+        out, err = cli.communicate(timeout=120)
+    assert cli.returncode == 0, err.decode()
+    assert "network namespace" not in check.stdout, check.stdout
+    assert "app" not in prune.stdout  # in use: kept
+    # all of its network works: its address, its published port, its name on app
+    address = dockyard.inspect("slow")["NetworkSettings"]["Networks"]["app"]["IPAddress"]  # type: ignore[index]
+    eth0 = dockyard.run("exec", "slow", "ip", "-4", "-o", "addr", "show", "eth0").stdout
+    assert f"{address}/" in eth0
+    port = dockyard.run("port", "slow", "80").stdout.strip().rpartition(":")[2]
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as answer:
+        assert answer.read() == PAGE
+    ping = dockyard.run(
+        "run", "--rm", "--network", "app", net_image, "ping", "-c1", "-W5", "slow", check=False
+    )
+    assert f"({address})" in ping.stdout and "1 packets received" in ping.stdout, ping.stdout
+    assert out.decode().strip() == cid
+    dockyard.run("rm", "-f", "slow")
