@@ -103,11 +103,15 @@ def leak_check(tmp_path_factory: pytest.TempPathFactory, session_marker: str) ->
     found = [f"DNS resolver (killed): {d}" for d in resolvers.values()]
     found += clean_up_leaks(processes, leaks.mounts_under(test_dirs), new_cgroups)
     # interfaces and nftables tables of this session's engines (tests/support/netleaks.py);
-    # its network namespaces are mounts under test_dirs, checked above
+    # its engines' network namespaces are mounts under test_dirs, checked above; the
+    # named ones its tests made (ip netns) are checked here
     interfaces, tables = netleaks.session_leftovers(session_marker, interfaces_before)
     netleaks.remove(interfaces, tables)
     found += [f"interface (removed): {n}" for n in interfaces]
     found += [f"nftables table (removed): {t}" for t in tables]
+    namespaces = netleaks.session_namespaces(session_marker)
+    netleaks.remove_namespaces(namespaces)
+    found += [f"network namespace (removed): /run/netns/{n}" for n in namespaces]
     if found:
         pytest.fail("the integration tests leaked:\n" + "\n".join(found), pytrace=False)
 

@@ -15,6 +15,9 @@ import subprocess
 from pathlib import Path
 
 BRIDGE_PREFIX = "dyt"
+#: named network namespaces (``ip netns``) the tests make: ``dytest-<session 4 hex>...``
+NETNS_PREFIX = "dytest-"
+NETNS_DIR = Path("/run/netns")
 
 
 def bridge_name(session_marker: str) -> str:
@@ -94,6 +97,21 @@ def session_leftovers(session_marker: str, before: set[str]) -> tuple[list[str],
     )
     tables = sorted(name for name, body in nft_tables().items() if f'"{ours}' in body)
     return names, tables
+
+
+def session_namespaces(session_marker: str) -> list[str]:
+    """Named network namespaces this session made (a second "host", the resolver's
+    tests) that are still there."""
+    ours = f"{NETNS_PREFIX}{session_marker[:4]}"
+    try:
+        return sorted(p.name for p in NETNS_DIR.iterdir() if p.name.startswith(ours))
+    except FileNotFoundError:
+        return []
+
+
+def remove_namespaces(names: list[str]) -> None:
+    for name in names:
+        subprocess.run(["ip", "netns", "del", name], capture_output=True)
 
 
 def remove(names: list[str], tables: list[str]) -> None:

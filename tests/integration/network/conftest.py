@@ -111,7 +111,7 @@ class SecondHost:
 @pytest.fixture
 def second_host(session_marker: str) -> Iterator[SecondHost]:
     tag = secrets.token_hex(2)
-    netns = f"dytest-{session_marker[:4]}{tag}"
+    netns = f"{netleaks.NETNS_PREFIX}{session_marker[:4]}{tag}"  # the leak check knows it
     outer = (
         f"{netleaks.BRIDGE_PREFIX}{session_marker[:4]}h{tag}"  # the session's leak check knows it
     )

@@ -26,23 +26,30 @@ def _sh(dockyard: Dockyard, *argv: str) -> subprocess.CompletedProcess[str]:
 def test_two_containers_on_a_user_network_talk_tcp_and_udp(
     dockyard: Dockyard, net_image: str, runtime: str
 ) -> None:
+    """By address, by name and by alias (the embedded DNS), over TCP and UDP."""
     subnet = netleaks.free_subnet()
     dockyard.run("network", "create", "--subnet", subnet, "talk")
     dockyard.run(
-        "run", "-d", "--runtime", runtime, "--name", "server", "--network", "talk", net_image,
+        "run", "-d", "--runtime", runtime, "--name", "server", "--network", "talk",
+        "--network-alias", "backend", net_image,
         "sh", "-c", "nc -ll -p 7000 -e echo tcp-hi & udp serve 7001",
     )  # fmt: skip
     server = _ip(dockyard, "server", "talk")
     assert server.startswith(subnet.rsplit(".", 1)[0] + ".")
 
+    # the first TCP and UDP exchanges wait (bounded) for the server's listeners
     out = _sh(
         dockyard, "--runtime", runtime, "--network", "talk", net_image, "sh", "-c",
-        f"for i in 1 2 3 4 5 6 7 8 9 10; do nc -w 2 {server} 7000 </dev/null && break; "
-        f"sleep 0.2; done; udp send {server} 7001 ping",
+        "for i in $(seq 50); do nc -w 2 server 7000 </dev/null && break; sleep 0.2; done; "
+        f"nc -w 2 backend 7000 </dev/null; nc -w 2 {server} 7000 </dev/null; "
+        "for i in $(seq 10); do udp send server 7001 by-name && break; done; "
+        f"udp send backend 7001 by-alias; udp send {server} 7001 ip",
     )  # fmt: skip
 
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["tcp-hi", "pong:ping"]
+    assert out.stdout.split() == [
+        "tcp-hi", "tcp-hi", "tcp-hi", "pong:by-name", "pong:by-alias", "pong:ip",
+    ]  # fmt: skip
 
 
 def test_etc_files_dns_options_and_addresses(dockyard: Dockyard, net_image: str) -> None:

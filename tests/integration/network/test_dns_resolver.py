@@ -17,7 +17,7 @@ import pytest
 
 from dockyard.network.dns.control import ResolverControl
 from dockyard.network.dns.records import DnsClient, DnsEntry, DnsNetwork, render
-from tests.support import leaks
+from tests.support import leaks, netleaks
 from tests.support.dns import (
     Answer,
     FakeUpstream,
@@ -46,22 +46,30 @@ class Namespace:
         return query("127.0.0.11", name, qtype, tcp=tcp, edns=edns, netns=self.path)
 
 
-def _netns(lo_up: bool = True) -> Namespace:
-    name = f"dytest-dns{secrets.token_hex(3)}"
-    subprocess.run(["ip", "netns", "add", name], check=True, capture_output=True)
-    if lo_up:
-        subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True)
-    return Namespace(name)
+class Namespaces:
+    """The namespaces a test makes (``namespaces.new()``), named after the session so its
+    leak check can tell them; all deleted after the test."""
+
+    def __init__(self, session_marker: str) -> None:
+        self.prefix = f"{netleaks.NETNS_PREFIX}{session_marker[:4]}d"
+        self.made: list[Namespace] = []
+
+    def new(self, lo_up: bool = True) -> Namespace:
+        name = f"{self.prefix}{secrets.token_hex(3)}"
+        subprocess.run(["ip", "netns", "add", name], check=True, capture_output=True)
+        self.made.append(Namespace(name))
+        if lo_up:
+            subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True)
+        return self.made[-1]
 
 
 @pytest.fixture
-def namespaces() -> Iterator[list[Namespace]]:
-    """Namespaces a test makes with ``namespaces.append(_netns())``; all deleted after."""
+def namespaces(session_marker: str) -> Iterator[Namespaces]:
     if os.geteuid() != 0:
         pytest.skip("needs root (network namespaces)")
-    made: list[Namespace] = []
+    made = Namespaces(session_marker)
     yield made
-    for ns in made:
+    for ns in made.made:
         subprocess.run(["ip", "netns", "del", ns.name], capture_output=True)
 
 
@@ -110,10 +118,9 @@ def _web(count: int = 1) -> list[DnsEntry]:
 
 
 def test_names_aliases_ids_and_the_answers_docker_gives(
-    resolver: Resolver, namespaces: list[Namespace]
+    resolver: Resolver, namespaces: Namespaces
 ) -> None:
-    ns = _netns()
-    namespaces.append(ns)
+    ns = namespaces.new()
     entries = [
         DnsEntry(NET, "10.9.0.2", ["web", "frontend", "abcdef123456", "web-host"]),
         DnsEntry(NET, "10.9.0.3", ["db", "frontend"]),
@@ -140,11 +147,8 @@ def test_names_aliases_ids_and_the_answers_docker_gives(
     assert resolver.pid() == 0
 
 
-def test_answers_too_big_for_udp_are_truncated(
-    resolver: Resolver, namespaces: list[Namespace]
-) -> None:
-    ns = _netns()
-    namespaces.append(ns)
+def test_answers_too_big_for_udp_are_truncated(resolver: Resolver, namespaces: Namespaces) -> None:
+    ns = namespaces.new()
     resolver.serve(_web(100), [_client(ns)])
 
     udp = ns.ask("pool")
@@ -157,10 +161,9 @@ def test_answers_too_big_for_udp_are_truncated(
 
 
 def test_tcp_answers_queries_in_turn_and_after_a_half_close(
-    resolver: Resolver, namespaces: list[Namespace]
+    resolver: Resolver, namespaces: Namespaces
 ) -> None:
-    ns = _netns()
-    namespaces.append(ns)
+    ns = namespaces.new()
     resolver.serve(_web(3), [_client(ns)])
     with client_socket(socket.SOCK_STREAM, ns.path) as sock:
         sock.settimeout(3)
@@ -174,11 +177,8 @@ def test_tcp_answers_queries_in_turn_and_after_a_half_close(
     resolver.serve([], [])
 
 
-def test_malformed_queries_get_docker_s_errors(
-    resolver: Resolver, namespaces: list[Namespace]
-) -> None:
-    ns = _netns()
-    namespaces.append(ns)
+def test_malformed_queries_get_docker_s_errors(resolver: Resolver, namespaces: Namespaces) -> None:
+    ns = namespaces.new()
     resolver.serve(_web(), [_client(ns)])
     with client_socket(socket.SOCK_DGRAM, ns.path) as sock:
         sock.settimeout(1)
@@ -199,10 +199,9 @@ def test_malformed_queries_get_docker_s_errors(
 
 
 def test_other_names_are_forwarded_to_the_first_server_that_answers(
-    resolver: Resolver, namespaces: list[Namespace]
+    resolver: Resolver, namespaces: Namespaces
 ) -> None:
-    ns, hermit, picky = _netns(), _netns(), _netns()
-    namespaces += [ns, hermit, picky]
+    ns, hermit, picky = namespaces.new(), namespaces.new(), namespaces.new()
     failing, good = FakeUpstream(), FakeUpstream()
     failing.rcode = 2  # SERVFAIL: Docker asks the next server
     good.names["example.test"] = ["192.0.2.7"]
@@ -238,10 +237,9 @@ def test_other_names_are_forwarded_to_the_first_server_that_answers(
 
 
 def test_reloads_follow_the_records_and_the_last_one_ends_it(
-    resolver: Resolver, namespaces: list[Namespace]
+    resolver: Resolver, namespaces: Namespaces
 ) -> None:
-    first, second, down = _netns(), _netns(), _netns(lo_up=False)
-    namespaces += [first, second, down]
+    first, second, down = namespaces.new(), namespaces.new(), namespaces.new(lo_up=False)
     assert resolver.serve(_web(2), [_client(first), _client(second)]) == {}
     pid = resolver.pid()
     assert first.ask("web1").values() == ["10.9.0.3"]

@@ -1,10 +1,12 @@
 /* udp: the UDP half of the network tests (busybox's nc has no -u here).
  *
  *   udp serve PORT           answer each datagram "X" with "pong:X", forever
- *   udp send IP PORT TEXT    send TEXT, print the answer; exit 1 after 2 s without one
+ *   udp send HOST PORT TEXT  send TEXT, print the answer; exit 1 after 2 s without one
+ *                            (HOST an address or a name, looked up through resolv.conf)
  *
  * Built statically by the tests and put in a test image beside busybox. */
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,15 +35,20 @@ static int serve(int port) {
     }
 }
 
-static int send_one(const char *ip, int port, const char *text) {
+static int send_one(const char *host, int port, const char *text) {
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(port)};
+    struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_DGRAM}, *found = NULL;
+    struct sockaddr_in addr;
     struct timeval timeout = {.tv_sec = 2};
     char buf[1100];
-    if (fd < 0 || inet_pton(AF_INET, ip, &addr.sin_addr) != 1) {
-        fprintf(stderr, "udp send: bad address %s\n", ip);
+    int error = getaddrinfo(host, NULL, &hints, &found);
+    if (fd < 0 || error != 0) {
+        fprintf(stderr, "udp send: cannot resolve %s: %s\n", host, gai_strerror(error));
         return 2;
     }
+    memcpy(&addr, found->ai_addr, sizeof addr);
+    freeaddrinfo(found);
+    addr.sin_port = htons(port);
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     if (sendto(fd, text, strlen(text), 0, (struct sockaddr *)&addr, sizeof addr) < 0) {
         perror("udp send");
@@ -62,6 +69,6 @@ int main(int argc, char **argv) {
         return serve(atoi(argv[2]));
     if (argc == 5 && strcmp(argv[1], "send") == 0)
         return send_one(argv[2], atoi(argv[3]), argv[4]);
-    fprintf(stderr, "usage: udp serve PORT | udp send IP PORT TEXT\n");
+    fprintf(stderr, "usage: udp serve PORT | udp send HOST PORT TEXT\n");
     return 2;
 }
