@@ -6,7 +6,6 @@ import posix
 
 from dockyard.errors import HostError, InvalidArgument, NotFound
 from dockyard.linux import libc as L
-from dockyard.linux import proc
 from dockyard.oci import jsonio
 from dockyard.oci.runtime_spec import Spec
 from dockyard.runtime import channel
@@ -206,9 +205,11 @@ def _drive(state: ContainerState, spec: Spec, chan: channel.Channel, child: int,
         if word == "error":
             raise HostError(arg)
         if word == "pid":
+            # Not looked for in /proc: the process goes on to exec without waiting for
+            # us, so by the time a slow runtime reads this it may have run, ended and
+            # been reaped by a subreaper (containerd's shim, conmon), as runc allows too.
+            # Whether it started is the channel's to say: an error, or closed by the exec.
             pid = int(arg)
-            if not proc.start_time(pid):
-                raise HostError("exec: the process exited before it started")
         elif word == "seccomp":
             listener_fd = arg
         if listener_fd and pid:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 
 from tests.integration.runtime.containers import run_sleeper
 from tests.support.bundle import Bundle
+from tests.support.leaks import CGROUP_NAME_PART
 from tests.support.needs import requires
 from tests.support.runtime import Runtime
 
@@ -137,3 +139,64 @@ def test_exec_runs_under_the_containers_seccomp_filter(runtime: Runtime, bundle:
     assert result.returncode != 0
     assert "Operation not permitted" in result.stderr
     assert runtime("exec", cid, "ls", "/dev/shm").stdout == ""
+
+
+# Runs `exec --detach` from under a subreaper that reaps at once, as containerd's shim
+# and conmon do, with the runtime held to 5% of a CPU (a loaded machine, on demand)
+# while the process it starts runs unthrottled in the container's cgroup.
+_SUBREAPER = """
+import os, sys
+from dockyard.linux import libc as L
+L.prctl(L.PR_SET_CHILD_SUBREAPER, 1)
+procs, argv = sys.argv[1], sys.argv[2:]
+for _ in range(10):
+    pid = os.fork()
+    if pid == 0:
+        with open(procs, "w") as f:
+            f.write(str(os.getpid()))
+        os.execv(argv[0], argv)
+    while True:  # reaps the exec'd process too, as soon as it ends
+        reaped, status = os.waitpid(-1, 0)
+        if reaped == pid:
+            print(os.waitstatus_to_exitcode(status), flush=True)
+            break
+"""
+
+
+def _throttled_cgroup(name: str) -> Path:
+    """A cgroup that gives its processes 5 ms of CPU per 100 ms."""
+    v1 = Path("/sys/fs/cgroup/cpu")
+    if (v1 / "cpu.cfs_quota_us").exists():
+        cgroup = v1 / name
+        cgroup.mkdir()
+        (cgroup / "cpu.cfs_period_us").write_text("100000")
+        (cgroup / "cpu.cfs_quota_us").write_text("5000")
+        return cgroup
+    v2 = Path("/sys/fs/cgroup")
+    if "cpu" not in (v2 / "cgroup.subtree_control").read_text().split():
+        pytest.skip("no cpu controller to throttle the runtime with")
+    cgroup = v2 / name
+    cgroup.mkdir()
+    (cgroup / "cpu.max").write_text("5000 100000")
+    return cgroup
+
+
+def test_a_detached_exec_that_ends_at_once_under_a_subreaper_succeeds(
+    runtime: Runtime, bundle: Bundle
+) -> None:
+    """The runtime read the new process's pid, then looked for it in /proc: a process
+    that had run and been reaped by then (a slow runtime, a shim that reaps at once)
+    made a successful exec fail with "the process exited before it started"."""
+    cid = run_sleeper(runtime, bundle)
+    cgroup = _throttled_cgroup(f"{CGROUP_NAME_PART}-throttle-{cid[:8]}")
+    try:
+        argv = [runtime.executable, "--root", str(runtime.root), "exec", "--detach", cid, "true"]
+        done = subprocess.run(
+            [sys.executable, "-c", _SUBREAPER, str(cgroup / "cgroup.procs"), *argv],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    finally:
+        cgroup.rmdir()
+    assert done.stdout.split() == ["0"] * 10, done.stderr
