@@ -11,9 +11,34 @@ import pytest
 
 from tests.support import leaks, netleaks
 from tests.support.bundle import Bundle, MakeBundle
+from tests.support.procs import ChildTracker
 from tests.support.registry import Registry, need_registry, start_registry
 from tests.support.rootfs import build_rootfs
 from tests.support.runtime import ISSUED_IDS, Runtime, runtime_under_test
+
+_children = ChildTracker()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Track the child processes the test's body starts (not its fixtures': a
+    session's registry outlives the test that first asked for it)."""
+    _children.start()
+    try:
+        return (yield)
+    finally:
+        _children.stop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """After the test's fixtures are gone: its children have ended (or are killed,
+    a test error) and their pipes are closed, also when the test failed."""
+    result = yield
+    killed = _children.reap()
+    if killed:
+        raise AssertionError("the test left child processes running (killed): " + "; ".join(killed))
+    return result
 
 
 @pytest.fixture(scope="session")
