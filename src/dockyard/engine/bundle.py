@@ -68,9 +68,9 @@ def mount_rootfs(images: ImageService, rec: ContainerRecord) -> str:
         snapshot = snapshots.get(rec.id)
     except NotFound:
         chains, layer_dirs = images.layer_dirs(rec.image_id)
-        return str(snapshots.create(rec.id, rec.image_id, chains, layer_dirs))
+        return snapshots.create(rec.id, rec.image_id, chains, layer_dirs)
     # the snapshot's own list: its image may be gone (rmi -f), its layers are not
-    return str(snapshots.mount(rec.id, images.chain_dirs(snapshot.layers)))
+    return snapshots.mount(rec.id, images.chain_dirs(snapshot.layers))
 
 
 def unmount_rootfs(images: ImageService, container_id: str) -> None:

@@ -13,7 +13,6 @@ from dockyard.errors import InvalidArgument, NotFound
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from pathlib import Path
     from typing import TextIO
 
     from dockyard.engine.events import EventLog
@@ -58,25 +57,21 @@ class ImageService:
                 self._snapshots = Snapshots(Store(self.root))
         return self._snapshots
 
-    def layer_dirs(self, image_id: str) -> tuple[list[str], list[Path]]:
+    def layer_dirs(self, image_id: str) -> tuple[list[str], list[str]]:
         """(chain ids, layer directories) of an image, base first."""
-        from pathlib import Path
-
         from dockyard.storage import lookup
 
         chains = lookup.image_layers(self.root, image_id)
         if chains is None:
             record = self.store.images.get(image_id)  # says why it cannot
-            return list(record.layers), self.store.layer_dirs(record)
-        return chains, [Path(lookup.layer_dir(self.root, c)) for c in chains]
+            return list(record.layers), [str(d) for d in self.store.layer_dirs(record)]
+        return chains, [lookup.layer_dir(self.root, c) for c in chains]
 
-    def chain_dirs(self, chains: list[str]) -> list[Path]:
+    def chain_dirs(self, chains: list[str]) -> list[str]:
         """The directories of these layers (chain ids), base first."""
-        from pathlib import Path
-
         from dockyard.storage import lookup
 
-        return [Path(lookup.layer_dir(self.root, c)) for c in chains]
+        return [lookup.layer_dir(self.root, c) for c in chains]
 
     def find(self, text: str) -> ImageRecord:
         """An image by name (normalised as Docker does), repo digest or (short) id."""

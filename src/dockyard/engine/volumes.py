@@ -202,11 +202,9 @@ def _make_dirs(path: str) -> None:
 
 
 def remove_tree(path: str) -> None:
-    from pathlib import Path
-
     from dockyard.storage.store import remove_tree as store_remove_tree
 
-    store_remove_tree(Path(path))
+    store_remove_tree(path)
 
 
 def is_empty(path: str) -> bool:

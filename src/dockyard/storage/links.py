@@ -17,35 +17,47 @@ layer comes back.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from dockyard.errors import HostError
 
 LINKS_DIR = "l"
 NAME_LENGTH = 26
+_BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # RFC 4648's alphabet
+
+# str or os.PathLike everywhere: a container start mounts its snapshot with
+# these, and pathlib costs more to import than the mount (store.py).
 
 
-def _target(root: Path, layer_dir: Path) -> str:
-    return os.path.relpath(layer_dir, root / LINKS_DIR)
+def _target(root: str | os.PathLike[str], layer_dir: str | os.PathLike[str]) -> str:
+    return os.path.relpath(layer_dir, f"{os.fspath(root)}/{LINKS_DIR}")
 
 
-def link_name(root: Path, layer_dir: Path) -> str:
+def link_name(root: str | os.PathLike[str], layer_dir: str | os.PathLike[str]) -> str:
     import _sha256  # type: ignore[import-not-found]  # hashlib loads OpenSSL: ~2 ms per start
-    import base64
 
     digest = _sha256.sha256(_target(root, layer_dir).encode()).digest()
-    return base64.b32encode(digest).decode()[:NAME_LENGTH]
+    return base32_prefix(digest, NAME_LENGTH)
 
 
-def ensure_link(root: Path, layer_dir: Path) -> str:
+def base32_prefix(data: bytes, length: int) -> str:
+    """The first ``length`` characters of ``data`` in base 32 (RFC 4648, what
+    ``base64.b32encode`` gives; not base64 itself, which imports re: ~4 ms a start)."""
+    bits = len(data) * 8
+    if length * 5 > bits:
+        raise ValueError(f"{len(data)} bytes give fewer than {length} base 32 characters")
+    top = int.from_bytes(data, "big") >> (bits - length * 5)
+    return "".join(_BASE32[(top >> (5 * i)) & 31] for i in range(length - 1, -1, -1))
+
+
+def ensure_link(root: str | os.PathLike[str], layer_dir: str | os.PathLike[str]) -> str:
     """The short path (relative to ``root``) that names ``layer_dir``, made if missing."""
     name = link_name(root, layer_dir)
     target = _target(root, layer_dir)
-    path = root / LINKS_DIR / name
+    path = f"{os.fspath(root)}/{LINKS_DIR}/{name}"
     try:
         os.symlink(target, path)
     except FileNotFoundError:
-        os.makedirs(root / LINKS_DIR, mode=0o700, exist_ok=True)
+        os.makedirs(f"{os.fspath(root)}/{LINKS_DIR}", mode=0o700, exist_ok=True)
         return ensure_link(root, layer_dir)
     except FileExistsError:
         try:
@@ -57,8 +69,8 @@ def ensure_link(root: Path, layer_dir: Path) -> str:
     return f"{LINKS_DIR}/{name}"
 
 
-def remove_link(root: Path, layer_dir: Path) -> None:
+def remove_link(root: str | os.PathLike[str], layer_dir: str | os.PathLike[str]) -> None:
     try:
-        os.unlink(root / LINKS_DIR / link_name(root, layer_dir))
+        os.unlink(f"{os.fspath(root)}/{LINKS_DIR}/{link_name(root, layer_dir)}")
     except FileNotFoundError:
         pass

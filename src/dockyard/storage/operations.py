@@ -39,15 +39,16 @@ import errno
 import fcntl
 import os
 from contextlib import contextmanager
-from pathlib import Path
 
 from dockyard.errors import DockyardError, HostError
 
 from .store import GC_LOCK, Store, fsync_dir, remove_tree
 
-TYPE_CHECKING = False  # no typing, secrets or dataclasses: a container start comes here
+# no typing, secrets, dataclasses or pathlib: a container start comes here (store.py)
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
+    from pathlib import Path
 
 LEASE = "lease"
 PENDING = "gc.pending"  # in the root: some removals wait for a lease to end
@@ -59,19 +60,32 @@ class Operation:
     def __init__(self, store: Store, name: str, lock_fd: int) -> None:
         self.store = store
         self.name = name
-        self.dir = store.tmp_dir / name
+        #: its private directory
+        self.path = f"{store.path}/tmp/{name}"
         self._lock_fd = lock_fd
         self.closed = False
 
+    @property
+    def dir(self) -> Path:
+        from pathlib import Path
+
+        return Path(self.path)
+
+    def temp(self, name: str) -> str:
+        """A new name in the operation's directory, for ``name``'s work."""
+        return f"{self.path}/{name}.{os.urandom(4).hex()}"
+
     def temp_path(self, name: str) -> Path:
-        return self.dir / f"{name}.{os.urandom(4).hex()}"
+        from pathlib import Path
+
+        return Path(self.temp(name))
 
     def lease(self, layers: Iterable[str] = (), blobs: Iterable[str] = ()) -> None:
         """Keep ``layers`` and ``blobs`` from garbage collection while this operation runs."""
         text = "".join(f"layer {c}\n" for c in layers) + "".join(f"blob {d}\n" for d in blobs)
         if not text:
             return
-        with self.store.locked(GC_LOCK), open(self.dir / LEASE, "a") as f:
+        with self.store.locked(GC_LOCK), open(f"{self.path}/{LEASE}", "a") as f:
             f.write(text)
 
     def put_blob(self, digest: str, data: bytes) -> None:
@@ -79,7 +93,7 @@ class Operation:
         self.lease(blobs=[digest])
         if self.store.has_blob(digest):
             return
-        tmp = self.temp_path("blob")
+        tmp = self.temp("blob")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
         try:
             view = memoryview(data)
@@ -90,7 +104,7 @@ class Operation:
             os.close(fd)
         self.commit_blob(tmp, digest)
 
-    def commit_blob(self, tmp: Path, digest: str) -> None:
+    def commit_blob(self, tmp: str | os.PathLike[str], digest: str) -> None:
         """Publish a complete, fsynced blob file under its digest (leased by the caller)."""
         os.rename(tmp, self.store.blob_path(digest))
         fsync_dir(self.store.blobs_dir)
@@ -103,31 +117,39 @@ class Operation:
         with self.store.locked(GC_LOCK):
             # The lease ends under gc.lock: collection sees it or the records that replace it.
             try:
-                os.unlink(self.dir / LEASE)
+                os.unlink(f"{self.path}/{LEASE}")
             except FileNotFoundError:
                 pass
-            pending = (self.store.root / PENDING).exists()
+            pending = _exists(f"{self.store.path}/{PENDING}")
         _remove(self.store, self.name, self._lock_fd)
         return pending
 
 
+def _exists(path: str) -> bool:
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return False
+    return True
+
+
 def mark_pending(store: Store, pending: bool = True) -> None:
     """Ask (or stop asking) the operations that end to collect garbage (gc.py)."""
-    path = store.root / PENDING
+    path = f"{store.path}/{PENDING}"
     if pending:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600))
     else:
         try:
-            path.unlink()
+            os.unlink(path)
         except FileNotFoundError:
             pass
 
 
-def _lock_path(store: Store, name: str) -> Path:
-    return store.tmp_dir / f"{name}.lock"
+def _lock_path(store: Store, name: str) -> str:
+    return f"{store.path}/tmp/{name}.lock"
 
 
-def _same_file(fd: int, path: Path) -> bool:
+def _same_file(fd: int, path: str) -> bool:
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -139,7 +161,12 @@ def _same_file(fd: int, path: Path) -> bool:
 def _remove(store: Store, name: str, lock_fd: int) -> None:
     """Remove an operation's directory, then its lock file, holding its lock throughout."""
     try:
-        remove_tree(store.tmp_dir / name)
+        try:
+            os.rmdir(f"{store.path}/tmp/{name}")  # what a container start leaves: nothing
+        except FileNotFoundError:
+            pass
+        except OSError:
+            remove_tree(f"{store.path}/tmp/{name}")
         try:
             os.unlink(_lock_path(store, name))
         except FileNotFoundError:
@@ -157,19 +184,19 @@ def start(store: Store, kind: str = "op") -> Operation:
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         except OSError as exc:
             raise HostError(
-                f"cannot start an operation in {store.tmp_dir}: {exc.strerror}"
+                f"cannot start an operation in {store.path}/tmp: {exc.strerror}"
             ) from exc
         fcntl.flock(fd, fcntl.LOCK_EX)
         if _same_file(fd, path):
             break
         os.close(fd)  # a cleaner took the unlocked file for a dead operation's: again
     else:
-        raise HostError(f"cannot start an operation in {store.tmp_dir}: lock files keep vanishing")
+        raise HostError(f"cannot start an operation in {store.path}/tmp: lock files keep vanishing")
     try:
-        (store.tmp_dir / name).mkdir()
+        os.mkdir(f"{store.path}/tmp/{name}")
     except OSError as exc:
         _remove(store, name, fd)
-        raise HostError(f"cannot start an operation in {store.tmp_dir}: {exc.strerror}") from exc
+        raise HostError(f"cannot start an operation in {store.path}/tmp: {exc.strerror}") from exc
     return Operation(store, name, fd)
 
 
@@ -190,7 +217,7 @@ def begin(store: Store, collect_after: bool = True) -> Iterator[Operation]:
             except BaseException as exc:
                 error = exc
                 # What it stored and leased may now be used by nothing: collect it.
-                if (op.dir / LEASE).exists():
+                if _exists(f"{op.path}/{LEASE}"):
                     mark_pending(store)
                 raise
             finally:
@@ -222,7 +249,7 @@ class Leftovers:
         return f"Leftovers(dead={self.dead!r}, orphans={self.orphans!r})"
 
 
-def _claim(path: Path) -> int | None:
+def _claim(path: str) -> int | None:
     """The lock fd of a dead operation's lock file, now held by us; None if alive or gone."""
     try:
         fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
@@ -246,7 +273,7 @@ def clean_dead(store: Store, dry_run: bool = False) -> list[str]:
         if not entry.endswith(".lock"):
             continue
         name = entry.removesuffix(".lock")
-        fd = _claim(store.tmp_dir / entry)
+        fd = _claim(f"{store.path}/tmp/{entry}")
         if fd is None:
             continue
         found.append(name)
@@ -266,13 +293,13 @@ def clean_all(store: Store, dry_run: bool = False) -> Leftovers:
             continue
         left.orphans.append(entry)
         if not dry_run:
-            remove_tree(store.tmp_dir / entry)
+            remove_tree(f"{store.path}/tmp/{entry}")
     return left
 
 
 def _entries(store: Store) -> list[str]:
     try:
-        return sorted(os.listdir(store.tmp_dir))
+        return sorted(os.listdir(f"{store.path}/tmp"))
     except FileNotFoundError:
         return []
 
@@ -286,7 +313,7 @@ def live_leases(store: Store) -> tuple[set[str], set[str]]:
             continue
         name = entry.removesuffix(".lock")
         try:
-            fd = os.open(store.tmp_dir / entry, os.O_RDONLY | os.O_CLOEXEC)
+            fd = os.open(f"{store.path}/tmp/{entry}", os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:
             continue
         try:
@@ -296,7 +323,8 @@ def live_leases(store: Store) -> tuple[set[str], set[str]]:
             except BlockingIOError:
                 pass
             try:
-                text = (store.tmp_dir / name / LEASE).read_text()
+                with open(f"{store.path}/tmp/{name}/{LEASE}") as f:
+                    text = f.read()
             except (FileNotFoundError, NotADirectoryError):
                 continue
         finally:

@@ -31,7 +31,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from pathlib import Path
 
 from dockyard.errors import Conflict, HostError, InvalidArgument, NotFound, Unsupported
 from dockyard.linux import libc
@@ -50,6 +49,15 @@ from .store import (
     write_atomic,
     write_new_json,
 )
+
+# No pathlib at import (store.py): a container start makes and mounts a snapshot
+# with string paths; `upper_dir` and the vfs driver's copy make Paths on demand.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
+    LayerDirs = Sequence[str | os.PathLike[str]]
 
 OVERLAY, VFS = "overlay", "vfs"
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")  # mount(2) reads its options from one page
@@ -100,20 +108,20 @@ def _valid_id(snapshot_id: str) -> str:
 def overlay_supported(store: Store) -> bool:
     """Try a tiny overlay mount inside the store once."""
     with begin(store) as op:
-        probe = op.temp_path("overlay-probe")
-        dirs = [probe / n for n in ("lower", "upper", "work", "merged")]
+        probe = op.temp("overlay-probe")
+        dirs = [f"{probe}/{n}" for n in ("lower", "upper", "work", "merged")]
         try:
             for d in dirs:
-                d.mkdir(parents=True, exist_ok=True)
+                os.makedirs(d, exist_ok=True)
             data = f"lowerdir={dirs[0]},upperdir={dirs[1]},workdir={dirs[2]}"
-            libc.mount("overlay", str(dirs[3]), "overlay", 0, data)
-            libc.umount2(str(dirs[3]), libc.MNT_DETACH)
+            libc.mount("overlay", dirs[3], "overlay", 0, data)
+            libc.umount2(dirs[3], libc.MNT_DETACH)
             return True
         except OSError:
             return False
 
 
-def _snapshot(path: Path) -> Snapshot:
+def _snapshot(path: str) -> Snapshot:
     raw = read_json(path)
     try:
         if not isinstance(raw, dict):
@@ -134,29 +142,30 @@ class Snapshots:
         in ``<root>/snapshot-driver`` (the probe, a mount in an operation, costs
         ~10 ms, which every container start would pay)."""
         if self._driver is None:
-            known = self.store.root / "snapshot-driver"
+            known = f"{self.store.path}/snapshot-driver"
             try:
-                found = known.read_text().strip()
-            except OSError:
+                with open(known, encoding="utf-8") as f:
+                    found = f.read().strip()
+            except (OSError, ValueError):
                 found = ""
             if found not in (OVERLAY, VFS):
                 found = OVERLAY if overlay_supported(self.store) else VFS
                 try:
-                    write_atomic(known, f"{found}\n".encode())
+                    write_atomic(self.store.root / "snapshot-driver", f"{found}\n".encode())
                 except HostError:
                     pass  # a read-only store probes again next time
             self._driver = found
         return self._driver
 
-    def _dir(self, snapshot_id: str) -> Path:
-        return self.store.snapshots_dir / _valid_id(snapshot_id)
+    def _dir(self, snapshot_id: str) -> str:
+        return f"{self.store.path}/snapshots/{_valid_id(snapshot_id)}"
 
     def all(self) -> list[Snapshot]:
         """Every readable snapshot (damaged ones are left to `damaged`)."""
         found = []
-        for entry in os.scandir(self.store.snapshots_dir):
+        for entry in os.scandir(f"{self.store.path}/snapshots"):
             try:
-                found.append(_snapshot(Path(entry.path) / "snapshot.json"))
+                found.append(_snapshot(f"{entry.path}/snapshot.json"))
             except (FileNotFoundError, NotADirectoryError, Damaged):
                 continue
         return found
@@ -164,16 +173,16 @@ class Snapshots:
     def damaged(self) -> list[str]:
         """Snapshot directories whose record is missing or unreadable."""
         found = []
-        for entry in os.scandir(self.store.snapshots_dir):
+        for entry in os.scandir(f"{self.store.path}/snapshots"):
             try:
-                _snapshot(Path(entry.path) / "snapshot.json")
+                _snapshot(f"{entry.path}/snapshot.json")
             except (FileNotFoundError, NotADirectoryError, Damaged):
                 found.append(entry.path)
         return found
 
     def get(self, snapshot_id: str) -> Snapshot:
         try:
-            return _snapshot(self._dir(snapshot_id) / "snapshot.json")
+            return _snapshot(f"{self._dir(snapshot_id)}/snapshot.json")
         except FileNotFoundError:
             raise NotFound(f"no such snapshot: {snapshot_id}") from None
 
@@ -182,37 +191,40 @@ class Snapshots:
         return sorted(s.id for s in self.all() if s.image == image_id)
 
     def create(
-        self, snapshot_id: str, image_id: str, layers: list[str], layer_dirs: list[Path]
-    ) -> Path:
+        self, snapshot_id: str, image_id: str, layers: list[str], layer_dirs: LayerDirs
+    ) -> str:
         """Make the snapshot and return its root filesystem path (mounted, for overlay)."""
         path = self._dir(snapshot_id)
-        if path.exists():
+        if os.path.exists(path):
             raise Conflict(f"snapshot {snapshot_id} exists already")
         driver = self.driver
+        dirs = [os.fspath(d) for d in layer_dirs]
         with begin(self.store) as op:
             op.lease(layers=layers)
-            for chain_id, diff in zip(layers, layer_dirs, strict=True):
-                if not (diff.parent / "layer.json").is_file():
+            for chain_id, diff in zip(layers, dirs, strict=True):
+                if not os.path.isfile(f"{os.path.dirname(diff)}/layer.json"):
                     raise NotFound(f"layer {chain_id} of image {image_id} is not in the store")
-            work = op.temp_path("snapshot")
-            work.mkdir()
-            (work / "rootfs").mkdir()
+            work = op.temp("snapshot")
+            os.mkdir(work)
+            os.mkdir(f"{work}/rootfs")
             if driver == OVERLAY:
-                (work / "upper").mkdir()
-                (work / "work").mkdir()
-                _root_like(work / "upper", layer_dirs)  # overlay's root is the upper dir's
+                os.mkdir(f"{work}/upper")
+                os.mkdir(f"{work}/work")
+                _root_like(f"{work}/upper", dirs)  # overlay's root is the upper dir's
             else:
-                for diff in layer_dirs:
-                    apply_diff(diff, work / "rootfs")
-                _root_like(work / "rootfs", layer_dirs)
-            snapshot = Snapshot(snapshot_id, image_id, list(layers), driver)
-            write_new_json(work / "snapshot.json", snapshot.to_json())
-            self._publish(op, work, snapshot)
-        return self.mount(snapshot_id, layer_dirs)
+                from pathlib import Path
 
-    def _publish(self, op: Operation, work: Path, snapshot: Snapshot) -> None:
+                for diff in dirs:
+                    apply_diff(Path(diff), Path(f"{work}/rootfs"))
+                _root_like(f"{work}/rootfs", dirs)
+            snapshot = Snapshot(snapshot_id, image_id, list(layers), driver)
+            write_new_json(f"{work}/snapshot.json", snapshot.to_json())
+            self._publish(op, work, snapshot)
+        return self.mount(snapshot_id, dirs)
+
+    def _publish(self, op: Operation, work: str, snapshot: Snapshot) -> None:
         with self.store.locked(RECORDS_LOCK):
-            if not (self.store.images_dir / f"{hex_of(snapshot.image)}.json").is_file():
+            if not os.path.isfile(f"{self.store.path}/images/{hex_of(snapshot.image)}.json"):
                 raise NotFound(f"no such image: {snapshot.image}")
             try:
                 os.rename(work, self._dir(snapshot.id))
@@ -224,18 +236,18 @@ class Snapshots:
             # fsynced before the rename, so a power cut leaves the snapshot whole or
             # absent, and the engine makes an absent one again when it starts the container.
 
-    def mount(self, snapshot_id: str, layer_dirs: list[Path]) -> Path:
+    def mount(self, snapshot_id: str, layer_dirs: LayerDirs) -> str:
         snapshot = self.get(snapshot_id)
         path = self._dir(snapshot_id)
-        rootfs = path / "rootfs"
+        rootfs = f"{path}/rootfs"
         if snapshot.driver == OVERLAY and not os.path.ismount(rootfs):
-            root = self.store.root
+            root = self.store.path
             # every path relative to the store root, lowers by their short links
             lowers = [ensure_link(root, d) for d in reversed(layer_dirs)]
             if not layer_dirs:
-                (path / "empty").mkdir(exist_ok=True)
-                lowers = [os.path.relpath(path / "empty", root)]
-            upper, work = (os.path.relpath(path / d, root) for d in ("upper", "work"))
+                os.makedirs(f"{path}/empty", exist_ok=True)
+                lowers = [os.path.relpath(f"{path}/empty", root)]
+            upper, work = (os.path.relpath(f"{path}/{d}", root) for d in ("upper", "work"))
             data = f"lowerdir={':'.join(lowers)},upperdir={upper},workdir={work}"
             if len(data) >= _PAGE_SIZE:
                 raise HostError(
@@ -243,7 +255,7 @@ class Snapshots:
                     f"overlay mount (its options must fit in {_PAGE_SIZE} bytes)"
                 )
             try:
-                _mount_from(root, "overlay", str(rootfs), "overlay", data)
+                _mount_from(root, "overlay", rootfs, "overlay", data)
             except OSError as exc:
                 raise HostError(f"cannot mount overlay for snapshot {snapshot_id}: {exc}") from exc
         return rootfs
@@ -252,12 +264,14 @@ class Snapshots:
         """Where an overlay snapshot's changes are: what `differ` reads."""
         if self.get(snapshot_id).driver != OVERLAY:
             raise Unsupported(f"snapshot {snapshot_id} is a copy (vfs): it has no upper dir")
-        return self._dir(snapshot_id) / "upper"
+        from pathlib import Path
+
+        return Path(f"{self._dir(snapshot_id)}/upper")
 
     def unmount(self, snapshot_id: str) -> None:
-        rootfs = self._dir(snapshot_id) / "rootfs"
+        rootfs = f"{self._dir(snapshot_id)}/rootfs"
         if os.path.ismount(rootfs):
-            libc.umount2(str(rootfs), libc.MNT_DETACH)
+            libc.umount2(rootfs, libc.MNT_DETACH)
 
     def remove(self, snapshot_id: str) -> None:
         """Unmount and remove a snapshot; its layers go too if nothing else uses them."""
@@ -265,23 +279,25 @@ class Snapshots:
         image_gone = False
         with begin(self.store) as op:
             with self.store.locked(RECORDS_LOCK):
-                if not path.exists():
+                if not os.path.exists(path):
                     raise NotFound(f"no such snapshot: {snapshot_id}")
                 try:
                     image = self.get(snapshot_id).image
-                    image_gone = not (self.store.images_dir / f"{hex_of(image)}.json").exists()
+                    image_gone = not os.path.exists(
+                        f"{self.store.path}/images/{hex_of(image)}.json"
+                    )
                 except (Damaged, NotFound):
                     image_gone = True
                 self.unmount(snapshot_id)
-                os.rename(path, op.temp_path("removed-snapshot"))
-                fsync_dir(self.store.snapshots_dir)
+                os.rename(path, op.temp("removed-snapshot"))
+                fsync_dir(f"{self.store.path}/snapshots")
             if image_gone:  # rmi -f left the layers to this snapshot
                 from .gc import collect
 
                 collect(self.store, op)
 
 
-def _mount_from(cwd: Path, source: str, target: str, fstype: str, data: str) -> None:
+def _mount_from(cwd: str, source: str, target: str, fstype: str, data: str) -> None:
     """mount(2) with relative paths in ``data`` resolved from ``cwd``. The working
     directory is the process's: callers must not resolve relative paths in other
     threads meanwhile (Dockyard's own paths are absolute)."""
@@ -294,7 +310,7 @@ def _mount_from(cwd: Path, source: str, target: str, fstype: str, data: str) -> 
         os.close(saved)
 
 
-def _root_like(root: Path, layer_dirs: list[Path]) -> None:
+def _root_like(root: str, layer_dirs: list[str]) -> None:
     """Give the container's root the image's mode and owner (the top layer's root,
     which inherits its parents'), not what the caller's umask made of a mkdir."""
     mode, uid, gid = 0o755, 0, 0
@@ -322,6 +338,7 @@ def _opaque(path: str) -> bool:
 def apply_diff(diff: Path, dest: Path) -> None:
     """Merge one overlay-format layer directory onto ``dest`` (the vfs driver)."""
     import shutil
+    from pathlib import Path
 
     links: dict[tuple[int, int], str] = {}
     for dirpath, dirnames, filenames in os.walk(diff):

@@ -35,17 +35,19 @@ import errno
 import fcntl
 import os
 from contextlib import contextmanager
-from pathlib import Path
 
 from dockyard.errors import HostError, NoSpace, NotFound
 from dockyard.oci import jsonio
 
-# typing, secrets, shutil and compression (hashlib, zlib) stay out of the
-# import: a container start goes through this module, and they cost more
-# than its work there (see engine/bundle.py and docs/performance.md).
+# typing, secrets, shutil, pathlib and compression (hashlib, zlib) stay out of
+# the import: a container start goes through this module, and they cost more
+# than its work there (pathlib and shutil bring re and enum: ~8 ms of CPU a
+# start; see engine/bundle.py and docs/performance.md). The paths a start
+# uses are strings (`Store.path`); the `Path` attributes are made on demand.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
     from typing import IO, Any
 
     from .compression import Readable
@@ -67,7 +69,7 @@ def hex_of(digest: str) -> str:
     return hexpart
 
 
-def fsync_dir(path: Path) -> None:
+def fsync_dir(path: str | os.PathLike[str]) -> None:
     """Make the names in ``path`` (a rename into it, an unlink) durable."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
@@ -118,7 +120,7 @@ def write_json(path: Path, value: Any) -> None:
     write_atomic(path, (jsonio.dumps(value, indent=2) + "\n").encode())
 
 
-def write_new_json(path: Path, value: Any, sync: bool = True) -> None:
+def write_new_json(path: str | os.PathLike[str], value: Any, sync: bool = True) -> None:
     """Create ``path`` in a directory of our own (an operation's work directory, renamed
     into the store later): no temporary name needed. ``sync``: fsync it (the caller
     syncs the directory's rename); without, the caller syncs the whole tree."""
@@ -132,12 +134,13 @@ def write_new_json(path: Path, value: Any, sync: bool = True) -> None:
         finally:
             os.close(fd)
     except OSError as exc:
-        raise write_error(str(path), exc) from exc
+        raise write_error(os.fspath(path), exc) from exc
 
 
-def read_json(path: Path) -> Any:
+def read_json(path: str | os.PathLike[str]) -> Any:
     """The JSON in ``path``; FileNotFoundError if missing, `Damaged` if unreadable."""
-    data = path.read_bytes()
+    with open(path, "rb") as f:
+        data = f.read()
     try:
         return jsonio.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -147,64 +150,113 @@ def read_json(path: Path) -> Any:
 class Damaged(HostError):
     """A record that is not what the store writes: empty, truncated or garbled."""
 
-    def __init__(self, path: Path, why: str) -> None:
-        super().__init__(f"{path} is damaged ({why}); run 'dockyard system check'")
-        self.path = path
+    def __init__(self, path: str | os.PathLike[str], why: str) -> None:
+        super().__init__(f"{os.fspath(path)} is damaged ({why}); run 'dockyard system check'")
+        self.path = _path(os.fspath(path))  # a Path, whoever read it (pathlib only now)
         self.why = why
 
 
-def remove_tree(path: Path) -> None:
-    """rm -rf, also of read-only directories a layer may hold; what is gone already is fine."""
+def remove_tree(path: str | os.PathLike[str]) -> None:
+    """rm -rf, also of read-only directories a layer may hold; what is gone already is fine.
 
-    def retry(function: Any, target: str, exc: BaseException | tuple[Any, ...]) -> None:
-        error = exc[1] if isinstance(exc, tuple) else exc
-        if isinstance(error, FileNotFoundError):
-            return
+    By descriptors, never following a symbolic link (one swapped in for a
+    directory meanwhile is removed, not followed), as shutil.rmtree does; not
+    shutil itself, whose import (fnmatch, re, bz2, lzma) costs more than a
+    ``run --rm`` spends removing its container.
+    """
+    parent, _, name = os.fspath(path).rstrip("/").rpartition("/")
+    try:
+        dfd = os.open(parent or "/", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return
+    try:
+        _remove_at(dfd, name)
+    finally:
+        os.close(dfd)
+
+
+def _remove_at(dfd: int, name: str) -> None:
+    """Remove ``name`` (anything; a directory with all it holds) from the directory ``dfd``.
+    An entry a read-only directory keeps is removed after making the directory writable."""
+    try:
         try:
-            os.chmod(os.path.dirname(target), 0o700)
-            function(target)
-        except FileNotFoundError:
-            pass
-
-    if path.is_dir() and not path.is_symlink():
-        import shutil
-
-        shutil.rmtree(path, onerror=retry)
-    else:
+            os.unlink(name, dir_fd=dfd)
+        except PermissionError:
+            os.fchmod(dfd, 0o700)
+            os.unlink(name, dir_fd=dfd)
+        return
+    except IsADirectoryError:
+        pass  # Linux's answer for a directory
+    except FileNotFoundError:
+        return  # removed by someone else meanwhile
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
         try:
-            path.unlink()
-        except FileNotFoundError:
-            pass
+            fd = os.open(name, flags, dir_fd=dfd)
+        except PermissionError:  # a directory we may not read: make it ours to empty
+            os.chmod(name, 0o700, dir_fd=dfd)
+            fd = os.open(name, flags, dir_fd=dfd)
+        try:
+            with os.scandir(fd) as entries:
+                names = [entry.name for entry in entries]
+            for child in names:
+                _remove_at(fd, child)
+        finally:
+            os.close(fd)
+        try:
+            os.rmdir(name, dir_fd=dfd)
+        except PermissionError:
+            os.fchmod(dfd, 0o700)
+            os.rmdir(name, dir_fd=dfd)
+    except FileNotFoundError:
+        pass
 
 
 class Store:
     def __init__(self, root: str | os.PathLike[str] = DEFAULT_ROOT) -> None:
-        self.root = Path(root)
-        self.blobs_dir = self.root / "blobs" / "sha256"
-        self.layers_dir = self.root / "layers"
-        self.images_dir = self.root / "images"
-        self.snapshots_dir = self.root / "snapshots"
-        self.tmp_dir = self.root / "tmp"
-        self.names_path = self.root / "names.json"
+        #: the store's directory; the paths a container start uses are built from it
+        self.path = os.fspath(root).rstrip("/") or "/"
         try:
-            for d in (
-                self.blobs_dir,
-                self.layers_dir,
-                self.images_dir,
-                self.snapshots_dir,
-                self.tmp_dir,
-            ):
-                d.mkdir(parents=True, exist_ok=True, mode=0o700)
+            for d in ("blobs/sha256", "layers", "images", "snapshots", "tmp"):
+                _make_dirs(f"{self.path}/{d}")
         except OSError as exc:
-            raise HostError(f"cannot use the store at {self.root}: {exc}") from exc
+            raise HostError(f"cannot use the store at {self.path}: {exc}") from exc
+
+    @property
+    def root(self) -> Path:
+        return _path(self.path)
+
+    @property
+    def blobs_dir(self) -> Path:
+        return _path(f"{self.path}/blobs/sha256")
+
+    @property
+    def layers_dir(self) -> Path:
+        return _path(f"{self.path}/layers")
+
+    @property
+    def images_dir(self) -> Path:
+        return _path(f"{self.path}/images")
+
+    @property
+    def snapshots_dir(self) -> Path:
+        return _path(f"{self.path}/snapshots")
+
+    @property
+    def tmp_dir(self) -> Path:
+        return _path(f"{self.path}/tmp")
+
+    @property
+    def names_path(self) -> Path:
+        return _path(f"{self.path}/names.json")
 
     # ------------------------------------------------------------ locks
 
     def _lock_file(self, name: str) -> int:
         try:
-            return os.open(self.root / name, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            return os.open(f"{self.path}/{name}", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         except OSError as exc:
-            raise HostError(f"cannot lock the store at {self.root}: {exc.strerror}") from exc
+            raise HostError(f"cannot lock the store at {self.path}: {exc.strerror}") from exc
 
     @contextmanager
     def locked(self, name: str, exclusive: bool = True, wait: bool = True) -> Iterator[bool]:
@@ -229,7 +281,7 @@ class Store:
         or collects): flock conflicts between two descriptors of one process,
         so a second acquisition would wait for ourselves behind a waiting check.
         """
-        key = str(self.root)
+        key = self.path
         if _held.get(key):
             _held[key] += 1
             try:
@@ -250,7 +302,7 @@ class Store:
     @contextmanager
     def exclusive(self) -> Iterator[None]:
         """store.lock exclusive: no operation runs. The gate keeps new ones out meanwhile."""
-        key = str(self.root)
+        key = self.path
         if _held.get(key):
             raise HostError("the store lock cannot be taken exclusively inside an operation")
         with self.locked(GATE_LOCK), self.locked(STORE_LOCK):
@@ -293,6 +345,22 @@ class Store:
 
     def blob_digests(self) -> set[str]:
         return {f"sha256:{e.name}" for e in os.scandir(self.blobs_dir) if len(e.name) == 64}
+
+
+def _path(path: str) -> Path:
+    from pathlib import Path
+
+    return Path(path)
+
+
+def _make_dirs(path: str) -> None:
+    """mkdir -p, the last one 0700: one mkdir(2) when it exists already."""
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        os.makedirs(path, 0o700, exist_ok=True)
 
 
 def copy_stream(source: Readable, fd: int, chunk: int = 1 << 20) -> int:

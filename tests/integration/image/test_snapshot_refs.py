@@ -123,7 +123,7 @@ def test_rmi_force_and_prune_keep_a_snapshots_layers(loaded: Dockyard, driver: s
     if driver == OVERLAY and store.snapshots.driver != OVERLAY:
         pytest.skip("overlayfs cannot be mounted here")
     record = store.images.resolve("bb-multi", MULTI)
-    rootfs = store.snapshots.create("c1", record.id, record.layers, store.layer_dirs(record))
+    rootfs = Path(store.snapshots.create("c1", record.id, record.layers, store.layer_dirs(record)))
     try:
         loaded.run("rmi", "-f", "bb-multi")
         pruned = loaded.run("image", "prune", "-a", "-f").stdout

@@ -89,8 +89,8 @@ def test_the_root_has_the_images_mode_and_owner_whatever_the_umask(
         with umask(0o077):
             for name in ("plain", "chosen"):
                 record = store.images.resolve(name, f"docker.io/library/{name}:1")
-                rootfs = store.snapshots.create(
-                    name, record.id, record.layers, store.layer_dirs(record)
+                rootfs = Path(
+                    store.snapshots.create(name, record.id, record.layers, store.layer_dirs(record))
                 )
                 made.append(name)
                 if name == "plain":
@@ -122,7 +122,9 @@ def test_an_overlay_mount_of_seventy_layers(dockyard: Dockyard, tmp_path: Path) 
     record = store.images.resolve("tall", "docker.io/library/tall:1")
     assert len(record.layers) == 70
 
-    rootfs = store.snapshots.create("tall", record.id, record.layers, store.layer_dirs(record))
+    rootfs = Path(
+        store.snapshots.create("tall", record.id, record.layers, store.layer_dirs(record))
+    )
     try:
         assert os.path.ismount(rootfs)
         names = sorted(os.listdir(rootfs / "data"))
@@ -194,7 +196,7 @@ def container(loaded: Dockyard) -> Iterator[tuple[LocalStore, Path, list[Path]]]
     store = store_for(loaded, OVERLAY)
     record = store.images.resolve("bb-multi", "docker.io/library/bb-multi:latest")
     layers = store.layer_dirs(record)
-    root = store.snapshots.create("c1", record.id, record.layers, layers)
+    root = Path(store.snapshots.create("c1", record.id, record.layers, layers))
     try:
         (root / "etc/motd").write_text("changed\n")
         app = root / "srv/app"

@@ -111,8 +111,8 @@ def test_snapshots_share_layers_and_apply_whiteouts(loaded: Dockyard, driver: st
     record = store.images.resolve("bb-multi", "docker.io/library/bb-multi:latest")
     if driver == OVERLAY and store.snapshots.driver != OVERLAY:
         pytest.skip("overlayfs cannot be mounted here")
-    rootfs = store.snapshots.create("c1", record.id, record.layers, store.layer_dirs(record))
-    other = store.snapshots.create("c2", record.id, record.layers, store.layer_dirs(record))
+    rootfs = Path(store.snapshots.create("c1", record.id, record.layers, store.layer_dirs(record)))
+    other = Path(store.snapshots.create("c2", record.id, record.layers, store.layer_dirs(record)))
     try:
         assert (rootfs / "etc/motd").read_text() == "layer three\n"
         assert not (rootfs / "etc/secret").exists()
