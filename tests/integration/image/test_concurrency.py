@@ -97,9 +97,22 @@ def test_ten_parallel_pulls_of_one_image(big: str, fresh: Dockyard, round_: int)
 def test_parallel_pulls_after_pulls_killed_at_random_points(big: str, fresh: Dockyard) -> None:
     rng = random.Random(10)
     dead = 0
-    while dead < 2:  # until killed pulls leave their operations behind
+    for _ in range(20):  # until killed pulls leave their operations behind
+        if dead >= 2:
+            break
+        before = set((fresh.root / "tmp").glob("*.lock"))
         procs = [fresh.popen("pull", big) for _ in range(4)]
-        time.sleep(rng.uniform(0.3, 0.8))
+
+        def under_way(
+            procs: list[subprocess.Popen[bytes]] = procs, before: set[Path] = before
+        ) -> bool:
+            started = set((fresh.root / "tmp").glob("*.lock")) - before
+            return bool(started) or any(p.poll() is not None for p in procs)
+
+        # killed at a random point once they are under way: a fixed pause alone could
+        # end, on a loaded machine, before any had started an operation, round after round
+        wait_for(under_way, "the pulls to begin", 120)
+        time.sleep(rng.uniform(0, 0.5))
         for proc in procs:
             proc.send_signal(signal.SIGKILL)
             proc.wait()
@@ -107,10 +120,17 @@ def test_parallel_pulls_after_pulls_killed_at_random_points(big: str, fresh: Doc
         if fresh.run("images", "-q").stdout:  # one finished before the kill: again
             fresh.run("rmi", big)
         dead = len(list((fresh.root / "tmp").glob("*.lock")))
+    assert dead >= 2, "no two killed pulls left their operations behind in 20 rounds"
 
     no_tracebacks(run_parallel(fresh, [["pull", "-q", big]] * 10))
 
     consistent(fresh)
+
+
+def _blocked_writing_a_pipe(pid: int) -> bool:
+    """The kernel shows where a sleeping process waits: a full pipe's writer waits in
+    pipe_write (anon_pipe_write on newer kernels)."""
+    return Path(f"/proc/{pid}/wchan").read_text().endswith("pipe_write")
 
 
 def op_dirs(root: Path) -> list[Path]:
@@ -129,7 +149,8 @@ def test_a_running_save_keeps_the_layers_it_reads(loaded: Dockyard, big: str) ->
     )
     try:
         wait_for(lambda: op_dirs(loaded.root), "save to start")
-        time.sleep(0.5)  # it has filled the pipe and waits
+        # it has filled the pipe and waits (a fixed pause could end before it got there)
+        wait_for(lambda: _blocked_writing_a_pipe(save.pid), "save to fill its pipe", 60)
 
         loaded.run("pull", "-q", big)  # cleans up dead operations
         removed = loaded.run("rmi", "bb-multi").stdout
