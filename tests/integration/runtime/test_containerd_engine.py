@@ -75,7 +75,13 @@ class Containerd:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
-        wait_for(self.socket.exists, "containerd to listen", 20)
+        try:
+            wait_for(self.socket.exists, "containerd to listen", 60)
+        except BaseException:  # the fixture never gets this object to stop
+            self.daemon.kill()
+            self.daemon.wait()
+            self.log.close()
+            raise
 
     def ctr(
         self, *args: str, check: bool = True, timeout: float = 60
