@@ -15,18 +15,18 @@ import pytest
 
 from tests.integration.engine.conftest import Dockyard
 from tests.integration.network.conftest import PAGE
-from tests.support import netleaks
+from tests.support import leaks, netleaks
 from tests.support.wait import wait_for
 
 
-def _network_state(dockyard: Dockyard) -> tuple[list[str], list[str], str]:
-    """(veths in the default bridge, namespace files, the publish rules' text)."""
-    veths = [n for n, m in netleaks.interfaces().items() if m == dockyard.bridge]
+def _network_state(dockyard: Dockyard, bridge: str = "") -> tuple[list[str], list[str], str]:
+    """(veths in the bridge, default: the engine's default one; namespace files; the
+    publish rules' text)."""
+    bridge = bridge or dockyard.bridge
+    veths = [n for n, m in netleaks.interfaces().items() if m == bridge]
     netns_dir = dockyard.run_root / "netns"
     files = sorted(p.name for p in netns_dir.iterdir()) if netns_dir.exists() else []
-    rules = "".join(
-        body for body in netleaks.nft_tables().values() if f'"{dockyard.bridge}"' in body
-    )
+    rules = "".join(body for body in netleaks.nft_tables().values() if f'"{bridge}"' in body)
     return veths, files, rules
 
 
@@ -53,17 +53,29 @@ def test_a_crashed_container_is_cleaned_by_system_check(dockyard: Dockyard, net_
     assert "network namespace" not in again.stdout and "interface" not in again.stdout
 
 
+@pytest.mark.parametrize("network", ["bridge", "user"])
 def test_a_cli_killed_during_run_leaves_nothing_once_removed(
-    dockyard: Dockyard, net_image: str
+    dockyard: Dockyard, net_image: str, network: str
 ) -> None:
     """SIGKILL at a random moment of ``run -p``; then ``rm -f`` (or the monitor's own
-    cleanup) and ``system check`` leave no interface, namespace, rule or lease."""
+    cleanup) and ``system check`` leave no interface, namespace, rule or lease, and on a
+    user-defined network no DNS name or resolver."""
     dockyard.run("pull", net_image)
+    if network == "user":
+        subnet = netleaks.free_subnet()
+        dockyard.run("network", "create", "--subnet", subnet, "app")
+        first = subnet.rsplit(".", 1)[0] + ".2"
+        bridge = "dy-" + dockyard.run("network", "inspect", "-f", "{{.Id}}", "app").stdout[:12]
+    else:
+        base = dockyard.env["DOCKYARD_BIP"].split("/")[0].rsplit(".", 1)
+        first = f"{base[0]}.{int(base[1]) + 1}"
+        bridge = dockyard.bridge
+    net = "app" if network == "user" else "bridge"
     rng = random.Random(os.getpid())
     for i in range(6):
         cli = dockyard.popen(
-            "run", "--name", f"k{i}", "-p", "127.0.0.1::80", net_image, "sh", "-c", "sleep 0.3",
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            "run", "--name", f"k{i}", "--network", net, "-p", "127.0.0.1::80", net_image,
+            "sh", "-c", "sleep 0.3", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         time.sleep(rng.uniform(0.0, 0.4))
         cli.send_signal(signal.SIGKILL)
@@ -74,12 +86,19 @@ def test_a_cli_killed_during_run_leaves_nothing_once_removed(
     if ids:
         dockyard.run("rm", "-f", *ids)
     dockyard.run("system", "check")
-    wait_for(lambda: _network_state(dockyard)[:2] == ([], []), "no veth or netns", timeout=10)
-    assert '"dnat": {' not in _network_state(dockyard)[2]  # no DNAT statement: no port rule
+    wait_for(
+        lambda: _network_state(dockyard, bridge)[:2] == ([], []), "no veth or netns", timeout=30
+    )
+    assert '"dnat": {' not in _network_state(dockyard, bridge)[2]  # no DNAT: no port rule
+    # no resolver runs, no container is a member of the DNS any more
+    assert leaks.resolvers(f"{dockyard.run_root}/") == {}
+    members = list((dockyard.run_root / "dns").glob("*/members/*"))
+    assert members == [], members
     # every lease went with its container: a new one gets the first address again
-    first = dockyard.env["DOCKYARD_BIP"].split("/")[0].rsplit(".", 1)
-    out = dockyard.run("run", "--rm", net_image, "ip", "-4", "-o", "addr", "show", "eth0").stdout
-    assert f"{first[0]}.{int(first[1]) + 1}/24" in out
+    out = dockyard.run(
+        "run", "--rm", "--network", net, net_image, "ip", "-4", "-o", "addr", "show", "eth0"
+    ).stdout
+    assert f" {first}/24" in out, out
 
 
 def test_a_start_killed_after_claiming_its_ports_does_not_block_the_next(
