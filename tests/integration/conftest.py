@@ -130,10 +130,12 @@ def leak_check(tmp_path_factory: pytest.TempPathFactory, session_marker: str) ->
     # interfaces and nftables tables of this session's engines (tests/support/netleaks.py);
     # its engines' network namespaces are mounts under test_dirs, checked above; the
     # named ones its tests made (ip netns) are checked here
+    routes = netleaks.session_routes(session_marker)  # before their interfaces go
     interfaces, tables = netleaks.session_leftovers(session_marker, interfaces_before)
     netleaks.remove(interfaces, tables)
     found += [f"interface (removed): {n}" for n in interfaces]
     found += [f"nftables table (removed): {t}" for t in tables]
+    found += [f"route (removed with its interface): {r}" for r in routes]
     namespaces = netleaks.session_namespaces(session_marker)
     netleaks.remove_namespaces(namespaces)
     found += [f"network namespace (removed): /run/netns/{n}" for n in namespaces]

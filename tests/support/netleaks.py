@@ -99,6 +99,22 @@ def session_leftovers(session_marker: str, before: set[str]) -> tuple[list[str],
     return names, tables
 
 
+def session_routes(session_marker: str) -> list[str]:
+    """Routes (any table) through this session's bridges and second hosts' links: they
+    go with those interfaces, so one still there is a leak beside its interface."""
+    ours = f"{BRIDGE_PREFIX}{session_marker[:4]}"
+    listing = subprocess.run(
+        ["ip", "-j", "route", "show", "table", "all"], capture_output=True, text=True
+    )
+    if listing.returncode != 0:
+        return []
+    return sorted(
+        f"{route.get('dst', '?')} dev {route['dev']}"
+        for route in json.loads(listing.stdout or "[]")
+        if str(route.get("dev", "")).startswith(ours)
+    )
+
+
 def session_namespaces(session_marker: str) -> list[str]:
     """Named network namespaces this session made (a second "host", the resolver's
     tests) that are still there."""
