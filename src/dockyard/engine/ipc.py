@@ -12,6 +12,9 @@
   at each start, with Docker's words when it is not. X's init changes with each of its
   starts, so the joiner's config.json is brought up to date at each of its own.
 - ``host``: the host's IPC namespace and /dev/shm.
+
+``--pid container:X`` joins X's PID namespace the same way (X running, its init as of
+each start), as Docker's daemon does.
 """
 
 from __future__ import annotations
@@ -31,10 +34,12 @@ SHM = "/dev/shm"
 
 
 def resolve(engine: Engine, host: HostConfig) -> None:
-    """At create: ``container:NAME`` becomes ``container:ID`` (No such container: NAME)."""
+    """At create: ``--ipc``/``--pid container:NAME`` becomes ``container:ID`` (No such
+    container: NAME), as Docker's daemon keeps it."""
     if host.ipc_mode.startswith(CONTAINER):
-        target = engine.containers.find(host.ipc_mode[len(CONTAINER) :])
-        host.ipc_mode = CONTAINER + target.id
+        host.ipc_mode = CONTAINER + engine.containers.find(host.ipc_mode[len(CONTAINER) :]).id
+    if host.pid_mode.startswith(CONTAINER):
+        host.pid_mode = CONTAINER + engine.containers.find(host.pid_mode[len(CONTAINER) :]).id
 
 
 def shm_dir(paths: EnginePaths, container_id: str) -> str:
@@ -97,16 +102,52 @@ def unmount_shm(paths: EnginePaths, container_id: str) -> None:
 
 
 def join(engine: Engine, rec: ContainerRecord) -> None:
-    """At the start of a ``container:X`` container: X's namespace and /dev/shm written
-    into its config.json, or Docker's refusal."""
-    from dockyard.engine.exits import current_status
-    from dockyard.engine.status import Status
+    """At the start of a ``container:X`` container (``--ipc``, ``--pid``): X's namespaces
+    (and for IPC its /dev/shm) written into its config.json, or Docker's refusal."""
     from dockyard.oci import jsonio
 
-    if not rec.host.ipc_mode.startswith(CONTAINER):
+    ipc = _donor(engine, rec.host.ipc_mode, "IPC")
+    pid = _donor(engine, rec.host.pid_mode, "PID")
+    if ipc is None and pid is None:
         return
-    donor_id = rec.host.ipc_mode[len(CONTAINER) :]
-    why = "failed to join IPC namespace"
+    shm = ""
+    if ipc is not None:
+        shm = _bound_shm(engine.paths, ipc)
+        if not shm:
+            raise Conflict(
+                f"failed to join IPC namespace: container {ipc.id}: non-shareable IPC "
+                "(hint: use IpcMode:shareable for the donor container)"
+            )
+    path = f"{engine.paths.container_dir(rec.id)}/config.json"
+    with open(path, "rb") as f:
+        doc = jsonio.loads(f.read())
+    linux = doc.setdefault("linux", {})
+    for kind, donor in (("ipc", ipc), ("pid", pid)):
+        if donor is not None:
+            spaces = [ns for ns in linux.get("namespaces", []) if ns.get("type") != kind]
+            spaces.append({"type": kind, "path": f"/proc/{donor.state.pid}/ns/{kind}"})
+            linux["namespaces"] = spaces
+    if shm and not any(m.destination.rstrip("/") == SHM for m in rec.mounts):
+        mounts = [m for m in doc.get("mounts", []) if m.get("destination") != SHM]
+        mounts.append(
+            {"destination": SHM, "type": "bind", "source": shm, "options": ["rbind", "rprivate"]}
+        )
+        doc["mounts"] = mounts
+    from dockyard.engine.bundle import _write
+
+    _write(path, jsonio.dumps_compact(doc))
+
+
+def _donor(engine: Engine, mode: str, kind: str) -> ContainerRecord | None:
+    """The running container a ``container:ID`` mode joins (None for other modes), with
+    Docker's daemon's words when it cannot be joined."""
+    from dockyard.engine.exits import current_status
+    from dockyard.engine.status import Status
+
+    if not mode.startswith(CONTAINER):
+        return None
+    donor_id = mode[len(CONTAINER) :]
+    why = f"failed to join {kind} namespace"
     try:
         donor = engine.containers.get(donor_id)
     except NotFound:
@@ -118,28 +159,7 @@ def join(engine: Engine, rec: ContainerRecord) -> None:
         )
     if status not in (Status.RUNNING, Status.PAUSED) or not donor.state.pid:
         raise Conflict(f"{why}: container {donor_id} is not running")
-    source = _bound_shm(engine.paths, donor)
-    if not source:
-        raise Conflict(
-            f"{why}: container {donor_id}: non-shareable IPC "
-            "(hint: use IpcMode:shareable for the donor container)"
-        )
-    path = f"{engine.paths.container_dir(rec.id)}/config.json"
-    with open(path, "rb") as f:
-        doc = jsonio.loads(f.read())
-    linux = doc.setdefault("linux", {})
-    spaces = [ns for ns in linux.get("namespaces", []) if ns.get("type") != "ipc"]
-    spaces.append({"type": "ipc", "path": f"/proc/{donor.state.pid}/ns/ipc"})
-    linux["namespaces"] = spaces
-    if not any(m.destination.rstrip("/") == SHM for m in rec.mounts):
-        mounts = [m for m in doc.get("mounts", []) if m.get("destination") != SHM]
-        mounts.append(
-            {"destination": SHM, "type": "bind", "source": source, "options": ["rbind", "rprivate"]}
-        )
-        doc["mounts"] = mounts
-    from dockyard.engine.bundle import _write
-
-    _write(path, jsonio.dumps_compact(doc))
+    return donor
 
 
 def _bound_shm(paths: EnginePaths, donor: ContainerRecord) -> str:

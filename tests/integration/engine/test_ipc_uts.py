@@ -195,3 +195,34 @@ def test_check_unmounts_the_shm_of_a_start_cut_short(dockyard: Dockyard, bb: str
     dockyard.run("start", "cut")
     shared = dockyard.run("exec", "cut", "sh", "-c", "echo ok > /dev/shm/x && cat /dev/shm/x")
     assert shared.stdout == "ok\n"
+
+
+def test_pid_joined(dockyard: Dockyard, bb: str, runtime: str) -> None:
+    """--pid container:X: X's processes seen, X's namespace as of each start, Docker's
+    refusals."""
+    dockyard.run("run", "-d", "--runtime", runtime, "--name", "host-of-pids", bb,
+                 "sleep", "1000")  # fmt: skip
+    donor_id = str(dockyard.inspect("host-of-pids")["Id"])
+    donor_ns = dockyard.run("exec", "host-of-pids", "readlink", "/proc/self/ns/pid").stdout
+    seen = dockyard.run(
+        "run", "--rm", "--runtime", runtime, "--pid", "container:host-of-pids", bb,
+        "sh", "-c", "readlink /proc/self/ns/pid; cat /proc/1/cmdline | tr '\\0' ' '",
+    ).stdout  # fmt: skip
+    assert seen == donor_ns + "sleep 1000 "  # the donor's init is its pid 1
+    dockyard.run("create", "--runtime", runtime, "--name", "pid-joiner", "--pid",
+                 "container:host-of-pids", bb, "readlink", "/proc/self/ns/pid")  # fmt: skip
+    pid_mode = dockyard.inspect("pid-joiner")["HostConfig"]["PidMode"]  # type: ignore[index]
+    assert pid_mode == f"container:{donor_id}"
+    dockyard.run("restart", "-t", "0", "host-of-pids")
+    after = dockyard.run("exec", "host-of-pids", "readlink", "/proc/self/ns/pid").stdout
+    assert after != donor_ns
+    assert dockyard.run("start", "-a", "pid-joiner").stdout == after
+
+    dockyard.run("stop", "-t", "0", "host-of-pids")
+    stopped = dockyard.run("start", "pid-joiner", check=False)
+    assert stopped.returncode != 0
+    assert f"failed to join PID namespace: container {donor_id} is not running" in stopped.stderr
+    missing = dockyard.run("run", "--rm", "--pid", "container:nothing", bb, "true", check=False)
+    assert missing.returncode == 125 and "No such container: nothing" in missing.stderr
+    empty = dockyard.run("run", "--rm", "--pid", "container:", bb, "true", check=False)
+    assert empty.returncode == 125 and "--pid: invalid PID mode" in empty.stderr

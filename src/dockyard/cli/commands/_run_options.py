@@ -53,8 +53,10 @@ FLAGS = [
     Flag("device", kind=LIST, help="Add a host device to the container"),
     Flag("sysctl", kind=LIST, help="Sysctl options"),
     Flag("group-add", kind=LIST, help="Add additional groups to join"),
-    Flag("ipc", kind=VALUE, help="IPC mode to use (private, shareable, host, none)"),
-    Flag("pid", kind=VALUE, help="PID namespace to use (host)"),
+    Flag(
+        "ipc", kind=VALUE, help="IPC mode to use (private, shareable, host, none, container:NAME)"
+    ),
+    Flag("pid", kind=VALUE, help="PID namespace to use (host, container:NAME)"),
     Flag("uts", kind=VALUE, help="UTS namespace to use (host)"),
     Flag("network", kind=VALUE, help="Connect a container to a network"),
     Flag("net", kind=VALUE, help="Alias of --network"),
@@ -166,10 +168,12 @@ def _mode(text: str, option: str, allowed: tuple[str, ...], default: str) -> str
     return values.namespace_mode(text, option, allowed) if text else default
 
 
-def _ipc_mode(text: str) -> str:
+def _joinable(text: str, option: str, allowed: tuple[str, ...], default: str) -> str:
+    """``--ipc``/``--pid``: one of ``allowed``, or ``container:NAME`` (the engine finds the
+    container: engine/ipc.py)."""
     if text.startswith("container:") and text != "container:":
-        return text  # the engine finds the container (engine/ipc.py)
-    return _mode(text, "--ipc", ("private", "shareable", "host", "none"), "private")
+        return text
+    return _mode(text, option, allowed, default)
 
 
 def request_from(p: Parsed) -> tuple[CreateRequest, set[str]]:
@@ -224,8 +228,10 @@ def request_from(p: Parsed) -> tuple[CreateRequest, set[str]]:
         devices=[values.parse_device(d) for d in p.device],
         sysctls=values.sysctls(list(p.sysctl)),
         group_add=list(p.group_add),
-        ipc_mode=_ipc_mode(str(p.ipc)),
-        pid_mode=_mode(str(p.pid), "--pid", ("host",), ""),
+        ipc_mode=_joinable(
+            str(p.ipc), "--ipc", ("private", "shareable", "host", "none"), "private"
+        ),
+        pid_mode=_joinable(str(p.pid), "--pid", ("host",), ""),
         uts_mode=_mode(str(p.uts), "--uts", ("host",), ""),
         shm_size=values.parse_bytes(str(p.shm_size), "--shm-size") if p.shm_size else 64 << 20,
         tmpfs=tmpfs,  # --tmpfs alone, as Docker's HostConfig.Tmpfs; --mount's go to Mounts
