@@ -302,3 +302,31 @@ def test_the_resolver_lives_with_its_containers_and_system_check_repairs_it(
     assert "DNS" not in report, report
     state = json.loads(dockyard.run("network", "inspect", "app").stdout)[0]
     assert state["Containers"] == {}
+
+
+def test_a_restart_policy_s_restart_is_found_by_name_again(
+    dockyard: Dockyard, net_image: str, upstream: FakeUpstream
+) -> None:
+    """The only container on its network exits (its resolver ends with it) and its
+    restart policy starts it again from a monitor's timer, not from a CLI: the restart
+    starts a resolver that answers it, and nothing of it outlives the container."""
+    _net(dockyard, "app")
+    volume = dockyard.run("volume", "create").stdout.strip()
+    dockyard.run(
+        "run", "-d", "--name", "phoenix", "--network", "app", "--restart", "on-failure",
+        "-v", f"{volume}:/data", net_image, "sh", "-c",
+        "if [ -e /data/ran ]; then exec sleep 600; fi; touch /data/ran; exit 3",
+    )  # fmt: skip
+
+    def restarted() -> bool:
+        state = dockyard.inspect("phoenix")
+        # (Running is true while it waits to restart too, as Docker's)
+        return bool(state["RestartCount"] == 1 and state["State"]["Status"] == "running")  # type: ignore[index]
+
+    wait_for(restarted, "the restart policy's restart", timeout=60)
+    address = _ip(dockyard, "phoenix", "app")
+    wait_for(lambda: len(_resolvers(dockyard)) == 1, "its resolver", timeout=30)
+    assert _dnsq(dockyard, "phoenix", "phoenix").values == [address]
+    assert _dnsq(dockyard, "phoenix", "-t", "phoenix").values == [address]
+    dockyard.run("rm", "-f", "phoenix")
+    assert _resolvers(dockyard) == {}
