@@ -135,7 +135,7 @@ def read_framed(sock: socket.socket) -> bytes:
 
 
 def exchange(
-    server: str, message: bytes, tcp: bool = False, timeout: float = 3.0, netns: str = ""
+    server: str, message: bytes, tcp: bool = False, timeout: float = 10.0, netns: str = ""
 ) -> bytes:
     if tcp:
         with client_socket(socket.SOCK_STREAM, netns) as sock:
@@ -156,7 +156,7 @@ def query(
     qtype: str = "A",
     tcp: bool = False,
     edns: int = 0,
-    timeout: float = 3.0,
+    timeout: float = 10.0,
     netns: str = "",
 ) -> Answer:
     message = build_query(name, qtype, edns)
