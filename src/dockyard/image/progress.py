@@ -1,7 +1,8 @@
 """Per-layer progress, the way ``docker pull`` and ``docker push`` show it.
 
 On a terminal each layer has a line that is rewritten in place (cursor
-movements); elsewhere only the lines a script wants are printed.
+movements); elsewhere each layer event without a progress bar is a line, as
+Docker's CLI prints them when its output is not a terminal.
 """
 
 from __future__ import annotations
@@ -95,7 +96,53 @@ class TerminalProgress(Progress):
             self._draw(force=True)
 
 
+class LineProgress(Progress):
+    """Not a terminal: a line per layer event, as Docker's CLI prints its daemon's messages
+    there (those without a progress bar: no Downloading, Extracting or Pushing lines).
+
+    A layer's first line waits for its first news, so that a layer the store already
+    has says only "Already exists", as Docker's does. Download and extraction are one
+    stream here: its digest is checked at its end, so "Verifying Checksum" and
+    "Download complete" are said with "Pull complete"."""
+
+    HIDDEN = ("Downloading", "Extracting", "Pushing")
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self._lock = threading.Lock()
+        self._first: dict[str, str] = {}  # key -> its first status, not yet printed
+        self._seen: set[str] = set()
+
+    def start(self, key: str, status: str, total: int = 0) -> None:
+        with self._lock:
+            if key not in self._seen:
+                self._seen.add(key)
+                self._first[key] = status
+                return
+        self.status(key, status)
+
+    def status(self, key: str, status: str) -> None:
+        lines = []
+        with self._lock:
+            self._seen.add(key)
+            first = self._first.pop(key, None)
+            if first and status != "Already exists":
+                lines.append(first)
+            if status == "Pull complete":
+                lines += ["Verifying Checksum", "Download complete"]
+            if status not in self.HIDDEN:
+                lines.append(status)
+            self.out.write("".join(f"{key[:12]}: {line}\n" for line in lines))
+            self.out.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            left, self._first = self._first, {}
+            self.out.write("".join(f"{key[:12]}: {line}\n" for key, line in left.items()))
+            self.out.flush()
+
+
 def for_stream(out: TextIO, quiet: bool = False) -> Progress:
-    if not quiet and out.isatty():
-        return TerminalProgress(out)
-    return Progress()
+    if quiet:
+        return Progress()
+    return TerminalProgress(out) if out.isatty() else LineProgress(out)

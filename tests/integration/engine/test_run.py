@@ -27,6 +27,40 @@ def test_a_missing_image_is_pulled_with_dockers_messages_on_stderr(
     assert f"Status: Downloaded newer image for {engine_images.busybox}:latest" in result.stderr
 
 
+def _layer_lines(text: str) -> dict[str, list[str]]:
+    """Docker's per-layer lines of a pull not on a terminal: short digest -> statuses."""
+    import re
+
+    found: dict[str, list[str]] = {}
+    for key, status in re.findall(r"^([0-9a-f]{12}): (.+)$", text, re.M):
+        found.setdefault(key, []).append(status)
+    return found
+
+
+def test_a_pull_not_on_a_terminal_says_what_each_layer_does_as_dockers_cli(
+    dockyard: Dockyard, engine_images: EngineImages
+) -> None:
+    fresh = ["Pulling fs layer", "Verifying Checksum", "Download complete", "Pull complete"]
+    first = dockyard.run("run", "--rm", engine_images.busybox, "true").stderr
+    lines = first.splitlines()
+    assert lines[:2] == [
+        f"Unable to find image '{engine_images.busybox}:latest' locally",
+        "latest: Pulling from busybox",
+    ]
+    assert list(_layer_lines(first).values()) == [fresh]  # one layer
+    assert lines[-2].startswith("Digest: sha256:")
+    # the volume image is busybox's layer and one more: the first is there already
+    second = dockyard.run("pull", engine_images.volume).stdout
+    assert list(_layer_lines(second).values()) == [["Already exists"], fresh]
+    assert list(_layer_lines(first)) == list(_layer_lines(second))[:1]
+    # -q: none of it
+    dockyard.run("rmi", engine_images.volume)
+    assert (
+        dockyard.run("pull", "-q", engine_images.volume).stdout
+        == f"{engine_images.volume}:latest\n"
+    )
+
+
 def test_the_containers_exit_status_is_the_clis(
     dockyard: Dockyard, engine_images: EngineImages
 ) -> None:
