@@ -10,14 +10,15 @@ across a crash of the process (a power cut may lose the last few, never the
 database's consistency).
 
 ``_sqlite3`` is used directly: the ``sqlite3`` package adds ``datetime``
-and its adapters, a few milliseconds on every command.
+and its adapters, a few milliseconds on every command; and it is loaded
+without ``functools`` (engine/sqlite.py).
 """
 
 from __future__ import annotations
 
-import _sqlite3
 import posix
 
+from dockyard.engine.sqlite import _sqlite3  # without functools (see there)
 from dockyard.errors import HostError
 
 TYPE_CHECKING = False

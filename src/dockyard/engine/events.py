@@ -28,11 +28,11 @@ because its event could not be written (a full disk, a broken log file).
 
 from __future__ import annotations
 
-import _sqlite3
 import posix
 import time
 
 from dockyard.engine.record import field, record
+from dockyard.engine.sqlite import _sqlite3  # without functools (see there)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -34,24 +34,24 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-from contextlib import contextmanager
 
 from dockyard.errors import HostError, NoSpace, NotFound
 from dockyard.oci import jsonio
 
-# typing, secrets, shutil, pathlib and compression (hashlib, zlib) stay out of
-# the import: a container start goes through this module, and they cost more
-# than its work there (pathlib and shutil bring re and enum: ~8 ms of CPU a
-# start; see engine/bundle.py and docs/performance.md). The paths a start
-# uses are strings (`Store.path`); the `Path` attributes are made on demand.
+# typing, secrets, shutil, pathlib, contextlib and compression (hashlib, zlib)
+# stay out of the import: a container start goes through this module, and they
+# cost more than its work there (pathlib and shutil bring re and enum: ~8 ms of
+# CPU a start; contextlib brings functools and collections; see engine/db.py and
+# docs/performance.md). The paths a start uses are strings (`Store.path`); the
+# `Path` attributes are made on demand; the locks are context manager classes.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path
+    from types import TracebackType
     from typing import IO, Any
 
     from .compression import Readable
-    from .operations import Operation
+    from .operations import OperationScope
 
 DEFAULT_ROOT = "/var/lib/dockyard"
 #: how overlayfs marks an opaque directory (unpack writes it, snapshots and the differ read it)
@@ -258,67 +258,29 @@ class Store:
         except OSError as exc:
             raise HostError(f"cannot lock the store at {self.path}: {exc.strerror}") from exc
 
-    @contextmanager
-    def locked(self, name: str, exclusive: bool = True, wait: bool = True) -> Iterator[bool]:
-        """flock ``<root>/<name>``; yields False (holding nothing) if busy and not ``wait``."""
-        fd = self._lock_file(name)
-        try:
-            flags = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
-            try:
-                fcntl.flock(fd, flags | (0 if wait else fcntl.LOCK_NB))
-            except BlockingIOError:
-                yield False
-                return
-            yield True
-        finally:
-            os.close(fd)
+    def locked(self, name: str, exclusive: bool = True, wait: bool = True) -> Flock:
+        """flock ``<root>/<name>``; ``with`` gives False (holding nothing) if busy and not
+        ``wait``."""
+        return Flock(self, name, exclusive, wait)
 
-    @contextmanager
-    def shared(self) -> Iterator[None]:
+    def shared(self) -> SharedLock:
         """store.lock shared, as every operation holds it (through the gate).
 
         Re-entrant within a process (an operation that makes a snapshot, say,
         or collects): flock conflicts between two descriptors of one process,
         so a second acquisition would wait for ourselves behind a waiting check.
         """
-        key = self.path
-        if _held.get(key):
-            _held[key] += 1
-            try:
-                yield
-            finally:
-                _held[key] -= 1
-            return
-        with self.locked(GATE_LOCK, exclusive=False):
-            fd = self._lock_file(STORE_LOCK)
-            fcntl.flock(fd, fcntl.LOCK_SH)
-        _held[key] = 1
-        try:
-            yield
-        finally:
-            _held[key] = 0
-            os.close(fd)
+        return SharedLock(self)
 
-    @contextmanager
-    def exclusive(self) -> Iterator[None]:
+    def exclusive(self) -> ExclusiveLock:
         """store.lock exclusive: no operation runs. The gate keeps new ones out meanwhile."""
-        key = self.path
-        if _held.get(key):
-            raise HostError("the store lock cannot be taken exclusively inside an operation")
-        with self.locked(GATE_LOCK), self.locked(STORE_LOCK):
-            _held[key] = 1  # operations begun meanwhile (our own) need no other lock
-            try:
-                yield
-            finally:
-                _held[key] = 0
+        return ExclusiveLock(self)
 
-    @contextmanager
-    def operation(self) -> Iterator[Operation]:
+    def operation(self) -> OperationScope:
         """A running operation: see operations.py."""
         from .operations import begin
 
-        with begin(self) as op:
-            yield op
+        return begin(self)
 
     # ------------------------------------------------------------ blobs
 
@@ -345,6 +307,118 @@ class Store:
 
     def blob_digests(self) -> set[str]:
         return {f"sha256:{e.name}" for e in os.scandir(self.blobs_dir) if len(e.name) == 64}
+
+
+class Flock:
+    """``with``: `Store.locked`, an flock on ``<root>/<name>`` held by a descriptor of its
+    own (closed at the end, which drops the lock)."""
+
+    __slots__ = ("_exclusive", "_name", "_store", "_wait", "fd")
+
+    def __init__(self, store: Store, name: str, exclusive: bool, wait: bool) -> None:
+        self._store = store
+        self._name = name
+        self._exclusive = exclusive
+        self._wait = wait
+        self.fd = -1
+
+    def __enter__(self) -> bool:
+        self.fd = self._store._lock_file(self._name)
+        flags = fcntl.LOCK_EX if self._exclusive else fcntl.LOCK_SH
+        try:
+            fcntl.flock(self.fd, flags | (0 if self._wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            return False
+        except BaseException:
+            os.close(self.fd)
+            raise
+        return True
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        os.close(self.fd)
+
+
+class SharedLock:
+    """``with``: `Store.shared`."""
+
+    __slots__ = ("_fd", "_key", "_store")
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._key = store.path
+        self._fd = -1  # held by this block; -1: an outer block of ours holds it
+
+    def __enter__(self) -> None:
+        key = self._key
+        if _held.get(key):
+            _held[key] += 1
+            return
+        with self._store.locked(GATE_LOCK, exclusive=False):
+            fd = self._store._lock_file(STORE_LOCK)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH)
+            except BaseException:
+                os.close(fd)
+                raise
+        self._fd = fd
+        _held[key] = 1
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._fd < 0:
+            _held[self._key] -= 1
+            return
+        _held[self._key] = 0
+        os.close(self._fd)
+        self._fd = -1
+
+
+class ExclusiveLock:
+    """``with``: `Store.exclusive`."""
+
+    __slots__ = ("_gate", "_lock", "_store")
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._gate: Flock | None = None
+        self._lock: Flock | None = None
+
+    def __enter__(self) -> None:
+        key = self._store.path
+        if _held.get(key):
+            raise HostError("the store lock cannot be taken exclusively inside an operation")
+        gate = self._store.locked(GATE_LOCK)
+        gate.__enter__()
+        try:
+            lock = self._store.locked(STORE_LOCK)
+            lock.__enter__()
+        except BaseException:
+            gate.__exit__(None, None, None)
+            raise
+        self._gate, self._lock = gate, lock
+        _held[key] = 1  # operations begun meanwhile (our own) need no other lock
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        _held[self._store.path] = 0
+        assert self._gate is not None and self._lock is not None
+        try:
+            self._lock.__exit__(None, None, None)
+        finally:
+            self._gate.__exit__(None, None, None)
 
 
 def _path(path: str) -> Path:

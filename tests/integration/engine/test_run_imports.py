@@ -4,9 +4,10 @@ A ``run`` is a Python start plus a container start, and its imports are most
 of the CLI's own CPU time (docs/performance.md). These modules each cost
 about as much as a whole step of the run (pathlib with re, enum, fnmatch,
 urllib and ipaddress ~8 ms; shutil with bz2 and lzma; _strptime with
-datetime, calendar and locale ~5 ms), so the run path does without them:
-the store's paths are strings, its trees are removed by descriptors, times
-are parsed by hand. The test runs the CLI under ``python -X importtime``,
+datetime, calendar and locale ~5 ms; functools with collections ~2 ms), so
+the run path does without them: the store's paths are strings, its trees
+are removed by descriptors, its locks are plain classes, times are parsed by
+hand, SQLite is loaded without functools. The test runs the CLI under ``python -X importtime``,
 which also reports what the processes it forks load before they exec.
 """
 
@@ -38,6 +39,9 @@ TOO_SLOW = (
     "datetime",
     "locale",
     "subprocess",
+    "functools",  # engine/sqlite.py
+    "collections",
+    "contextlib",
     "argparse",
     "logging",
     "threading",
