@@ -300,6 +300,9 @@ def create(
         config=config,
         host=req.host,
         mounts=mounts,
+        # the driver the snapshot will have: recorded with the rest, so the record needs
+        # no second write once the snapshot and bundle are made
+        driver=engine.images.snapshots.driver,
     )
     new_volumes: list[str] = []
     # Locked from before its record exists: a rm -f that finds the record waits for the
@@ -316,11 +319,9 @@ def create(
                     from dockyard.engine.volumes import seed
 
                     seed(m.source, rootfs, m.destination)
-            rec.driver = engine.images.snapshots.get(rec.id).driver
             from dockyard.engine.net_etc import etc_inputs
 
             bundle.write_bundle(engine.paths, rec, rootfs, etc_inputs(engine, rec))
-            engine.containers.update(rec)
             if req.host.container_id_file:
                 with open(req.host.container_id_file, "x", encoding="utf-8") as f:
                     f.write(rec.id)  # Docker's CLI writes the id alone, no newline
