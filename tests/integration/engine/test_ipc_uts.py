@@ -128,7 +128,8 @@ def test_ipc_shareable_and_joined(dockyard: Dockyard, bb: str, runtime: str) -> 
     # the donor restarted: a new init, the joiner follows it at its own start
     dockyard.run("restart", "-t", "0", "donor")
     after = dockyard.run("exec", "donor", "sh", "-c", f"{ns}; echo again > /dev/shm/note").stdout
-    assert after != donor_ns.stdout  # a new namespace with the new init
+    # (a new namespace, though its inode number may be the freed one's again: the
+    # joiner's start proves it found the new init, the old one's /proc entry is gone)
     assert dockyard.run("start", "-a", "joiner").stdout == after + "again\n"
 
     # Docker's refusals: a donor that is not running, not shareable, not there
@@ -215,7 +216,6 @@ def test_pid_joined(dockyard: Dockyard, bb: str, runtime: str) -> None:
     assert pid_mode == f"container:{donor_id}"
     dockyard.run("restart", "-t", "0", "host-of-pids")
     after = dockyard.run("exec", "host-of-pids", "readlink", "/proc/self/ns/pid").stdout
-    assert after != donor_ns
     assert dockyard.run("start", "-a", "pid-joiner").stdout == after
 
     dockyard.run("stop", "-t", "0", "host-of-pids")
