@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from dockyard.storage.snapshots import Snapshots
 
 PULL_POLICIES = ("missing", "always", "never")
+#: docker/cli's words for another --pull value
+PULL_POLICY_ERROR = 'invalid pull option: \'{}\': must be one of "always", "missing" or "never"'
 
 
 class ImageService:
@@ -158,9 +160,7 @@ class ImageService:
         """The id of the image for ``run``/``create``, pulled as ``--pull
         missing|always|never`` says."""
         if policy not in PULL_POLICIES:
-            raise InvalidArgument(
-                f'invalid pull option: "{policy}": must be one of "always", "missing" or "never"'
-            )
+            raise InvalidArgument(PULL_POLICY_ERROR.format(policy))
         if policy != "always":
             quick = self.quick_find(name)
             if quick is not None:

@@ -65,3 +65,12 @@ def test_a_command_that_cannot_be_invoked_is_126(dockyard: Dockyard, bb: str, ru
         assert result.returncode == 126, result
         assert "permission denied" in result.stderr and "Traceback" not in result.stderr
     assert dockyard.ids() == []  # --rm: gone though it never started
+
+
+def test_a_bad_pull_policy_is_refused_before_anything(dockyard: Dockyard, bb: str) -> None:
+    words = 'invalid pull option: \'sometimes\': must be one of "always", "missing" or "never"'
+    for verb in ("run", "create"):
+        refused = dockyard.run(verb, "--pull", "sometimes", bb, "true", check=False)
+        assert refused.returncode == 125, refused  # docker/cli's own check, for both
+        assert words in refused.stderr and "Traceback" not in refused.stderr
+    assert dockyard.ids() == []

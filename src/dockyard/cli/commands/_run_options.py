@@ -176,6 +176,15 @@ def _joinable(text: str, option: str, allowed: tuple[str, ...], default: str) ->
     return _mode(text, option, allowed, default)
 
 
+def _pull_policy(text: str) -> str:
+    """docker/cli checks --pull before anything is asked of the daemon."""
+    from dockyard.engine.images import PULL_POLICIES, PULL_POLICY_ERROR
+
+    if text not in PULL_POLICIES:
+        raise InvalidArgument(PULL_POLICY_ERROR.format(text))
+    return text
+
+
 def request_from(p: Parsed) -> tuple[CreateRequest, set[str]]:
     """The parsed flags and arguments as a `CreateRequest`; -v destinations made by -v."""
     import posix
@@ -273,7 +282,7 @@ def request_from(p: Parsed) -> tuple[CreateRequest, set[str]]:
         stop_timeout=_int_or_none(str(p.stop_timeout), "--stop-timeout"),
         mounts=mounts,
         host=host,
-        pull=str(p.pull),
+        pull=_pull_policy(str(p.pull)),
         platform=str(p.platform),
         network_aliases=list(p.network_alias),
         ip=str(p.ip),
