@@ -17,8 +17,15 @@ import subprocess
 
 import pytest
 from tests.integration.engine.conftest import DOCKYARD, Dockyard, EngineImages
+from tests.support.runtime import runtime_under_test
 
-pytestmark = [pytest.mark.integration]
+pytestmark = [
+    pytest.mark.integration,
+    # another runtime is a program the engine runs (subprocess), as Docker runs runc
+    pytest.mark.skipif(
+        runtime_under_test()[0] != "dockyard", reason="about the run path of Dockyard's runtime"
+    ),
+]
 
 #: stdlib modules ``run`` must never load
 TOO_SLOW = (
