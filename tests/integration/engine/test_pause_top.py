@@ -14,10 +14,29 @@ def _lines(dockyard: Dockyard, name: str) -> int:
     return len(dockyard.run("logs", name).stdout.split())
 
 
-def _grows(dockyard: Dockyard, name: str, seconds: float = 0.5) -> bool:
+def _grows(dockyard: Dockyard, name: str, seconds: float = 10.0) -> bool:
+    """The log gains a line within ``seconds`` (a line comes every 0.05 s when running;
+    the bound only allows for a loaded machine)."""
     before = _lines(dockyard, name)
-    time.sleep(seconds)
-    return _lines(dockyard, name) > before
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        if _lines(dockyard, name) > before:
+            return True
+    return False
+
+
+def _settled(dockyard: Dockyard, name: str) -> None:
+    """Wait until the log stops changing: lines read before the freeze may still be
+    on their way through the monitor."""
+    last = _lines(dockyard, name)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        now = _lines(dockyard, name)
+        if now == last:
+            return
+        last = now
 
 
 def test_pause_freezes_and_unpause_thaws(
@@ -30,9 +49,9 @@ def test_pause_freezes_and_unpause_thaws(
     assert _grows(dockyard, "counter")
 
     assert dockyard.run("pause", "counter").stdout == "counter\n"
-    time.sleep(0.2)  # a line read before the freeze may still reach the log
+    _settled(dockyard, "counter")
 
-    assert not _grows(dockyard, "counter")
+    assert not _grows(dockyard, "counter", seconds=1.0)
     state = dockyard.inspect("counter")["State"]
     assert state["Status"] == "paused" and state["Paused"] is True  # type: ignore[index]
     assert state["Running"] is True  # type: ignore[index]  # as Docker: paused is running too
