@@ -42,6 +42,13 @@ def test_networks_and_ports_through_the_api(dockyard: Dockyard, net_image: str) 
             other.connect(web, aliases=["w2"])
             web.reload()
             assert set(web.attrs["NetworkSettings"]["Networks"]) == {"apinet", "apinet2"}
+            # the embedded DNS: on apinet2 it has its name and the alias given there
+            address = web.attrs["NetworkSettings"]["Networks"]["apinet2"]["IPAddress"]
+            asked = client.containers.run(
+                net_image, ["sh", "-c", f"dnsq {web.name}; dnsq w2; dnsq -t w2"],
+                network="apinet2", remove=True,
+            )  # fmt: skip
+            assert asked.decode().count(f"\nA {address} ") == 3, asked
             other.disconnect(web)
             other.remove()
             with pytest.raises(api.APIError):
