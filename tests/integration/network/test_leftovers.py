@@ -187,3 +187,41 @@ def test_system_check_leaves_a_container_that_is_starting_alone(
     assert f"({address})" in ping.stdout and "1 packets received" in ping.stdout, ping.stdout
     assert out.decode().strip() == cid
     dockyard.run("rm", "-f", "slow")
+
+
+def test_runs_beside_system_checks_keep_their_network(dockyard: Dockyard, net_image: str) -> None:
+    """Twelve ``run -d`` on a user network, six at a time, while two loops of ``system
+    check`` repair whatever they find: every run succeeds and each container finds its
+    neighbour by name (before the fix most runs lost their namespace to a check)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    dockyard.run("network", "create", "--subnet", netleaks.free_subnet(), "app")
+    dockyard.run("pull", net_image)
+    stop = threading.Event()
+    checks = []
+
+    def check_until_stopped() -> None:
+        while not stop.is_set():
+            checks.append(dockyard.run("system", "check", check=False).returncode)
+
+    def start(i: int) -> subprocess.CompletedProcess[str]:
+        return dockyard.run(
+            "run", "-d", "--name", f"c{i}", "--network", "app", "-p", "127.0.0.1::80",
+            net_image, "sleep", "600", check=False,
+        )  # fmt: skip
+
+    checkers = [threading.Thread(target=check_until_stopped) for _ in range(2)]
+    for thread in checkers:
+        thread.start()
+    try:
+        with ThreadPoolExecutor(6) as pool:
+            results = list(pool.map(start, range(12)))
+    finally:
+        stop.set()
+        for thread in checkers:
+            thread.join()
+    assert checks and all(r.returncode == 0 for r in results), [r.stderr for r in results]
+    for i in range(12):
+        out = dockyard.run("exec", f"c{i}", "dnsq", f"c{(i + 1) % 12}", check=False).stdout
+        assert "answers=1" in out, (i, out)
