@@ -34,13 +34,13 @@ LIVE = (Status.RUNNING, Status.PAUSED, Status.RESTARTING)
 
 def _settled(
     engine: Engine, candidates: set[str], held: list[ContainerLock]
-) -> tuple[set[str], set[str]]:
-    """(live, stale) among every container and ``candidates`` (ids seen on the host
-    without a record, say): stale ones are those not running whose lock this takes
-    (appended to ``held``); one whose lock another holds is live."""
+) -> tuple[set[str], set[str], set[str]]:
+    """(live, stale, busy) among every container and ``candidates`` (ids seen on the
+    host without a record, say): stale ones are those not running whose lock this
+    takes (appended to ``held``); busy ones, whose lock another holds, are live too."""
     from dockyard.errors import NotFound
 
-    live, stale = set(), set()
+    live, stale, busy = set(), set(), set()
     records = {rec.id: rec for rec in engine.containers.all()}
     for container_id in sorted(candidates | set(records)):
         rec = records.get(container_id)
@@ -50,6 +50,7 @@ def _settled(
         lock = engine.lock(container_id)
         if not lock.acquire(wait=False):
             live.add(container_id)  # a start (or stop, rm) is at it: it is not ours
+            busy.add(container_id)
             continue
         held.append(lock)
         if rec is not None:
@@ -61,7 +62,7 @@ def _settled(
                 live.add(container_id)
                 continue
         stale.add(container_id)
-    return live, stale
+    return live, stale, busy
 
 
 def find(engine: Engine, remove: bool = False) -> list[str]:
@@ -85,7 +86,7 @@ def _find(engine: Engine, remove: bool, held: list[ContainerLock]) -> list[str]:
     except FileNotFoundError:
         names = []
     published = {str(c) for (c,) in engine.db.query("SELECT DISTINCT container FROM published")}
-    live, stale_ids = _settled(engine, set(names) | published, held)
+    live, stale_ids, busy = _settled(engine, set(names) | published, held)
     for name in names:
         if name in stale_ids:
             found.append(f"network namespace {directory}/{name} of a container that is not running")
@@ -109,17 +110,21 @@ def _find(engine: Engine, remove: bool, held: list[ContainerLock]) -> list[str]:
     if not bridges:
         from dockyard.engine.net_dns import check
 
-        return found + check(engine, remove)
-    # kept: every endpoint but those of the containers found stale, read now (a
-    # container created since the records were read keeps its veth)
-    keep_ifnames, keep_owners = set(), set(live)
-    for container, doc in engine.db.query("SELECT container, doc FROM endpoints"):
-        if container not in stale_ids:
-            keep_ifnames.add(_load_endpoint(doc).host_ifname)
-            keep_owners.add(str(container))
-    left = engine.networks.backend.leftovers(
-        [spec_of(n) for n in bridges], keep_ifnames, keep_owners, remove
-    )
+        return found + check(engine, remove, busy)
+
+    def owned() -> tuple[set[str], set[str]]:
+        """(interfaces, containers) that are someone's: all but the stale containers',
+        read when asked (after the backend listed the host): a container created since
+        its own records were read has its rows by the time it has a veth or a rule."""
+        ifnames = {
+            _load_endpoint(doc).host_ifname
+            for container, doc in engine.db.query("SELECT container, doc FROM endpoints")
+            if container not in stale_ids
+        }
+        owners = {str(c) for (c,) in engine.db.query("SELECT id FROM containers")}
+        return ifnames, (owners | live) - stale_ids
+
+    left = engine.networks.backend.leftovers([spec_of(n) for n in bridges], owned, remove)
     found += [
         f"interface {name} in a Dockyard bridge, owned by no running container"
         for name in left.interfaces
@@ -130,7 +135,7 @@ def _find(engine: Engine, remove: bool, held: list[ContainerLock]) -> list[str]:
     ]
     from dockyard.engine.net_dns import check
 
-    return found + check(engine, remove)
+    return found + check(engine, remove, busy)
 
 
 def repair(engine: Engine) -> list[str]:

@@ -30,6 +30,7 @@ from dockyard.errors import HostError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Collection
     from typing import Any
 
     from dockyard.engine.engine import Engine
@@ -199,26 +200,34 @@ def sync(engine: Engine, container_id: str = "") -> None:
         raise HostError(f"cannot serve DNS to container {container_id[:12]}: {why}")
 
 
-def check(engine: Engine, repair: bool) -> list[str]:
-    """``system check``: a resolver that runs for nobody, or is missing for somebody."""
+def check(engine: Engine, repair: bool, busy: Collection[str] = ()) -> list[str]:
+    """``system check``: a resolver that runs for nobody, or is missing for somebody.
+
+    ``busy``: containers a command is working on (their locks are held). A start
+    joins, a stop or removal leaves, a connect or rename reloads: while one is
+    under way the resolver's count may rightly differ from the metadata's, so it
+    is compared only when none of them has a membership or a namespace file.
+    """
     from dockyard.network.dns.control import ResolverControl
 
     control = ResolverControl(dns_dir(engine.paths))
     found = []
     netns = _listdir(f"{engine.paths.run_root}/netns")
-    for stale in sorted(_listdir(_members(engine)) - netns):
+    members = _listdir(_members(engine))
+    for stale in sorted(members - netns - set(busy)):
         found.append(f"DNS membership of {stale[:12]}, whose network is gone")
         if repair:
             try:
                 posix.unlink(f"{_members(engine)}/{stale}")
             except FileNotFoundError:
                 pass
-    expected = len(gather(engine)[2])
-    served = control.status()
-    if served is None and expected:
-        found.append(f"DNS resolver not running for {expected} container(s) on user networks")
-    elif served is not None and served != expected:
-        found.append(f"DNS resolver serves {served} container(s), {expected} expected")
+    if not (members | netns) & set(busy):
+        expected = len(gather(engine)[2])
+        served = control.status()
+        if served is None and expected:
+            found.append(f"DNS resolver not running for {expected} container(s) on user networks")
+        elif served is not None and served != expected:
+            found.append(f"DNS resolver serves {served} container(s), {expected} expected")
     if found and repair:
         sync(engine)
     return found

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Protocol
 else:
     Protocol = object
@@ -133,8 +134,9 @@ class NetworkBackend(Protocol):
     def leftovers(
         self,
         nets: list[NetworkSpec],
-        live_ifnames: set[str],
-        live_containers: set[str],
+        owned: Callable[[], tuple[set[str], set[str]]],
         remove: bool,
     ) -> Leftovers:
-        """Interfaces in ``nets``' bridges and port rules that nothing live owns."""
+        """Interfaces in ``nets``' bridges and port rules that nobody owns: ``owned()``
+        (interfaces, containers that are someone's) is asked after each listing of the
+        host, so what was made since it began is owned."""

@@ -16,6 +16,10 @@ import posix
 from dockyard.errors import Conflict, HostError
 from dockyard.network.backend import EndpointSpec, Leftovers, NetworkSpec, PortRule
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Collection
+
 ENODEV, ENOENT, EEXIST = 19, 2, 17
 LOOPBACK_INDEX = 1  # lo is always interface 1 in a new namespace
 
@@ -156,9 +160,10 @@ class BridgeDriver:
         self,
         net: NetworkSpec,
         owners: set[str] | None,
-        keep: frozenset[str] | set[str] = frozenset(),
+        keep: Callable[[], Collection[str]] | None = None,
     ) -> list[str]:
-        """Delete the publish rules of ``owners`` (or of everyone not in ``keep``)."""
+        """Delete the publish rules of ``owners`` (or of everyone not in ``keep()``, asked
+        once the rules are listed)."""
         from dockyard.linux.nftables import NftError
         from dockyard.network import firewall
 
@@ -168,10 +173,12 @@ class BridgeDriver:
                 listing = nft.run(firewall.list_publish(net))  # type: ignore[attr-defined]
             except NftError:
                 return []  # no table: nothing published
+            listed = firewall.rules_of(listing)
+            kept = keep() if owners is None and keep is not None else ()
             found = [
                 (handle, owner)
-                for handle, owner in firewall.rules_of(listing)
-                if (owner in owners if owners is not None else owner not in keep)
+                for handle, owner in listed
+                if (owner in owners if owners is not None else owner not in kept)
             ]
             if found:
                 nft.run(firewall.delete_rules(net, [h for h, _ in found]))  # type: ignore[attr-defined]
@@ -186,26 +193,31 @@ class BridgeDriver:
     def leftovers(
         self,
         nets: list[NetworkSpec],
-        live_ifnames: set[str],
-        live_containers: set[str],
+        owned: Callable[[], tuple[set[str], set[str]]],
         remove: bool,
     ) -> Leftovers:
-        """Veths in our bridges that no live endpoint names, and publish rules of containers
-        that are not running; removed too when ``remove``."""
+        """Veths in our bridges and publish rules that nobody owns; removed too when
+        ``remove``. ``owned()`` gives the interfaces and containers that are someone's;
+        it is asked after each listing of the host, so that what a container starting
+        meanwhile made (after its records) is never taken for a leftover."""
         from dockyard.network import hostnet
 
         found = Leftovers()
         bridges = {n.bridge for n in nets}
-        for name, master in hostnet.links().items():
+        links = hostnet.links()
+        live_ifnames = owned()[0]
+        for name, master in links.items():
             if master in bridges and name.startswith("dyv") and name not in live_ifnames:
                 found.interfaces.append(name)
                 if remove:
                     hostnet.delete_link(name)
         for net in nets:
             if remove:
-                owners = self._drop_rules(net, None, live_containers)
+                owners = self._drop_rules(net, None, lambda: owned()[1])
             else:
-                owners = [o for _, o in self._list_owners(net) if o not in live_containers]
+                listed = self._list_owners(net)
+                live = owned()[1]
+                owners = [o for _, o in listed if o not in live]
             found.rule_owners += [(net.table, o) for o in sorted(set(owners))]
         return found
 
