@@ -113,6 +113,18 @@ class ImageService:
         self, name: str, out: TextIO, quiet: bool = False, platform: str = "", jobs: int = 4
     ) -> str:
         """Pull ``name`` into the store, printing as ``docker pull``; the image id."""
+        from dockyard.image import reference
+
+        image_id, newer = self.pull_tag(name, out, quiet, platform, jobs)
+        if not quiet:
+            out.write(status_line(newer, reference.parse(name).familiar))
+            out.flush()
+        return image_id
+
+    def pull_tag(
+        self, name: str, out: TextIO, quiet: bool = False, platform: str = "", jobs: int = 4
+    ) -> tuple[str, bool]:
+        """`pull` but its ``Status:`` line: (the image id, True if it was new)."""
         from dockyard.image import copy, progress, reference
         from dockyard.image.credstore import CredentialStore
         from dockyard.image.http import HttpClient
@@ -144,17 +156,27 @@ class ImageService:
             )
         if not quiet:
             out.write(f"Digest: {result.digest}\n")
-            if result.downloaded or before != result.image_id:
-                out.write(f"Status: Downloaded newer image for {ref.familiar}\n")
-            else:
-                out.write(f"Status: Image is up to date for {ref.familiar}\n")
         out.flush()
         if self.events is not None:
             labels = self.facts(result.image_id).labels
             self.events.emit(
                 "image", "pull", ref.familiar, {**labels, "name": ref.familiar_repository}
             )
-        return result.image_id
+        return result.image_id, result.downloaded or before != result.image_id
+
+    def list_tags(self, name: str) -> list[str]:
+        """The tags the registry has for the repository ``name``."""
+        from dockyard.image import reference
+        from dockyard.image.credstore import CredentialStore
+        from dockyard.image.http import HttpClient
+        from dockyard.image.options import ClientOptions
+        from dockyard.image.registry import Registry
+
+        ref = reference.parse(name, default_tag=False)
+        with HttpClient(
+            CredentialStore(), insecure=self.insecure, options=ClientOptions.from_env()
+        ) as client:
+            return Registry(client, ref.api_host).list_tags(ref.path)
 
     def ensure(self, name: str, policy: str, out: TextIO, platform: str = "") -> str:
         """The id of the image for ``run``/``create``, pulled as ``--pull
@@ -176,6 +198,13 @@ class ImageService:
         if policy != "always":
             out.write(f"Unable to find image '{ref.familiar}' locally\n")
         return self.pull(str(ref), out, platform=platform)
+
+
+def status_line(newer: bool, familiar: str) -> str:
+    """Docker's last line of a pull: whether anything was new for ``familiar``."""
+    if newer:
+        return f"Status: Downloaded newer image for {familiar}\n"
+    return f"Status: Image is up to date for {familiar}\n"
 
 
 def _familiar(text: str) -> str:

@@ -1,6 +1,6 @@
 """The CLI's other spellings, as Docker's: each management command's aliases give what the
-top-level verb gives; ``pull -a`` is refused (never ignored); a command that cannot be
-invoked is 126 (127 when it is not found: test_run.py)."""
+top-level verb gives; ``pull -a`` pulls every tag of the repository; a command that
+cannot be invoked is 126 (127 when it is not found: test_run.py)."""
 
 from __future__ import annotations
 
@@ -49,14 +49,38 @@ def test_management_aliases_are_the_verbs(dockyard: Dockyard, bb: str) -> None:
     assert "net\n" not in dockyard.run("network", "ls", "--format", "{{.Name}}").stdout
 
 
-def test_pull_all_tags_is_refused_not_ignored(
-    dockyard: Dockyard, engine_images: EngineImages
+def test_pull_all_tags_pulls_every_tag_as_docker(
+    dockyard: Dockyard, engine_images: EngineImages, token: str
 ) -> None:
-    for flag in ("-a", "--all-tags"):
-        refused = dockyard.run("pull", flag, engine_images.busybox, check=False)
+    repo = f"{engine_images.registry}/every-{token}"
+    dockyard.run("pull", "-q", engine_images.busybox)
+    dockyard.run("pull", "-q", engine_images.volume)
+    for tag, image in (("1", engine_images.busybox), ("2", engine_images.volume)):
+        dockyard.run("tag", image, f"{repo}:{tag}")
+        dockyard.run("push", f"{repo}:{tag}")
+        dockyard.run("rmi", f"{repo}:{tag}")
+    dockyard.run("rmi", engine_images.busybox, engine_images.volume)
+    assert dockyard.run("images", "-q").stdout == ""
+
+    pulled = dockyard.run("pull", "-a", repo).stdout.splitlines()
+    name = repo.rpartition("/")[2]
+    # each tag in the registry's order, busybox's layer pulled once
+    starts = sorted(pulled.index(f"{tag}: Pulling from {name}") for tag in ("1", "2"))
+    assert starts[0] == 0 and "Using default tag: latest" not in pulled
+    later = pulled[starts[1] : pulled.index("Status: Downloaded newer image for " + repo)]
+    assert [line for line in later if line.endswith(": Already exists")], pulled
+    assert [line[:8] for line in pulled if line.startswith("Digest:")] == ["Digest: "] * 2
+    assert pulled[-2:] == [f"Status: Downloaded newer image for {repo}", repo]
+    tags = dockyard.run("images", repo, "--format", "{{.Tag}}").stdout.split()
+    assert sorted(tags) == ["1", "2"]
+
+    again = dockyard.run("pull", "--all-tags", repo).stdout.splitlines()
+    assert again[-2:] == [f"Status: Image is up to date for {repo}", repo]
+    assert dockyard.run("pull", "-a", "-q", repo).stdout == f"{repo}\n"
+    for named in (f"{repo}:1", f"{repo}@sha256:{'0' * 64}"):
+        refused = dockyard.run("pull", "-a", named, check=False)
         assert refused.returncode == 1
-        assert refused.stderr == "Error: pull --all-tags is not supported: name each tag to pull\n"
-    assert dockyard.run("images", "-q").stdout == ""  # nothing pulled behind the refusal
+        assert refused.stderr.strip().endswith("tag can't be used with --all-tags/-a")
 
 
 def test_a_command_that_cannot_be_invoked_is_126(dockyard: Dockyard, bb: str, runtime: str) -> None:
