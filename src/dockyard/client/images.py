@@ -8,6 +8,7 @@ from dockyard.client.model import Model
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import builtins
     from typing import Any
 
     from dockyard.client import Client
@@ -128,15 +129,20 @@ class ImageCollection:
         tag: str | None = None,
         all_tags: bool = False,
         platform: str | None = None,
-    ) -> Image:
+    ) -> Image | builtins.list[Image]:
+        """docker-py's: the image pulled, or (``all_tags``) every image of the repository."""
         from dockyard.client.containers import _Discard
 
-        if all_tags:
-            raise translate(
-                engine_errors.Unsupported("all_tags: pulling every tag is not supported")
-            )
         name = f"{repository}:{tag}" if tag and "@" not in repository else repository
         images = self.client.engine.images
+        if all_tags:
+            from dockyard.engine.image_pull_all import pull_all_tags
+
+            try:
+                pull_all_tags(images, name, _Discard(), quiet=True, platform=platform or "")  # type: ignore[arg-type]
+            except engine_errors.DockyardError as exc:
+                raise translate(exc) from exc
+            return self.list(repository)
         try:
             image_id = images.pull(name, _Discard(), quiet=True, platform=platform or "")  # type: ignore[arg-type]
             return self._model(images.store.images.get(image_id))

@@ -82,6 +82,15 @@ def test_pull_all_tags_pulls_every_tag_as_docker(
         assert refused.returncode == 1
         assert refused.stderr.strip().endswith("tag can't be used with --all-tags/-a")
 
+    # docker-py's images.pull(all_tags=True): every image of the repository
+    from tests.integration.engine.test_api import dockyard_client
+
+    dockyard.run("rmi", f"{repo}:1", f"{repo}:2")
+    with dockyard_client(dockyard) as client:
+        pulled_images = client.images.pull(repo, all_tags=True)
+        assert isinstance(pulled_images, list)
+        assert sorted(t for i in pulled_images for t in i.tags) == [f"{repo}:1", f"{repo}:2"]
+
 
 def test_a_command_that_cannot_be_invoked_is_126(dockyard: Dockyard, bb: str, runtime: str) -> None:
     for target in ("/etc", "/etc/passwd"):  # a directory, a file that is not executable
