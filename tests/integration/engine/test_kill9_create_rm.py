@@ -4,7 +4,8 @@ directory, runtime state or network namespace appears, ``rm -f`` is started (and
 the container lock, or finds no container yet), then the CLI is killed. The next command
 sees a consistent state, a container the rm did not find is whole (it starts, it goes),
 and ``system check`` repairs whatever else is left (a lock file taken before the record
-was written, a network namespace of a start cut short)."""
+was written, a network namespace of a start cut short). Without the rm, what a killed
+create left is started by the very next command."""
 
 from __future__ import annotations
 
@@ -64,13 +65,9 @@ def _wait_blocked_or_done(proc: subprocess.Popen[bytes]) -> None:
         time.sleep(0.005)
 
 
-def test_create_killed_at_set_points_while_rm_f_runs(
-    dockyard: Dockyard, engine_images: EngineImages, runtime: str
-) -> None:
-    image = engine_images.busybox
-    dockyard.run("pull", image)
-    dockyard.env["DOCKYARD_DEFAULT_RUNTIME"] = runtime
-    points = {
+def _points(dockyard: Dockyard) -> dict[str, Path]:
+    """Where each step of create (then run -d's start) shows, in the order they come."""
+    return {
         "lock file": dockyard.run_root / "locks",
         "snapshot": dockyard.root / "snapshots",
         "bundle": dockyard.root / "containers",
@@ -78,22 +75,40 @@ def test_create_killed_at_set_points_while_rm_f_runs(
         "runtime state": dockyard.run_root / "runtime",
         "network namespace": dockyard.run_root / "netns",
     }
-    starts = ("run directory", "runtime state", "network namespace")
+
+
+STARTS = ("run directory", "runtime state", "network namespace")
+
+
+def _stopped_at(
+    dockyard: Dockyard, image: str, name: str, point: str, directory: Path, rng: random.Random
+) -> subprocess.Popen[bytes]:
+    """``create`` (or ``run -d``, for a start's points) stopped (SIGSTOP) at ``point``."""
+    if point in STARTS or rng.random() < 0.5:
+        kind: tuple[str, ...] = ("run", "-d", image, "sleep", "1000")
+    else:
+        kind = ("create", image, "sleep", "1000")
+    before = _entries(directory)
+    maker = _popen(dockyard, kind[0], "--name", name, *kind[1:])
+    _wait_for_new(directory, before, maker)
+    time.sleep(rng.uniform(0, 0.005))
+    maker.send_signal(signal.SIGSTOP)
+    return maker
+
+
+def test_create_killed_at_set_points_while_rm_f_runs(
+    dockyard: Dockyard, engine_images: EngineImages, runtime: str
+) -> None:
+    image = engine_images.busybox
+    dockyard.run("pull", image)
+    dockyard.env["DOCKYARD_DEFAULT_RUNTIME"] = runtime
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
     i = 0
     for _ in range(ROUNDS):
-        for point, directory in points.items():
+        for point, directory in _points(dockyard).items():
             name = f"c{i}"
-            if point in starts or i % 2:
-                kind: tuple[str, ...] = ("run", "-d", image, "sleep", "1000")
-            else:
-                kind = ("create", image, "true")
-            before = _entries(directory)
-            maker = _popen(dockyard, kind[0], "--name", name, *kind[1:])
-            _wait_for_new(directory, before, maker)
-            time.sleep(rng.uniform(0, 0.005))
-            maker.send_signal(signal.SIGSTOP)
+            maker = _stopped_at(dockyard, image, name, point, directory, rng)
             remover = _popen(dockyard, "rm", "-f", "-v", name)
             _wait_blocked_or_done(remover)
             maker.send_signal(signal.SIGKILL)
@@ -112,4 +127,30 @@ def test_create_killed_at_set_points_while_rm_f_runs(
             started = dockyard.run("start", container_id, check=False)
             assert started.returncode == 0, (name, started, seed)
         dockyard.run("rm", "-f", container_id)
+    assert _listing(dockyard) == []
+
+
+def test_a_container_whose_create_was_killed_starts_at_once(
+    dockyard: Dockyard, engine_images: EngineImages, runtime: str
+) -> None:
+    """No rm this time: the container a killed create or run -d left (whatever it had made
+    by then) is started by the very next command, before any system check."""
+    image = engine_images.busybox
+    dockyard.run("pull", image)
+    dockyard.env["DOCKYARD_DEFAULT_RUNTIME"] = runtime
+    seed = random.randrange(1 << 30)
+    rng = random.Random(seed)
+    for i, (point, directory) in enumerate(_points(dockyard).items()):
+        name = f"k{i}"
+        maker = _stopped_at(dockyard, image, name, point, directory, rng)
+        maker.send_signal(signal.SIGKILL)
+        maker.wait()
+        for container_id, listed, state in _listing(dockyard):
+            if listed == name and state != "running":
+                started = dockyard.run("start", container_id, check=False)
+                assert started.returncode == 0, (point, started, seed)
+            if listed == name:
+                assert dockyard.inspect(container_id)["State"]["Running"], (point, seed)  # type: ignore[index]
+                dockyard.run("rm", "-f", container_id)
+    _repaired(dockyard)
     assert _listing(dockyard) == []
