@@ -159,6 +159,39 @@ def _same_file(fd: int, path: str) -> bool:
     return (st.st_dev, st.st_ino) == (own.st_dev, own.st_ino)
 
 
+def _remove_dead_tree(path: str) -> None:
+    """remove_tree of what a dead writer left, mounts included: one killed between a
+    mount and its unmount (the overlay probe) leaves it mounted, and rmdir says EBUSY."""
+    try:
+        remove_tree(path)
+    except OSError as exc:
+        if exc.errno != errno.EBUSY:
+            raise
+        _detach_mounts_under(path)
+        remove_tree(path)
+
+
+def _detach_mounts_under(path: str) -> None:
+    from dockyard.linux import libc
+
+    top = os.path.realpath(path) + "/"  # as mountinfo names it
+    with open("/proc/self/mountinfo", "rb") as f:
+        # space, tab, newline and backslash come as octal escapes (a store root may hold them)
+        points = [
+            line.split()[4]
+            .decode("unicode_escape")
+            .encode("latin-1")
+            .decode(errors="surrogateescape")
+            for line in f
+        ]
+    for point in sorted((p for p in points if p.startswith(top)), key=len, reverse=True):
+        try:
+            libc.umount2(point, libc.MNT_DETACH)
+        except OSError as exc:
+            if exc.errno not in (errno.EINVAL, errno.ENOENT):  # gone meanwhile
+                raise
+
+
 def _remove(store: Store, name: str, lock_fd: int) -> None:
     """Remove an operation's directory, then its lock file, holding its lock throughout."""
     try:
@@ -167,7 +200,7 @@ def _remove(store: Store, name: str, lock_fd: int) -> None:
         except FileNotFoundError:
             pass
         except OSError:
-            remove_tree(f"{store.path}/tmp/{name}")
+            _remove_dead_tree(f"{store.path}/tmp/{name}")
         try:
             os.unlink(_lock_path(store, name))
         except FileNotFoundError:
@@ -318,7 +351,7 @@ def clean_all(store: Store, dry_run: bool = False) -> Leftovers:
             continue
         left.orphans.append(entry)
         if not dry_run:
-            remove_tree(f"{store.path}/tmp/{entry}")
+            _remove_dead_tree(f"{store.path}/tmp/{entry}")
     return left
 
 

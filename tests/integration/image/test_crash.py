@@ -6,6 +6,7 @@ import json
 import re
 import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -249,3 +250,38 @@ def test_a_failed_pull_leaves_no_layer_behind(
 
     assert failed.returncode == 1 and "Traceback" not in failed.stderr, failed
     consistent(dockyard)
+
+
+# The store's overlay probe (snapshots.overlay_supported), killed between its mount and
+# its unmount: umount2 replaced by a SIGKILL of the process itself.
+_KILLED_MID_PROBE = """
+import os, signal, sys
+from dockyard.linux import libc
+from dockyard.storage.local import LocalStore
+from dockyard.storage.snapshots import overlay_supported
+store = LocalStore(sys.argv[1])
+libc.umount2 = lambda *args: os.kill(os.getpid(), signal.SIGKILL)
+overlay_supported(store.store)
+sys.exit(3)  # overlay cannot be mounted here: nothing was left mounted
+"""
+
+
+def test_a_mount_left_by_a_killed_operation_does_not_stop_the_next(
+    loaded: Dockyard, test_images: SampleImages
+) -> None:
+    """A command killed in the overlay probe left a mount in its operation's directory:
+    every later command failed cleaning up after it (rmdir: EBUSY), rm -f of a container
+    included, until someone unmounted it by hand."""
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_MID_PROBE, str(loaded.root)], capture_output=True
+    )
+    if killed.returncode == 3:
+        pytest.skip("overlayfs cannot be mounted here")
+    assert killed.returncode == -signal.SIGKILL, killed
+    assert leaks.mounts_under(loaded.root / "tmp")  # the probe's, left behind
+
+    loaded.run("rmi", "bb-multi")  # an operation: it cleans up the dead one first
+    loaded.run("load", "-q", "-i", str(test_images.layout))
+
+    assert leaks.mounts_under(loaded.root / "tmp") == []
+    consistent(loaded)
