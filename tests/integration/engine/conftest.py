@@ -247,9 +247,10 @@ def dockyard(
         if ids:
             dy.run("rm", "-f", "-v", *ids, check=False)
     _wait_for_monitors(dy, time.monotonic() + 10)
-    _wait_for_veths(dy, time.monotonic() + 30)
+    bridges = _bridges(dy)
+    _wait_for_veths(bridges, time.monotonic() + 30)
     found = leftovers(dy)
-    found += network_leftovers(dy)
+    found += network_leftovers(dy, bridges)
     if found:
         leaks.kill_processes(monitors_of(dy))
         leaks.unmount(leaks.mounts_under(dy.root.parent))
@@ -258,29 +259,28 @@ def dockyard(
 
 def _bridges(dy: Dockyard) -> set[str]:
     """The engine's bridges: its default one and one per network it made."""
+    if not (dy.root / "engine.db").exists():
+        return set()
     ids = dy.run("network", "ls", "-q", "--no-trunc", check=False).stdout.split()
     return {dy.bridge} | {f"dy-{i[:12]}" for i in ids}
 
 
-def _wait_for_veths(dy: Dockyard, deadline: float) -> None:
+def _wait_for_veths(bridges: set[str], deadline: float) -> None:
     """The kernel dismantles a removed container's namespace, its veths with it, in the
     background: some 40 ms, seconds on a loaded machine. Until then `system check`
     rightly counts them as interfaces no running container owns."""
-    if not (dy.root / "engine.db").exists():
-        return
-    bridges = _bridges(dy)
-    while time.monotonic() < deadline:
+    while bridges and time.monotonic() < deadline:
         if not any(master in bridges for master in netleaks.interfaces().values()):
             return
         time.sleep(0.05)
 
 
-def network_leftovers(dy: Dockyard) -> list[str]:
+def network_leftovers(dy: Dockyard, bridges: set[str]) -> list[str]:
     """After its containers are gone: ``network prune``, then the default bridge and its
-    table removed; anything else of the engine's networks is a leak (removed too)."""
+    table removed; anything else of the engine's networks (``bridges``) is a leak
+    (removed too)."""
     if not (dy.root / "engine.db").exists():
         return []
-    bridges = _bridges(dy)
     dy.run("network", "prune", "-f", check=False)
     # the kernel removes a container's veths with its namespace, in the background
     deadline = time.monotonic() + 5
