@@ -212,8 +212,10 @@ def check(engine: Engine, repair: bool, busy: Collection[str] = ()) -> list[str]
 
     control = ResolverControl(dns_dir(engine.paths))
     found = []
-    netns = _listdir(f"{engine.paths.run_root}/netns")
+    # members first: a start makes the namespace file before the membership, so a
+    # member listed here whose file is missing below is not one that is joining
     members = _listdir(_members(engine))
+    netns = _listdir(f"{engine.paths.run_root}/netns")
     for stale in sorted(members - netns - set(busy)):
         found.append(f"DNS membership of {stale[:12]}, whose network is gone")
         if repair:
