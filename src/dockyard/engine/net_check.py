@@ -37,30 +37,28 @@ def _settled(
 ) -> tuple[set[str], set[str], set[str]]:
     """(live, stale, busy) among every container and ``candidates`` (ids seen on the
     host without a record, say): stale ones are those not running whose lock this
-    takes (appended to ``held``); busy ones, whose lock another holds, are live too."""
+    takes (appended to ``held``); busy ones, whose lock another holds (running or
+    not), are live too."""
     from dockyard.errors import NotFound
 
     live, stale, busy = set(), set(), set()
     records = {rec.id: rec for rec in engine.containers.all()}
     for container_id in sorted(candidates | set(records)):
         rec = records.get(container_id)
-        if rec is not None and current_status(engine, rec) in LIVE:
-            live.add(container_id)
-            continue
         lock = engine.lock(container_id)
         if not lock.acquire(wait=False):
-            live.add(container_id)  # a start (or stop, rm) is at it: it is not ours
+            live.add(container_id)  # a start, stop, rm, connect... is at it: not ours
             busy.add(container_id)
             continue
+        try:  # its state as of now, under its lock
+            fresh = engine.containers.get(container_id) if rec is not None else None
+        except NotFound:
+            fresh = None
+        if fresh is not None and current_status(engine, fresh) in LIVE:
+            live.add(container_id)
+            lock.release()  # a running one is left alone: no need to hold it
+            continue
         held.append(lock)
-        if rec is not None:
-            try:  # it may have started between the read and the lock
-                fresh = engine.containers.get(container_id)
-            except NotFound:
-                fresh = None
-            if fresh is not None and current_status(engine, fresh) in LIVE:
-                live.add(container_id)
-                continue
         stale.add(container_id)
     return live, stale, busy
 
