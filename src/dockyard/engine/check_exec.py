@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import posix
 
-from dockyard.engine.leftovers import MONITOR, foreground_held
+from dockyard.engine.leftovers import foreground_held, monitors_naming
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -34,24 +34,7 @@ def exec_root(engine: Engine) -> str:
 def live_monitors(engine: Engine) -> dict[str, int]:
     """Live monitors of exec sessions under this run root: exec id -> pid (by their
     command lines: ``dockyard-monitor --id ID ... <run root>/exec/ID/...``)."""
-    marker = f"{exec_root(engine)}/".encode()
-    found: dict[str, int] = {}
-    for name in posix.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/cmdline", "rb") as f:
-                argv = f.read().split(b"\0")
-        except OSError:
-            continue
-        if not argv or MONITOR not in argv[0].rpartition(b"/")[2]:
-            continue
-        if not any(arg.startswith(marker) for arg in argv):
-            continue
-        for i, arg in enumerate(argv[:-1]):
-            if arg == b"--id":
-                found[argv[i + 1].decode(errors="replace")] = int(name)
-    return found
+    return monitors_naming(f"{exec_root(engine)}/")
 
 
 def abandoned(engine: Engine) -> list[str]:

@@ -15,6 +15,8 @@ from dockyard.engine.names import HEX
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from dockyard.engine.engine import Engine
 
 CGROUP_ROOT = "/sys/fs/cgroup"
@@ -81,9 +83,17 @@ def monitors(engine: Engine) -> dict[str, int]:
     its exit file under this run root and this store's root among its exit
     command's arguments (stores may share a run root: another's are not ours).
     """
-    found: dict[str, int] = {}
-    marker = f"{engine.paths.run_root}/c/".encode()
     root = engine.paths.root.encode()
+    return monitors_naming(f"{engine.paths.run_root}/c/", lambda argv: root in argv)
+
+
+def monitors_naming(
+    prefix: str, also: Callable[[list[bytes]], bool] | None = None
+) -> dict[str, int]:
+    """Live ``dockyard-monitor`` processes with an argument under ``prefix`` (and
+    for which ``also`` holds): the value of their ``--id`` -> pid."""
+    marker = prefix.encode()
+    found: dict[str, int] = {}
     for name in posix.listdir("/proc"):
         if not name.isdigit():
             continue
@@ -94,7 +104,9 @@ def monitors(engine: Engine) -> dict[str, int]:
             continue
         if not argv or MONITOR not in argv[0].rpartition(b"/")[2]:
             continue
-        if root not in argv or not any(arg.startswith(marker) for arg in argv):
+        if not any(arg.startswith(marker) for arg in argv):
+            continue
+        if also is not None and not also(argv):
             continue
         for i, arg in enumerate(argv[:-1]):
             if arg == b"--id":
