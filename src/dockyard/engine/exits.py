@@ -10,6 +10,7 @@ nobody has handled) does it once.
 
 from __future__ import annotations
 
+import errno
 import posix
 import time
 
@@ -240,16 +241,24 @@ def _record_exit(engine: Engine, rec: ContainerRecord, info: ExitInfo) -> None:
 def remove_run_dir(engine: Engine, container_id: str) -> None:
     """The monitor's files. A foreground run still holding fg.lock keeps its descriptor."""
     run = engine.paths.run_dir(container_id)
-    try:
-        names = posix.listdir(run)
-    except FileNotFoundError:
-        return
-    for name in names:
+    # Again while something writes in it: a monitor that outlived its CLI (its runtime's
+    # create failing once the state was deleted) may write exit.json after the listing.
+    # Once the directory is gone, its writes fail.
+    for _ in range(10):
         try:
-            posix.unlink(f"{run}/{name}")
-        except (FileNotFoundError, IsADirectoryError):
-            pass
-    try:
-        posix.rmdir(run)
-    except OSError:
-        pass
+            names = posix.listdir(run)
+        except FileNotFoundError:
+            return
+        for name in names:
+            try:
+                posix.unlink(f"{run}/{name}")
+            except (FileNotFoundError, IsADirectoryError):
+                pass
+        try:
+            posix.rmdir(run)
+            return
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            if exc.errno != errno.ENOTEMPTY:
+                return  # a foreground run's descriptor, say: as before, left
