@@ -184,6 +184,19 @@ def _hierarchies() -> list[str]:
     return found
 
 
+def remove_empty_parent(parent: str) -> None:
+    """Remove a cgroup parent from every hierarchy once no container uses it (rmdir
+    refuses a parent that still holds one, so a racing create keeps its own)."""
+    rel = parent.strip("/")
+    if not rel:
+        return
+    for hierarchy in _hierarchies():
+        try:
+            posix.rmdir(f"{hierarchy}/{rel}")
+        except OSError:
+            pass
+
+
 def remove_cgroup(cgroups_path: str, container_id: str) -> None:
     """Kill what is left in a container's cgroup and remove it from every hierarchy."""
     from dockyard.cgroups.manager import manager_for

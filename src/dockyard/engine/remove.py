@@ -111,6 +111,12 @@ def remove_everything(engine: Engine, rec: ContainerRecord, volumes: bool = Fals
     with engine.db.transaction() as tx:
         orphans = engine.volumes.release(tx, rec.id)
         engine.containers.delete(rec.id, tx)
+        last = not tx.query("SELECT 1 FROM containers LIMIT 1")
+    if last:  # the parent cgroup goes with the last container (a create records first)
+        from dockyard.engine.leftovers import remove_empty_parent
+        from dockyard.engine.spec import CGROUP_PARENT
+
+        remove_empty_parent(rec.host.cgroup_parent or engine.cgroup_parent or CGROUP_PARENT)
     container_event(engine, rec, "destroy")
     if volumes:
         for name in orphans:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests.integration.engine.conftest import Dockyard, EngineImages
 
 
@@ -154,3 +156,26 @@ def test_a_detached_rm_container_is_removed_by_its_monitor_when_it_ends(
     wait_for(lambda: dockyard.ids() == [], "the exit command to remove it", timeout=60)
     failed = dockyard.run("run", "-d", "--rm", engine_images.busybox, "nope", check=False)
     assert failed.returncode == 127 and dockyard.ids() == []
+
+
+def test_the_last_containers_removal_takes_the_cgroup_parent_with_it(
+    dockyard: Dockyard, engine_images: EngineImages, runtime: str
+) -> None:
+    """Docker leaves /docker behind; a daemonless engine leaves nothing once empty."""
+    from tests.integration.engine.conftest import CGROUP_V1_ROOT
+
+    def parents() -> list[Path]:
+        rel = dockyard.cgroup_parent.strip("/")
+        return [h / rel for h in [CGROUP_V1_ROOT, *CGROUP_V1_ROOT.iterdir()] if (h / rel).is_dir()]
+
+    dockyard.run("run", "-d", "--name", "one", "--runtime", runtime, engine_images.busybox,
+                 "sleep", "1000")  # fmt: skip
+    dockyard.run("run", "-d", "--name", "two", "--runtime", runtime, engine_images.busybox,
+                 "sleep", "1000")  # fmt: skip
+    assert parents()
+    dockyard.run("rm", "-f", "one")
+    assert parents(), "another container still uses the parent"
+    dockyard.run("rm", "-f", "two")
+    assert parents() == []
+    dockyard.run("run", "--rm", "--runtime", runtime, engine_images.busybox, "true")
+    assert parents() == []
