@@ -137,21 +137,10 @@ def read_pid(engine: Engine, container_id: str) -> int:
 
 def foreground_held(run_dir: str) -> bool:
     """True while a foreground ``run`` holds the run directory's fg.lock."""
-    import fcntl
-
     from dockyard.engine.launch import FOREGROUND_LOCK
+    from dockyard.engine.locks import held_by_another
 
-    try:
-        fd = posix.open(f"{run_dir}/{FOREGROUND_LOCK}", posix.O_RDONLY | posix.O_CLOEXEC)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        posix.close(fd)
-    return False
+    return held_by_another(f"{run_dir}/{FOREGROUND_LOCK}")
 
 
 def cgroup_parents(engine: Engine, recorded: list[str]) -> set[str]:

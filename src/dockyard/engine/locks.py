@@ -27,6 +27,22 @@ if TYPE_CHECKING:
 HELD: set[int] = set()
 
 
+def held_by_another(path: str, exclusive: bool = True) -> bool:
+    """True while another process holds an flock on ``path`` (one that conflicts with
+    ``exclusive`` or shared); never makes the file."""
+    try:
+        fd = posix.open(path, posix.O_RDONLY | posix.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        posix.close(fd)
+    return False
+
+
 def close_held_in_child() -> None:
     """In a forked child: let go of the parent's locks (closing never unlocks the
     parent's; the kernel counts descriptors)."""

@@ -258,12 +258,13 @@ def _comes_back(engine: Engine, container_id: str) -> bool:
     holds it from the stop to the start) is waited for, so is its monitor's exit
     command for an exit nobody handled yet (at most `SETTLE` seconds)."""
     from dockyard.engine.exits import read_exit
+    from dockyard.engine.locks import held_by_another
     from dockyard.engine.status import Status
     from dockyard.errors import NotFound
 
     deadline = time.monotonic() + SETTLE
     while True:
-        if not _busy(engine.paths.lock_path(container_id)):
+        if not held_by_another(engine.paths.lock_path(container_id), exclusive=False):
             try:
                 status = engine.containers.get(container_id).status
             except NotFound:
@@ -277,23 +278,6 @@ def _comes_back(engine: Engine, container_id: str) -> bool:
         if time.monotonic() > deadline:
             return False
         time.sleep(FOLLOW_POLL)
-
-
-def _busy(lock_path: str) -> bool:
-    """Someone holds the container's lock (without making the lock file)."""
-    import fcntl
-
-    try:
-        fd = posix.open(lock_path, posix.O_RDONLY | posix.O_CLOEXEC)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        posix.close(fd)
-    return False
 
 
 def _running(engine: Engine, container_id: str) -> bool:
