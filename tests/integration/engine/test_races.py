@@ -3,32 +3,13 @@ nothing lost, duplicated or leaked (test_concurrency.py has runs then removals).
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
-from tests.integration.engine.conftest import DOCKYARD, Dockyard, EngineImages
+from tests.integration.engine.conftest import Dockyard, EngineImages
+from tests.integration.engine.test_concurrency import parallel
 
 pytestmark = pytest.mark.slow
 
 N = 20
-
-
-def _all_at_once(dockyard: Dockyard, commands: list[list[str]]) -> list[tuple[int, str, str]]:
-    procs = [
-        subprocess.Popen(
-            [str(DOCKYARD), *argv],
-            env=dockyard.env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        for argv in commands
-    ]
-    results = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=300)
-        results.append((proc.returncode, out.decode(), err.decode()))
-    return results
 
 
 def test_runs_and_removals_of_the_same_names_racing(
@@ -42,7 +23,7 @@ def test_runs_and_removals_of_the_same_names_racing(
         commands.append(["run", "-d", "--name", f"race{i}", image, "sleep", "1000"])
         commands.append(["rm", "-f", f"race{i}"])
 
-    results = _all_at_once(dockyard, commands)
+    results = parallel(dockyard, commands)
 
     for i in range(pairs):
         run, rm = results[2 * i], results[2 * i + 1]
@@ -58,7 +39,7 @@ def test_runs_and_removals_of_the_same_names_racing(
     assert set(dockyard.ids()) <= started  # nothing that no run reported
     check = dockyard.run("system", "check", "--quick", "--no-repair", check=False)
     assert "problem:" not in check.stdout, check
-    removals = _all_at_once(dockyard, [["rm", "-f", name] for name in names])
+    removals = parallel(dockyard, [["rm", "-f", name] for name in names])
     assert all(code == 0 for code, _, _ in removals), removals
     assert dockyard.ids() == []
 
@@ -69,7 +50,7 @@ def test_twenty_foreground_runs_with_rm_at_once(
     image = engine_images.busybox
     dockyard.run("pull", image)
 
-    results = _all_at_once(
+    results = parallel(
         dockyard, [["run", "--rm", image, "sh", "-c", f"echo {i}; exit {i % 3}"] for i in range(N)]
     )
 
