@@ -36,6 +36,8 @@ def adopt(
     runtime: LibraryRuntime,
     bundle: str,
     pid_file: str,
+    netns_file: str = "",
+    on_born: Callable[[int], None] | None = None,
 ) -> int:
     from dockyard.engine.launch import _read_sync
     from dockyard.engine.locks import close_held_in_child
@@ -71,6 +73,8 @@ def adopt(
             posix.setsid()
             devnull = posix.open("/dev/null", posix.O_RDWR)
             opts = CreateOptions(bundle, pid_file=pid_file)
+            if netns_file:
+                opts.on_born = _announcer(sync_w, netns_file)
             if tty:
                 opts.console_fd = init_console
                 for fd in (0, 1, 2):
@@ -112,8 +116,22 @@ def adopt(
     for fd in [sync_w, *ends]:
         posix.close(fd)
     posix.waitpid(child, 0)
-    doc = _read_sync(sync_r)
+    doc = _read_sync(sync_r, on_born)
     return int(str(doc.get("pid", 0)))
+
+
+def _announcer(sync_w: int, netns_file: str) -> Callable[[int], None]:
+    """In B, once the init exists: its new network namespace kept at ``netns_file``
+    (here, by its parent, which has not reaped it: the pid is surely the init's),
+    then the engine told, to wire it while the init mounts."""
+
+    def born(pid: int) -> None:
+        from dockyard.engine.net_attach import keep_netns
+
+        keep_netns(pid, netns_file)
+        posix.write(sync_w, b'{"born": %d}\n' % pid)
+
+    return born
 
 
 def _say(fd: int, message: str) -> None:

@@ -144,7 +144,7 @@ def write_bundle(
     paths: EnginePaths, rec: ContainerRecord, rootfs: str, net: EtcInputs | None = None
 ) -> dict[str, Any]:
     """Everything the runtime needs in the container's directory; the spec written."""
-    from dockyard.engine.net_attach import netns_path
+    from dockyard.engine.net_attach import spec_netns_path
 
     make_dir(paths.container_dir(rec.id))
     user = process_user(rec, rootfs)
@@ -153,7 +153,7 @@ def write_bundle(
     from dockyard.engine.ipc import shm_source
 
     shm = shm_source(paths, rec)
-    document = spec.build(rec, rootfs, user, etc, cgroup_v2(), netns_path(paths, rec), shm)
+    document = spec.build(rec, rootfs, user, etc, cgroup_v2(), spec_netns_path(paths, rec), shm)
     # compact: the seccomp profile alone is hundreds of lines, and only runtimes read it
     _write(f"{paths.container_dir(rec.id)}/config.json", jsonio.dumps_compact(document))
     return document

@@ -23,6 +23,8 @@ from dockyard.errors import HostError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from dockyard.engine.engine import Engine
     from dockyard.engine.runtime_client import BinaryRuntime, LibraryRuntime
     from dockyard.engine.types import ContainerRecord
@@ -132,31 +134,51 @@ def prepare_run_dir(engine: Engine, container_id: str) -> str:
     return run
 
 
-def _read_sync(fd: int) -> dict[str, object]:
+def _read_sync(fd: int, on_born: Callable[[int], None] | None = None) -> dict[str, object]:
+    """The sync line (closing ``fd``); a ``{"born": PID}`` line before it, written by
+    the process that creates the container once the init exists, goes to ``on_born``."""
     from dockyard.oci import jsonio
 
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = posix.read(fd, 4096)
-        if not chunk:
-            break
-        data += chunk
-    posix.close(fd)
-    if not data.strip():
-        raise StartFailed("the container monitor exited without a word (see its exit file)")
+    pending = b""
     try:
-        doc = jsonio.loads(data.strip().splitlines()[0])
-    except ValueError:
-        raise StartFailed(f"the container monitor said {data[:200]!r}") from None
-    if not isinstance(doc, dict):
-        raise StartFailed(f"the container monitor said {data[:200]!r}")
-    if "error" in doc:
-        raise StartFailed(str(doc["error"]))
-    return doc
+        while True:
+            while b"\n" not in pending:
+                chunk = posix.read(fd, 4096)
+                if not chunk:
+                    break
+                pending += chunk
+            data, _, pending = pending.partition(b"\n")
+            if not data.strip():
+                raise StartFailed("the container monitor exited without a word (see its exit file)")
+            try:
+                doc = jsonio.loads(data.strip())
+            except ValueError:
+                raise StartFailed(f"the container monitor said {data[:200]!r}") from None
+            if not isinstance(doc, dict):
+                raise StartFailed(f"the container monitor said {data[:200]!r}")
+            if "born" in doc:
+                if on_born is not None:
+                    on_born(int(str(doc["born"])))
+                continue
+            if "error" in doc:
+                raise StartFailed(str(doc["error"]))
+            return doc
+    finally:
+        posix.close(fd)
 
 
-def launch(engine: Engine, rec: ContainerRecord, runtime: LibraryRuntime | BinaryRuntime) -> int:
-    """Create the container under a new monitor; the init's pid. Raises StartFailed."""
+def launch(
+    engine: Engine,
+    rec: ContainerRecord,
+    runtime: LibraryRuntime | BinaryRuntime,
+    netns_file: str = "",
+    on_born: Callable[[int], None] | None = None,
+) -> int:
+    """Create the container under a new monitor; the init's pid. Raises StartFailed.
+
+    ``netns_file``: where the namespace the runtime makes is to be kept; in
+    adopt mode the creating process keeps it there as soon as the init exists
+    and ``on_born(pid)`` runs then, while the init goes on with its setup."""
     from dockyard.engine.monitor import binary
 
     monitor = binary()
@@ -171,7 +193,17 @@ def launch(engine: Engine, rec: ContainerRecord, runtime: LibraryRuntime | Binar
     if runtime.in_process:
         from dockyard.engine.adopt import adopt
 
-        pid = adopt(monitor, monitor_options, engine, rec, runtime, bundle, pid_file)  # type: ignore[arg-type]
+        pid = adopt(
+            monitor,
+            monitor_options,
+            engine,
+            rec,
+            runtime,  # type: ignore[arg-type]
+            bundle,
+            pid_file,
+            netns_file,
+            on_born,
+        )
     else:
         pid = _spawn(monitor, engine, rec, runtime, bundle, pid_file)
     return pid

@@ -98,16 +98,21 @@ def _start_locked(
     if runtime.state(rec.id) is not None:
         runtime.delete(rec.id, force=True)  # left by a start that was killed
     try:
-        from dockyard.engine.net_attach import setup
+        from dockyard.engine import net_attach
 
-        setup(engine, rec)  # its namespace wired before any process of it runs
+        netns_file = net_attach.prepare(engine, rec)
         from dockyard.engine import ipc
 
         ipc.mount_shm(engine.paths, rec)  # shareable: a /dev/shm others can join
         ipc.join(engine, rec)  # container:X: X's namespace and /dev/shm, as of now
-        pid = launch(engine, rec, runtime)
+        # a namespace the runtime makes is wired while the init mounts, before any
+        # process of it runs
+        wiring = Wiring(engine, rec) if netns_file else None
+        pid = launch(engine, rec, runtime, netns_file, wiring.wire if wiring else None)
         rec.state.pid = pid
         rec.state.monitor_pid = monitor_pid(engine, rec.id)
+        if wiring is not None:
+            wiring.finish(pid)
         if before_start is not None:
             before_start(rec)
         runtime.start(rec.id)
@@ -126,6 +131,35 @@ def _start_locked(
     network_endpoints_event(engine, rec, "connect")
     container_event(engine, rec, "start")
     return rec
+
+
+class Wiring:
+    """`net_attach.setup` once the init exists: called by `launch` as soon as the
+    process that creates the container says so (while the init mounts), else by
+    `finish`; an error of it is raised by `finish`, after the runtime's own."""
+
+    __slots__ = ("engine", "error", "rec", "wired")
+
+    def __init__(self, engine: Engine, rec: ContainerRecord) -> None:
+        self.engine = engine
+        self.rec = rec
+        self.wired = False
+        self.error: BaseException | None = None
+
+    def wire(self, pid: int) -> None:
+        from dockyard.engine.net_attach import setup
+
+        self.wired = True
+        try:
+            setup(self.engine, self.rec, pid)
+        except Exception as exc:
+            self.error = exc
+
+    def finish(self, pid: int) -> None:
+        if not self.wired:
+            self.wire(pid)
+        if self.error is not None:
+            raise self.error
 
 
 def _retire_stale_monitor(engine: Engine, container_id: str) -> None:

@@ -3,16 +3,24 @@
     create  `plan`: the network mode checked, one lease per network in the
             transaction that records the container (a duplicate address is
             impossible: the endpoints table has UNIQUE (network, address))
-    start   `setup`: <run root>/netns/<id> made, a veth per network, the
-            published ports' rules (engine/net_ports.py), the embedded DNS
-            told (engine/net_dns.py); any failure undoes all
+    start   `prepare` before the runtime's create, `setup` once the namespace
+            is at <run root>/netns/<id>: a veth per network, the published
+            ports' rules (engine/net_ports.py), the embedded DNS told
+            (engine/net_dns.py); any failure undoes all
     exit    `teardown`: rules, the namespace file (the kernel then removes its veths),
             the DNS told (its resolver lets go of the namespace); the leases stay
     rm      the record's deletion takes the leases with it (ON DELETE CASCADE)
 
-Every mode but ``host`` gets a namespace the engine made, given to the
-runtime by path, so runc and Dockyard's runtime join the same thing:
-``none`` has loopback only, ``container:X`` joins X's.
+Every mode but ``host`` and ``container:X`` gets a new namespace, which
+the runtime makes as runc does for a spec without a path (its init is
+cloned into it and brings loopback up); the process that created the init
+keeps it at the container's file at once (`launch`), and `setup` wires it
+while the init mounts, before ``start``: as Docker's prestart hook does,
+off the run's critical path. ``container:X`` joins X's file by path. A
+container with sysctls of its own under ``net.`` gets a namespace the
+engine makes and wires before the runtime's create (the old way): its
+init writes them into a namespace whose interfaces are all there, as in
+Docker.
 """
 
 from __future__ import annotations
@@ -51,6 +59,20 @@ def netns_path(paths: EnginePaths, rec: ContainerRecord) -> str:
         return ""
     owner = mode[len("container:") :] if mode.startswith("container:") else rec.id
     return f"{paths.run_root}/netns/{owner}"
+
+
+def runtime_makes_netns(rec: ContainerRecord) -> bool:
+    """True when the runtime makes the container's namespace (see above)."""
+    mode = rec.host.network_mode
+    if mode == "host" or mode.startswith("container:"):
+        return False
+    return not any(key.startswith("net.") for key in rec.host.sysctls)
+
+
+def spec_netns_path(paths: EnginePaths, rec: ContainerRecord) -> str:
+    """The namespace file the runtime joins by path ("": none, it makes one or uses the
+    host's)."""
+    return "" if runtime_makes_netns(rec) else netns_path(paths, rec)
 
 
 def _load_endpoint(doc: str) -> EndpointRecord:
@@ -184,11 +206,12 @@ def _spec(ep: EndpointRecord, first: bool) -> EndpointSpec:
     return EndpointSpec(ep.container_id, ep.host_ifname, ep.ifname, ep.address, ep.mac, first)
 
 
-def setup(engine: Engine, rec: ContainerRecord) -> None:
-    """Everything the container's network needs before its process runs; undone on failure."""
+def prepare(engine: Engine, rec: ContainerRecord) -> str:
+    """Before the runtime's create: the file where the namespace the runtime makes is to
+    be kept ("" when there is none to keep; an engine-made one is wired here already)."""
     mode = rec.host.network_mode
     if mode == "host":
-        return
+        return ""
     path = netns_path(engine.paths, rec)
     if mode.startswith("container:"):
         from dockyard.linux.netns import is_netns
@@ -196,13 +219,41 @@ def setup(engine: Engine, rec: ContainerRecord) -> None:
         if not is_netns(path):
             owner = mode.partition(":")[2]
             raise Conflict(f"cannot join network of a non running container: {owner[:12]}")
-        return
-    try:
-        if engine.db.query("SELECT 1 FROM published WHERE container = ? LIMIT 1", (rec.id,)):
-            from dockyard.engine.net_ports import unpublish
+        return ""
+    if engine.db.query("SELECT 1 FROM published WHERE container = ? LIMIT 1", (rec.id,)):
+        from dockyard.engine.net_ports import unpublish
 
-            unpublish(engine, rec)  # a start killed before it could undo its ports
-        _make_netns(path)
+        unpublish(engine, rec)  # a start killed before it could undo its ports
+    from dockyard.engine.bundle import make_dir
+    from dockyard.linux import netns
+
+    make_dir(path.rpartition("/")[0], 0o711)
+    netns.remove(path)  # a previous run's, if its cleanup never came
+    if runtime_makes_netns(rec):
+        return path
+    try:
+        netns.create(path)
+    except OSError as exc:
+        raise HostError(f"cannot make a network namespace at {path}: {exc.strerror}") from exc
+    setup(engine, rec, 0)
+    return ""
+
+
+def setup(engine: Engine, rec: ContainerRecord, pid: int) -> None:
+    """Everything the container's network needs before its process runs; undone on failure.
+
+    ``pid``: the container's init, whose namespace goes to its file if the
+    process that created it has not put it there already (a runtime binary)."""
+    mode = rec.host.network_mode
+    if mode == "host" or mode.startswith("container:"):
+        return
+    path = netns_path(engine.paths, rec)
+    try:
+        if pid:
+            from dockyard.linux import netns
+
+            if not netns.is_netns(path):
+                keep_netns(pid, path)
         pairs = endpoints(engine, rec.id)
         first = True
         for net, ep in pairs:
@@ -211,8 +262,8 @@ def setup(engine: Engine, rec: ContainerRecord) -> None:
                 path, spec_of(net), _spec(ep, first and not net.internal)
             )
             first = first and net.internal
-        if not pairs:
-            _loopback_up(path)
+        if not pairs and not runtime_makes_netns(rec):
+            _loopback_up(path)  # (the runtime's init brings up its own)
         # (an --internal network publishes nothing, as Docker's)
         if (
             pairs
@@ -233,16 +284,16 @@ def setup(engine: Engine, rec: ContainerRecord) -> None:
         raise
 
 
-def _make_netns(path: str) -> None:
-    from dockyard.engine.bundle import make_dir
+def keep_netns(pid: int, path: str) -> None:
+    """Keep the namespace of the runtime's new init at ``path``."""
     from dockyard.linux import netns
 
-    make_dir(path.rpartition("/")[0], 0o711)
-    netns.remove(path)  # a previous run's, if its cleanup never came
     try:
-        netns.create(path)
+        netns.bind(pid, path)
     except OSError as exc:
-        raise HostError(f"cannot make a network namespace at {path}: {exc.strerror}") from exc
+        raise HostError(
+            f"cannot keep the container's network namespace at {path}: {exc.strerror}"
+        ) from exc
 
 
 def _loopback_up(path: str) -> None:

@@ -165,7 +165,7 @@ def namespaces(rec: ContainerRecord, cgroup_v2: bool, netns: str = "") -> list[d
         kinds.append("cgroup")
     out = [{"type": kind} for kind in kinds]
     if host.network_mode != "host" and netns:
-        out.insert(1, {"type": "network", "path": netns})  # made by the engine (net_attach.py)
+        out.insert(1, {"type": "network", "path": netns})  # X's, or the engine's
     return out
 
 

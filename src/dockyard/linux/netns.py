@@ -1,11 +1,11 @@
 """Network namespaces kept by a file, as ``ip netns`` keeps them, without a process.
 
-The engine makes a container's network namespace itself (so it can wire
-it before the container runs, and any runtime can join it by path): the
-calling thread unshares a new one, binds ``/proc/thread-self/ns/net`` onto
-a file, and goes back to the namespace it came from. The file keeps the
-namespace alive until `remove` unmounts it and the container's processes
-are gone.
+A namespace gets its file one of two ways: `create` makes a new one (the
+calling thread unshares, binds ``/proc/thread-self/ns/net`` onto the file
+and goes back to the namespace it came from), `bind` keeps a process's
+(the container's init, which the runtime cloned into a new one). The file
+keeps the namespace alive until `remove` unmounts it and the container's
+processes are gone.
 """
 
 from __future__ import annotations
@@ -62,6 +62,20 @@ def create(path: str) -> None:
         raise
     finally:
         posix.close(home)
+
+
+def bind(pid: int, path: str) -> None:
+    """Keep the network namespace of process ``pid`` at the new file ``path``."""
+    fd = posix.open(path, posix.O_RDONLY | posix.O_CREAT | posix.O_EXCL | posix.O_CLOEXEC, 0o444)
+    posix.close(fd)
+    try:
+        libc.mount(f"/proc/{pid}/ns/net", path, None, libc.MS_BIND)
+    except BaseException:
+        try:
+            posix.unlink(path)
+        except OSError:
+            pass
+        raise
 
 
 def remove(path: str) -> bool:

@@ -14,6 +14,8 @@ from dockyard.runtime.state import EXEC_FIFO, ContainerState, remove_dir, valid_
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from dockyard.oci.runtime_spec import Spec
     from dockyard.runtime.hooks import Warn
     from dockyard.runtime.init_config import InitConfig
@@ -26,6 +28,7 @@ class CreateOptions:
         "console_socket",
         "no_new_keyring",
         "no_pivot",
+        "on_born",
         "pid_file",
         "preserve_fds",
         "rootless",
@@ -55,6 +58,9 @@ class CreateOptions:
         #: without real root a cgroup that cannot be made is done without,
         #: unless linux.resources asks for limits (runc's rootless rule)
         self.rootless = rootless
+        #: called with the init's pid as soon as it exists (it goes on setting up):
+        #: the engine keeps and wires its new network namespace meanwhile
+        self.on_born: Callable[[int], None] | None = None
 
 
 def check_spec(spec: Spec) -> None:
@@ -169,7 +175,7 @@ def _spawn(state: ContainerState, spec: Spec, opts: CreateOptions) -> None:
         opts.no_new_keyring,
     )
     flags = clone_flags(spec)
-    cgroup = Cgroup(manager, resources, opts.rootless)
+    cgroup = Cgroup(manager, resources, opts.rootless, opts.on_born)
     try:
         if flags is None:
             _spawn_through_intermediate(state, spec, cfg, ours, theirs, cgroup)

@@ -23,6 +23,7 @@ from dockyard.runtime.signals import SIGNALS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from dockyard.cgroups.manager import CgroupManager
@@ -35,12 +36,20 @@ SIGSYS = SIGNALS["SYS"]
 class Cgroup:
     """The container's cgroup as create makes it: possibly none, rootless."""
 
-    __slots__ = ("manager", "resources", "rootless")
+    __slots__ = ("born", "manager", "resources", "rootless")
 
-    def __init__(self, manager: CgroupManager, resources: dict[str, Any], rootless: bool) -> None:
+    def __init__(
+        self,
+        manager: CgroupManager,
+        resources: dict[str, Any],
+        rootless: bool,
+        born: Callable[[int], None] | None = None,
+    ) -> None:
         self.manager: CgroupManager | None = manager
         self.resources = resources
         self.rootless = rootless
+        #: CreateOptions.on_born, called once the init has its cgroup's word
+        self.born = born
 
     def make(self, state: ContainerState) -> None:
         """Make the directories; limits are set once the init exists.
@@ -170,6 +179,8 @@ def init_born(
         chan.send("cgroup")
     except channel.ChannelClosed:
         pass  # the init failed meanwhile; its error is waiting to be read
+    if cgroup.born is not None:
+        cgroup.born(pid)
     state.save()  # with the pid, while the init mounts
 
 

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -210,3 +212,42 @@ def test_none_and_host_modes(dockyard: Dockyard, net_image: str, mode: str) -> N
         assert names == ["lo"]
     else:  # the host's own interfaces
         assert "eth0" in names and "lo" in names and "eth0" in netleaks.interfaces()
+
+
+def _net_namespace(spec_path: Path) -> dict[str, str]:
+    spec = json.loads(spec_path.read_text())
+    return next(n for n in spec["linux"]["namespaces"] if n["type"] == "network")
+
+
+def test_namespace_made_by_the_runtime_is_kept_and_wired_before_start(
+    dockyard: Dockyard, net_image: str, runtime: str
+) -> None:
+    """The runtime clones the init into a new network namespace (no path in the spec,
+    as Docker gives runc); the engine keeps it at the container's file and wires it
+    while the init sets up. A container with its own net.* sysctls gets one the
+    engine makes and wires before the runtime's create, so they see its eth0."""
+    cid = dockyard.run(
+        "run", "-d", "--runtime", runtime, net_image, "sh", "-c",
+        "ip -4 -o addr show eth0 > /tmp/at-start; ip route > /tmp/routes; sleep 600",
+    ).stdout.strip()  # fmt: skip
+    assert "path" not in _net_namespace(dockyard.root / "containers" / cid / "config.json")
+    pid = int(dockyard.inspect(cid)["State"]["Pid"])  # type: ignore[index]
+    held = os.stat(dockyard.run_root / "netns" / cid)
+    theirs = os.stat(f"/proc/{pid}/ns/net")
+    assert (held.st_dev, held.st_ino) == (theirs.st_dev, theirs.st_ino)
+    # the first command already had its address and default route
+    address = _ip(dockyard, cid, "bridge")
+    at_start = dockyard.run("exec", cid, "cat", "/tmp/at-start", "/tmp/routes").stdout
+    assert f"inet {address}/" in at_start and "default via" in at_start
+    dockyard.run("rm", "-f", cid)
+    assert not (dockyard.run_root / "netns" / cid).exists()
+
+    sysctl = dockyard.run(
+        "run", "-d", "--runtime", runtime, "--sysctl", "net.ipv4.conf.eth0.rp_filter=2",
+        net_image, "sleep", "600",
+    ).stdout.strip()  # fmt: skip
+    spec = dockyard.root / "containers" / sysctl / "config.json"
+    assert _net_namespace(spec)["path"] == str(dockyard.run_root / "netns" / sysctl)
+    out = dockyard.run("exec", sysctl, "cat", "/proc/sys/net/ipv4/conf/eth0/rp_filter").stdout
+    assert out.strip() == "2"
+    dockyard.run("rm", "-f", sysctl)

@@ -131,8 +131,8 @@ def test_system_check_leaves_a_container_that_is_starting_alone(
     """A start wires the namespace, veth, rules and DNS name under the container's lock
     before its status says running: ``system check`` and ``network prune`` meeting it
     then must not take it for a leftover (they once tore its namespace down, and the
-    start failed). The start is held inside the runtime's ``create`` (runc behind a
-    wrapper) until the checks are done."""
+    start failed). The start is held inside the runtime's ``start`` (runc behind a
+    wrapper), everything wired, until the checks are done."""
     import shutil
 
     runc = shutil.which("runc")
@@ -143,9 +143,9 @@ def test_system_check_leaves_a_container_that_is_starting_alone(
     wrapper = tmp_path / "held-runc"
     wrapper.write_text(
         "#!/bin/sh\n"
-        "# runc, its create held until the test says go (at most 120 s)\n"
+        "# runc, its start held until the test says go (at most 120 s)\n"
         "for arg; do\n"
-        '  if [ "$arg" = create ]; then\n'
+        '  if [ "$arg" = start ]; then\n'
         f"    : > {hold}/waiting; i=0\n"
         f"    while [ ! -e {hold}/go ] && [ $i -lt 2400 ]; do sleep 0.05; i=$((i+1)); done\n"
         "    break\n"
@@ -162,7 +162,7 @@ def test_system_check_leaves_a_container_that_is_starting_alone(
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
-        wait_for((hold / "waiting").exists, "the start to reach the runtime's create", timeout=90)
+        wait_for((hold / "waiting").exists, "the start to reach the runtime's start", timeout=90)
         cid = str(dockyard.inspect("slow")["Id"])
         assert dockyard.inspect("slow")["State"]["Status"] == "created"  # type: ignore[index]
         check = dockyard.run("system", "check", check=False)
