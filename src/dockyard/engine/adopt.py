@@ -38,6 +38,7 @@ def adopt(
     pid_file: str,
     netns_file: str = "",
     on_born: Callable[[int], None] | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> int:
     from dockyard.engine.launch import _read_sync
     from dockyard.engine.locks import close_held_in_child
@@ -116,6 +117,8 @@ def adopt(
     for fd in [sync_w, *ends]:
         posix.close(fd)
     posix.waitpid(child, 0)
+    if meanwhile is not None:
+        meanwhile()
     doc = _read_sync(sync_r, on_born)
     return int(str(doc.get("pid", 0)))
 

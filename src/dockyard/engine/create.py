@@ -215,9 +215,14 @@ def _prepare_binds(mounts: list[MountPoint], binds_from_v: set[str]) -> None:
 
 
 def create(
-    engine: Engine, req: CreateRequest, out: TextIO, binds_from_v: set[str] | None = None
+    engine: Engine,
+    req: CreateRequest,
+    out: TextIO,
+    binds_from_v: set[str] | None = None,
+    start: bool = False,
 ) -> ContainerRecord:
-    """Make the container; ``out`` gets the pull output if the image has to be pulled."""
+    """Make the container; ``out`` gets the pull output if the image has to be pulled.
+    ``start``: and start it (``run -d``), under the same hold of its lock."""
     from dockyard.engine.image_facts import merge
 
     _check(req)
@@ -330,9 +335,35 @@ def create(
 
             remove_everything(engine, rec, volumes=True)
             raise
+        if start:
+            return _start_new(engine, rec, new_volumes)
+    _announce(engine, rec, new_volumes)
+    return rec
+
+
+def _announce(engine: Engine, rec: ContainerRecord, new_volumes: list[str]) -> None:
     from dockyard.engine.events import container_event
 
     for name in new_volumes:
         engine.volumes.event(name, "create")
     container_event(engine, rec, "create")
-    return rec
+
+
+def _start_new(engine: Engine, rec: ContainerRecord, new_volumes: list[str]) -> ContainerRecord:
+    """Start the container just made (the caller holds its lock; its events are written
+    while the runtime creates it). A start that fails leaves it created, with the
+    error, as Docker's ``run -d`` does; ``--rm`` removes it."""
+    from dockyard.engine.lifecycle import start_created
+
+    try:
+        return start_created(engine, rec, lambda: _announce(engine, rec, new_volumes))
+    except BaseException:
+        if rec.host.auto_remove:
+            from dockyard.engine.remove import remove_everything
+
+            try:
+                current = engine.containers.get(rec.id)
+            except Exception:
+                current = rec
+            remove_everything(engine, current, volumes=True)
+        raise

@@ -173,12 +173,14 @@ def launch(
     runtime: LibraryRuntime | BinaryRuntime,
     netns_file: str = "",
     on_born: Callable[[int], None] | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> int:
     """Create the container under a new monitor; the init's pid. Raises StartFailed.
 
     ``netns_file``: where the namespace the runtime makes is to be kept; in
     adopt mode the creating process keeps it there as soon as the init exists
-    and ``on_born(pid)`` runs then, while the init goes on with its setup."""
+    and ``on_born(pid)`` runs then, while the init goes on with its setup.
+    ``meanwhile()`` runs once the creating process is off, before the wait."""
     from dockyard.engine.monitor import binary
 
     monitor = binary()
@@ -203,9 +205,10 @@ def launch(
             pid_file,
             netns_file,
             on_born,
+            meanwhile,
         )
     else:
-        pid = _spawn(monitor, engine, rec, runtime, bundle, pid_file)
+        pid = _spawn(monitor, engine, rec, runtime, bundle, pid_file, meanwhile)
     return pid
 
 
@@ -216,6 +219,7 @@ def _spawn(
     runtime: LibraryRuntime | BinaryRuntime,
     bundle: str,
     pid_file: str,
+    meanwhile: Callable[[], None] | None,
 ) -> int:
     sync_r, sync_w = posix.pipe()
     argv = [
@@ -239,6 +243,8 @@ def _spawn(
     finally:
         posix.close(sync_w)
     posix.waitpid(child, 0)  # it forks the monitor and exits at once
+    if meanwhile is not None:
+        meanwhile()
     doc = _read_sync(sync_r)
     return int(str(doc.get("pid", 0)))
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from dockyard.engine.engine import Engine
+    from dockyard.engine.runtime_client import BinaryRuntime, LibraryRuntime
     from dockyard.engine.types import ContainerRecord
 
 DEFAULT_STOP_TIMEOUT = 10
@@ -68,35 +69,40 @@ def start(
         return _start_locked(engine, rec, before_start)
 
 
+def start_created(
+    engine: Engine, rec: ContainerRecord, meanwhile: Callable[[], None]
+) -> ContainerRecord:
+    """Start the container `create` has just made, its lock still held: nothing of an
+    earlier run to look for. ``meanwhile`` runs while the runtime creates it (the
+    create's events: off the run's critical path), also if the start fails."""
+    return _start_locked(engine, rec, None, fresh=True, meanwhile=meanwhile)
+
+
 def _start_locked(
     engine: Engine,
     rec: ContainerRecord,
     before_start: Callable[[ContainerRecord], None] | None,
     manual: bool = True,
+    fresh: bool = False,
+    meanwhile: Callable[[], None] | None = None,
 ) -> ContainerRecord:
-    """Start ``rec`` (the caller holds its lock); ``manual`` False for a policy's restart."""
-    from dockyard.engine import bundle
+    """Start ``rec`` (the caller holds its lock); ``manual`` False for a policy's restart,
+    ``fresh`` for a container just created (see `start_created`)."""
     from dockyard.engine.clock import rfc3339_now
     from dockyard.engine.launch import launch, monitor_pid
 
-    if manual:
-        from dockyard.engine.restart import reset_for_manual_start
-
-        reset_for_manual_start(rec)
-    runtime = engine.runtime_for(rec.host.runtime)
-    rootfs = bundle.mount_rootfs(engine.images, rec)
+    alongside = Alongside(engine, rec, meanwhile)
     try:
-        import posix
+        if manual:
+            from dockyard.engine.restart import reset_for_manual_start
 
-        posix.stat(f"{engine.paths.container_dir(rec.id)}/config.json")
-    except FileNotFoundError:
-        from dockyard.engine.net_etc import etc_inputs
-
-        # a create killed before it wrote it
-        bundle.write_bundle(engine.paths, rec, rootfs, etc_inputs(engine, rec))
-    _retire_stale_monitor(engine, rec.id)
-    if runtime.state(rec.id) is not None:
-        runtime.delete(rec.id, force=True)  # left by a start that was killed
+            reset_for_manual_start(rec)
+        runtime = engine.runtime_for(rec.host.runtime)
+        if not fresh:
+            _leftovers_of_earlier_runs(engine, rec, runtime)
+    except BaseException:
+        alongside.done()
+        raise
     try:
         from dockyard.engine import net_attach
 
@@ -107,16 +113,22 @@ def _start_locked(
         ipc.join(engine, rec)  # container:X: X's namespace and /dev/shm, as of now
         # a namespace the runtime makes is wired while the init mounts, before any
         # process of it runs
-        wiring = Wiring(engine, rec) if netns_file else None
-        pid = launch(engine, rec, runtime, netns_file, wiring.wire if wiring else None)
+        pid = launch(
+            engine,
+            rec,
+            runtime,
+            netns_file,
+            alongside.wire if netns_file else None,
+            alongside.meanwhile,
+        )
         rec.state.pid = pid
         rec.state.monitor_pid = monitor_pid(engine, rec.id)
-        if wiring is not None:
-            wiring.finish(pid)
+        alongside.finish(pid if netns_file else 0)
         if before_start is not None:
             before_start(rec)
         runtime.start(rec.id)
     except BaseException as exc:
+        alongside.done()
         _start_failed(engine, rec, exc)
         raise
     rec.status = Status.RUNNING
@@ -133,18 +145,55 @@ def _start_locked(
     return rec
 
 
-class Wiring:
-    """`net_attach.setup` once the init exists: called by `launch` as soon as the
-    process that creates the container says so (while the init mounts), else by
-    `finish`; an error of it is raised by `finish`, after the runtime's own."""
+def _leftovers_of_earlier_runs(
+    engine: Engine, rec: ContainerRecord, runtime: LibraryRuntime | BinaryRuntime
+) -> None:
+    """What a start killed half-way may have left: no bundle, a monitor, a runtime state."""
+    from dockyard.engine import bundle
 
-    __slots__ = ("engine", "error", "rec", "wired")
+    rootfs = bundle.mount_rootfs(engine.images, rec)
+    try:
+        import posix
 
-    def __init__(self, engine: Engine, rec: ContainerRecord) -> None:
+        posix.stat(f"{engine.paths.container_dir(rec.id)}/config.json")
+    except FileNotFoundError:
+        from dockyard.engine.net_etc import etc_inputs
+
+        # a create killed before it wrote it
+        bundle.write_bundle(engine.paths, rec, rootfs, etc_inputs(engine, rec))
+    _retire_stale_monitor(engine, rec.id)
+    if runtime.state(rec.id) is not None or runtime.has_state_dir(rec.id):
+        runtime.delete(rec.id, force=True)  # left by a start that was killed (half-way)
+
+
+class Alongside:
+    """What a start does while the runtime creates the container, each error held
+    until the runtime's own outcome is known (`finish` raises it then):
+
+    - ``meanwhile``: the caller's work (a new container's events), run by `launch`
+      once the process that creates the container is off, and by `done` at the
+      latest;
+    - `wire`: `net_attach.setup` once the init exists, called by `launch` as soon as
+      that process says so (while the init mounts), else by `finish`."""
+
+    __slots__ = ("engine", "error", "pending", "rec", "wired")
+
+    def __init__(
+        self, engine: Engine, rec: ContainerRecord, meanwhile: Callable[[], None] | None
+    ) -> None:
         self.engine = engine
         self.rec = rec
+        self.pending = meanwhile
         self.wired = False
         self.error: BaseException | None = None
+
+    def meanwhile(self) -> None:
+        work, self.pending = self.pending, None
+        if work is not None:
+            try:
+                work()
+            except Exception as exc:
+                self.error = self.error or exc
 
     def wire(self, pid: int) -> None:
         from dockyard.engine.net_attach import setup
@@ -153,13 +202,23 @@ class Wiring:
         try:
             setup(self.engine, self.rec, pid)
         except Exception as exc:
-            self.error = exc
+            self.error = self.error or exc
 
     def finish(self, pid: int) -> None:
-        if not self.wired:
+        """``pid``: the init, to wire its namespace if that has not been done (0: none
+        to wire)."""
+        self.meanwhile()
+        if pid and not self.wired:
             self.wire(pid)
         if self.error is not None:
             raise self.error
+
+    def done(self) -> None:
+        """The start failed: the caller's work still runs (its error is not the one to tell)."""
+        try:
+            self.meanwhile()
+        except Exception:
+            pass
 
 
 def _retire_stale_monitor(engine: Engine, container_id: str) -> None:
@@ -175,7 +234,12 @@ def _retire_stale_monitor(engine: Engine, container_id: str) -> None:
     if not alive(stale):
         return
     try:
-        posix.kill(stale, 9)
+        # with its group: a runtime binary's create it may still be waiting for (a
+        # create left running would finish after ours began: "already exists")
+        if posix.getpgid(stale) == stale:
+            posix.killpg(stale, 9)
+        else:
+            posix.kill(stale, 9)
     except ProcessLookupError:
         return
     deadline = time.monotonic() + 5

@@ -30,15 +30,7 @@ if TYPE_CHECKING:
 def run_detached(
     engine: Engine, req: CreateRequest, progress: TextIO, binds_from_v: set[str] | None = None
 ) -> ContainerRecord:
-    from dockyard.engine.lifecycle import start
-
-    rec = create(engine, req, progress, binds_from_v)
-    try:
-        return start(engine, rec.id)
-    except BaseException:
-        if rec.host.auto_remove:
-            _remove(engine, rec.id)
-        raise
+    return create(engine, req, progress, binds_from_v, start=True)
 
 
 def _remove(engine: Engine, container_id: str) -> None:
