@@ -43,8 +43,11 @@ def adopt(
     from dockyard.engine.launch import _read_sync
     from dockyard.engine.locks import close_held_in_child
     from dockyard.linux import libc
-    from dockyard.runtime.create import CreateOptions, create  # loaded before the forks
+    from dockyard.oci.runtime_spec import load_spec
+    from dockyard.runtime.create import CreateOptions, create, warm  # loaded before the forks
 
+    spec = load_spec(bundle)
+    warm(spec, rec.id)  # B's imports done here, before the forks
     sync_r, sync_w = _pipe()
     tty = rec.config.tty
     ends: list[int] = []  # every descriptor made here, closed by the engine after the fork
@@ -74,6 +77,7 @@ def adopt(
             posix.setsid()
             devnull = posix.open("/dev/null", posix.O_RDWR)
             opts = CreateOptions(bundle, pid_file=pid_file)
+            opts.spec = spec
             if netns_file:
                 opts.on_born = _announcer(sync_w, netns_file)
             if tty:
