@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from dockyard.engine.engine import Engine
+    from dockyard.engine.launch import Launched
     from dockyard.engine.runtime_client import LibraryRuntime
     from dockyard.engine.types import ContainerRecord
 
@@ -39,8 +40,9 @@ def adopt(
     netns_file: str = "",
     on_born: Callable[[int], None] | None = None,
     meanwhile: Callable[[], None] | None = None,
-) -> int:
-    from dockyard.engine.launch import _read_sync
+    early: bool = False,
+) -> Launched:
+    from dockyard.engine.launch import Launched, Sync
     from dockyard.engine.locks import close_held_in_child
     from dockyard.linux import libc
     from dockyard.oci.runtime_spec import load_spec
@@ -109,6 +111,12 @@ def adopt(
             for fd in keep:
                 posix.set_inheritable(fd, True)
             argv += ["--adopt", str(state.pid)]
+            if early:  # the engine goes on to start it while we become the monitor
+                created = b'{"created": %d, "monitor": %d}\n' % (state.pid, posix.getpid())
+                try:
+                    posix.write(sync_w, created)
+                except OSError:
+                    pass  # the engine is gone: the monitor still holds the container
             try:
                 posix.execv(monitor, argv)
             except OSError as exc:
@@ -123,8 +131,10 @@ def adopt(
     posix.waitpid(child, 0)
     if meanwhile is not None:
         meanwhile()
-    doc = _read_sync(sync_r, on_born)
-    return int(str(doc.get("pid", 0)))
+    sync = Sync(sync_r)
+    doc = sync.read(on_born, created=early)
+    pid = int(str(doc.get("created", doc.get("pid", 0))))
+    return Launched(pid, int(str(doc.get("monitor", 0))), sync)
 
 
 def _announcer(sync_w: int, netns_file: str) -> Callable[[int], None]:

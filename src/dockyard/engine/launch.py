@@ -134,37 +134,86 @@ def prepare_run_dir(engine: Engine, container_id: str) -> str:
     return run
 
 
-def _read_sync(fd: int, on_born: Callable[[int], None] | None = None) -> dict[str, object]:
-    """The sync line (closing ``fd``); a ``{"born": PID}`` line before it, written by
-    the process that creates the container once the init exists, goes to ``on_born``."""
-    from dockyard.oci import jsonio
+class Sync:
+    """The sync pipe of a start, read line by line: ``{"born": PID}`` from the process
+    that creates the container (adopt mode) once the init exists, ``{"created": PID,
+    "monitor": PID}`` from it just before it becomes the monitor (when asked for),
+    then the monitor's own ``{"pid": PID}`` or anyone's ``{"error": ...}``."""
 
-    pending = b""
-    try:
-        while True:
-            while b"\n" not in pending:
-                chunk = posix.read(fd, 4096)
-                if not chunk:
-                    break
-                pending += chunk
-            data, _, pending = pending.partition(b"\n")
-            if not data.strip():
-                raise StartFailed("the container monitor exited without a word (see its exit file)")
-            try:
-                doc = jsonio.loads(data.strip())
-            except ValueError:
-                raise StartFailed(f"the container monitor said {data[:200]!r}") from None
-            if not isinstance(doc, dict):
-                raise StartFailed(f"the container monitor said {data[:200]!r}")
-            if "born" in doc:
-                if on_born is not None:
-                    on_born(int(str(doc["born"])))
-                continue
-            if "error" in doc:
-                raise StartFailed(str(doc["error"]))
-            return doc
-    finally:
-        posix.close(fd)
+    __slots__ = ("fd", "pending")
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.pending = b""
+
+    def _line(self) -> dict[str, object]:
+        from dockyard.oci import jsonio
+
+        while b"\n" not in self.pending:
+            chunk = posix.read(self.fd, 4096)
+            if not chunk:
+                break
+            self.pending += chunk
+        data, _, self.pending = self.pending.partition(b"\n")
+        if not data.strip():
+            raise StartFailed("the container monitor exited without a word (see its exit file)")
+        try:
+            doc = jsonio.loads(data.strip())
+        except ValueError:
+            raise StartFailed(f"the container monitor said {data[:200]!r}") from None
+        if not isinstance(doc, dict):
+            raise StartFailed(f"the container monitor said {data[:200]!r}")
+        if "error" in doc:
+            raise StartFailed(str(doc["error"]))
+        return doc
+
+    def read(
+        self, on_born: Callable[[int], None] | None = None, created: bool = False
+    ) -> dict[str, object]:
+        """The monitor's line (the pipe closed then), or with ``created`` the creating
+        process's last one (the pipe left open for `confirm`)."""
+        try:
+            while True:
+                doc = self._line()
+                if "born" in doc:
+                    if on_born is not None:
+                        on_born(int(str(doc["born"])))
+                    continue
+                if "created" in doc:
+                    if created:
+                        return doc
+                    continue
+                self.close()
+                return doc
+        except BaseException:
+            self.close()
+            raise
+
+    def confirm(self) -> None:
+        """Wait for the monitor's line, if it has not been read: it runs."""
+        if self.fd >= 0:
+            self.read()
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            posix.close(self.fd)
+            self.fd = -1
+
+
+class Launched:
+    """A created container: its init and monitor; `Sync.confirm` before it is done."""
+
+    __slots__ = ("monitor_pid", "pid", "sync")
+
+    def __init__(self, pid: int, monitor_pid: int, sync: Sync) -> None:
+        self.pid = pid
+        self.monitor_pid = monitor_pid
+        self.sync = sync
+
+
+def _read_sync(fd: int) -> dict[str, object]:
+    """The monitor's sync line (``fd`` closed)."""
+    return Sync(fd).read()
 
 
 def launch(
@@ -174,13 +223,17 @@ def launch(
     netns_file: str = "",
     on_born: Callable[[int], None] | None = None,
     meanwhile: Callable[[], None] | None = None,
-) -> int:
-    """Create the container under a new monitor; the init's pid. Raises StartFailed.
+    early: bool = False,
+) -> Launched:
+    """Create the container under a new monitor. Raises StartFailed.
 
     ``netns_file``: where the namespace the runtime makes is to be kept; in
     adopt mode the creating process keeps it there as soon as the init exists
     and ``on_born(pid)`` runs then, while the init goes on with its setup.
-    ``meanwhile()`` runs once the creating process is off, before the wait."""
+    ``meanwhile()`` runs once the creating process is off, before the wait.
+    ``early``: in adopt mode return once the container is created, while that
+    process execs the monitor (the caller confirms it before it is done; the
+    monitor reaps an init that ends before its loop begins)."""
     from dockyard.engine.monitor import binary
 
     monitor = binary()
@@ -195,7 +248,7 @@ def launch(
     if runtime.in_process:
         from dockyard.engine.adopt import adopt
 
-        pid = adopt(
+        return adopt(
             monitor,
             monitor_options,
             engine,
@@ -206,10 +259,10 @@ def launch(
             netns_file,
             on_born,
             meanwhile,
+            early,
         )
-    else:
-        pid = _spawn(monitor, engine, rec, runtime, bundle, pid_file, meanwhile)
-    return pid
+    pid = _spawn(monitor, engine, rec, runtime, bundle, pid_file, meanwhile)
+    return Launched(pid, 0, Sync(-1))
 
 
 def _spawn(

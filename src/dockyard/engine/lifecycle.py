@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from dockyard.engine.engine import Engine
+    from dockyard.engine.launch import Sync
     from dockyard.engine.runtime_client import BinaryRuntime, LibraryRuntime
     from dockyard.engine.types import ContainerRecord
 
@@ -92,6 +93,7 @@ def _start_locked(
     from dockyard.engine.launch import launch, monitor_pid
 
     alongside = Alongside(engine, rec, meanwhile)
+    sync: Sync | None = None
     try:
         if manual:
             from dockyard.engine.restart import reset_for_manual_start
@@ -113,21 +115,27 @@ def _start_locked(
         ipc.join(engine, rec)  # container:X: X's namespace and /dev/shm, as of now
         # a namespace the runtime makes is wired while the init mounts, before any
         # process of it runs
-        pid = launch(
+        # the monitor execs while the runtime starts it, unless someone attaches first
+        launched = launch(
             engine,
             rec,
             runtime,
             netns_file,
             alongside.wire if netns_file else None,
             alongside.meanwhile,
+            early=before_start is None,
         )
-        rec.state.pid = pid
-        rec.state.monitor_pid = monitor_pid(engine, rec.id)
-        alongside.finish(pid if netns_file else 0)
+        sync = launched.sync
+        rec.state.pid = launched.pid
+        rec.state.monitor_pid = launched.monitor_pid or monitor_pid(engine, rec.id)
+        alongside.finish(launched.pid if netns_file else 0)
         if before_start is not None:
             before_start(rec)
         runtime.start(rec.id)
+        sync.confirm()
     except BaseException as exc:
+        if sync is not None:
+            sync.close()
         alongside.done()
         _start_failed(engine, rec, exc)
         raise
