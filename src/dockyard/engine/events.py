@@ -3,7 +3,8 @@
 Docker's daemon keeps its last 256 events in memory and streams new ones
 to subscribers. With no daemon, every ``dockyard`` process that does
 something appends its event to one SQLite database, ``<root>/events/events.db``
-(WAL mode), and ``dockyard events`` reads it after the fact or follows it:
+(WAL mode, engine.db's connection settings: `db.settle`), and ``dockyard events``
+reads it after the fact or follows it:
 
 - Writers: the process that acts. ``die`` (and ``oom``) is written by
   whoever handles the exit (`engine.exits.cleanup`): the monitor's exit
@@ -102,10 +103,10 @@ class EventLog:
                 self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
             )
             try:
-                conn.execute("PRAGMA synchronous = NORMAL")
-                if conn.execute("PRAGMA user_version").fetchone()[0] != 1:
-                    from dockyard.engine.db import first_use
+                from dockyard.engine.db import first_use, settle
 
+                settle(conn)
+                if conn.execute("PRAGMA user_version").fetchone()[0] != 1:
                     first_use(conn, self.path, lambda: _create_schema(conn), BUSY_TIMEOUT)
             except BaseException:
                 conn.close()
