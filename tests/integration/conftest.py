@@ -139,6 +139,9 @@ def leak_check(tmp_path_factory: pytest.TempPathFactory, session_marker: str) ->
     namespaces = netleaks.session_namespaces(session_marker)
     netleaks.remove_namespaces(namespaces)
     found += [f"network namespace (removed): /run/netns/{n}" for n in namespaces]
+    programs = netleaks.redirect_programs(f"{test_dirs}/")
+    netleaks.remove_redirect_programs(f"{test_dirs}/")
+    found += [f"port redirect program (detached): {p}" for p in programs]
     if found:
         pytest.fail("the integration tests leaked:\n" + "\n".join(found), pytrace=False)
 

@@ -148,3 +148,21 @@ def engine_leftovers(bridges: set[str], run_root: Path) -> tuple[list[str], list
     if netns.exists():
         names += [f"netns file {p}" for p in netns.iterdir()]
     return names, tables
+
+
+def redirect_programs(under: str) -> list[str]:
+    """Port redirect programs (network/port_redirect.py) still attached to the cgroup
+    root for engines whose root is under ``under``: "tag (owner)"."""
+    from dockyard.network import port_redirect
+
+    return sorted(
+        f"dyc_{tag} ({owner})"
+        for tag, owner in port_redirect.attached().items()
+        if owner.startswith(under)
+    )
+
+
+def remove_redirect_programs(under: str) -> None:
+    from dockyard.network import port_redirect
+
+    port_redirect.detach_owned_under(under)

@@ -151,6 +151,10 @@ def _remove_locks(engine: Engine, ids: set[str]) -> str:
     return f"removed {removed} stale lock files"
 
 
+def _detached(what: str) -> Callable[[], str]:
+    return lambda: f"detached the {what}"
+
+
 def _check_network(c: _Check) -> None:
     """Namespace files, veths, port rules and rows of containers that are not running
     (after the containers' own checks, which settle which those are)."""
@@ -169,6 +173,9 @@ def _check_network(c: _Check) -> None:
     for problem in found:
         fix = None if problem in left else (lambda p=problem: f"removed the {p}")
         c.found(problem, fix)
+    if c.repair:
+        for swept in net_check.sweep_other_engines(c.engine):
+            c.found(swept, _detached(swept))
 
 
 def _records(engine: Engine) -> tuple[list[ContainerRecord], list[str]]:

@@ -94,9 +94,13 @@ def _find(engine: Engine, remove: bool, held: list[ContainerLock]) -> list[str]:
     for container in stale:
         found.append(f"published ports of {container[:12]}, which is not running")
     if remove and stale:
+        from dockyard.engine.net_ports import forget_redirects
+
         with engine.db.transaction() as tx:
+            forget_redirects(engine, tx, stale)
             for container in stale:
                 tx.execute("DELETE FROM published WHERE container = ?", (container,))
+    found += _redirects(engine, remove)
     from dockyard.engine.networks import load
 
     # read, not ensure_defaults(): a check must not make the default networks
@@ -136,5 +140,25 @@ def _find(engine: Engine, remove: bool, held: list[ContainerLock]) -> list[str]:
     return found + check(engine, remove, busy)
 
 
+def _redirects(engine: Engine, remove: bool) -> list[str]:
+    """The connect-time redirect's entries against the ports held (under the transaction
+    every publish and unpublish takes), and other engines' stale programs."""
+    from dockyard.network import port_redirect
+
+    with engine.db.transaction() as tx:
+        rows = tx.query("SELECT host_ip, host_port FROM published WHERE proto = 'tcp'")
+        live = {(str(ip), int(port)) for ip, port in rows}
+        return port_redirect.check(engine.paths.root, live, remove)
+
+
+def sweep_other_engines(engine: Engine) -> list[str]:
+    """Port redirect programs of other engines whose root is gone or whose ports are all
+    gone (network/port_redirect.py): detached. Repairs only: one engine's check does
+    not fail on another's leftovers."""
+    from dockyard.network import port_redirect
+
+    return port_redirect.sweep_others(engine.paths.root)
+
+
 def repair(engine: Engine) -> list[str]:
-    return find(engine, remove=True)
+    return find(engine, remove=True) + sweep_other_engines(engine)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from dockyard.engine.engine import Engine
     from dockyard.engine.network_types import EndpointRecord, NetworkRecord
     from dockyard.engine.types import ContainerRecord
+    from dockyard.network.backend import PortRule
 
 
 def wanted(rec: ContainerRecord) -> list[tuple[str, str, str]]:
@@ -87,7 +88,23 @@ def publish(engine: Engine, rec: ContainerRecord, net: NetworkRecord, ep: Endpoi
                 (rec.id, proto, host_ip or "0.0.0.0", chosen, int(number)),
             )
             rules.append(PortRule(host_ip, chosen, proto, ep.address, int(number)))
+        _redirect(engine, rules, spec_of(net).gateway)
     engine.networks.backend.publish(spec_of(net), rec.id, rules)
+
+
+def _redirect(engine: Engine, rules: list[PortRule], gateway: str) -> None:
+    """The host's own TCP connects to these ports go straight to the container
+    (network/port_redirect.py), under the transaction that claims them; the DNAT
+    rules stay for everyone else."""
+    tcp = [
+        (r.host_ip, r.host_port, r.container_ip, r.container_port)
+        for r in rules
+        if r.proto == "tcp"
+    ]
+    if tcp:
+        from dockyard.network import port_redirect
+
+        port_redirect.add(engine.paths.root, port_redirect.entries(tcp, gateway))
 
 
 def unpublish(engine: Engine, rec: ContainerRecord) -> None:
@@ -97,7 +114,23 @@ def unpublish(engine: Engine, rec: ContainerRecord) -> None:
     if pairs:
         engine.networks.backend.unpublish(spec_of(pairs[0][0]), rec.id)
     with engine.db.transaction() as tx:
+        forget_redirects(engine, tx, [rec.id])
         tx.execute("DELETE FROM published WHERE container = ?", (rec.id,))
+
+
+def forget_redirects(engine: Engine, tx: Transaction, containers: list[str]) -> None:
+    """Stop redirecting these containers' TCP ports (in the transaction that frees them)."""
+    held: set[tuple[str, int]] = set()
+    for container in containers:
+        rows = tx.query(
+            "SELECT host_ip, host_port FROM published WHERE container = ? AND proto = 'tcp'",
+            (container,),
+        )
+        held |= {(str(ip), int(port)) for ip, port in rows}
+    if held:
+        from dockyard.network import port_redirect
+
+        port_redirect.remove(engine.paths.root, held)
 
 
 def published(engine: Engine, container_id: str) -> list[tuple[str, str, int, int]]:

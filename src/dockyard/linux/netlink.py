@@ -35,6 +35,7 @@ RTM_NEWROUTE = 24
 
 IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_MASTER = 1, 3, 4, 10
 IFLA_LINKINFO, IFLA_NET_NS_FD = 18, 28
+IFLA_GSO_IPV4_MAX_SIZE, IFLA_GRO_IPV4_MAX_SIZE = 63, 64  # 6.3+; older kernels ignore them
 IFLA_INFO_KIND, IFLA_INFO_DATA = 1, 2
 VETH_INFO_PEER = 1
 IFA_ADDRESS, IFA_LOCAL = 1, 2
@@ -172,6 +173,11 @@ class Netlink:
         if master:
             body += _u32(IFLA_MASTER, master)
         self.request(RTM_NEWLINK, body)
+
+    def set_ipv4_max_size(self, index: int, size: int) -> None:
+        """BIG TCP for IPv4: the largest GSO packet the device sends and GRO builds."""
+        body = _ifinfo(index) + _u32(IFLA_GSO_IPV4_MAX_SIZE, size)
+        self.request(RTM_NEWLINK, body + _u32(IFLA_GRO_IPV4_MAX_SIZE, size))
 
     def delete_link(self, name: str) -> bool:
         """Remove interface ``name``; False if it was not there."""

@@ -21,6 +21,20 @@ else:
     Protocol = object
 
 
+#: ``0`` turns off the host's connect-time redirect to published ports and BIG TCP on
+#: the bridges and host veths (network/port_redirect.py): the DNAT path alone, as before
+REDIRECT_ENV = "DOCKYARD_PORT_REDIRECT"
+#: BIG TCP's IPv4 GSO/GRO size on a bridge and a container's host veth (Cilium's default)
+BIG_TCP_SIZE = 185000
+
+
+def redirect_enabled() -> bool:
+    import posix
+
+    value = posix.environ.get(REDIRECT_ENV.encode(), b"1")
+    return value.lower() not in (b"0", b"false", b"no", b"off")
+
+
 class NetworkSpec:
     """A network as its driver needs it."""
 
