@@ -32,7 +32,7 @@ import struct
 
 from dockyard.linux import bpf, bpf_map
 
-INFO_VALUE_SIZE = 256  # u64 cookie + the owner's root path (NUL-padded)
+INFO_VALUE_SIZE = 8 + 4096  # u64 cookie + the owner's root path (NUL-padded, PATH_MAX)
 PORTS_MAX = 4096
 REV_MAX = 65536
 LOOPBACK_ANY = b"\x7f\0\0\0"  # the ports key's address for "any of 127.0.0.0/8"
@@ -188,7 +188,9 @@ def make_maps(tag: str, netns_cookie: int, owner: bytes) -> tuple[int, int, int]
         made.append(
             bpf_map.create(bpf_map.BPF_MAP_TYPE_LRU_HASH, 8, 16, REV_MAX, f"dyr_{tag}".encode())
         )
-        value = netns_cookie.to_bytes(8, "little") + owner[: INFO_VALUE_SIZE - 9]
+        if len(owner) >= INFO_VALUE_SIZE - 8:  # never cut: a cut path names another root
+            raise OSError(36, "the engine's root path is too long")
+        value = netns_cookie.to_bytes(8, "little") + owner
         bpf_map.update(made[1], bytes(4), value.ljust(INFO_VALUE_SIZE, b"\0"))
     except BaseException:
         for fd in made:
