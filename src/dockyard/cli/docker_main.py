@@ -258,6 +258,7 @@ class Context:
                 _env("DOCKYARD_CGROUP_PARENT"),
                 _env("DOCKYARD_DEFAULT_RUNTIME", "dockyard"),
             )
+            self._engine.short_lived = True
         return self._engine
 
 

@@ -6,7 +6,10 @@
                                     B: exec dockyard-monitor --adopt PID --stdout-fd ...
 
 No runtime process starts and no Python stays: B is the monitor from its
-exec on. The engine waits only for A and for the monitor's sync line.
+exec on. The engine waits only for A and for the monitor's sync line. A
+short-lived engine (the CLI, `Engine.short_lived`) forks B itself, without
+A (a second copy of its pages, ~0.7 ms): the monitor is its child only
+until it exits, moments later.
 Everything B runs is inside one ``try`` that ends in ``_exit``: a failure
 there must never return into the engine's own code in a forked copy.
 """
@@ -66,11 +69,12 @@ def adopt(
             in_r, in_w = _pipe()
             ends += [in_r, in_w]
     argv = [monitor, *options(engine, rec, sync_w)]
+    double = not engine.short_lived
     child = posix.fork()
     if child == 0:
         status = 1
         try:
-            if posix.fork() != 0:
+            if double and posix.fork() != 0:
                 posix._exit(0)
             # the engine's container locks, or the waiting init would hold them
             # after the engine is gone (a CLI killed before start: rm -f hangs)
@@ -128,7 +132,8 @@ def adopt(
             posix._exit(status)
     for fd in [sync_w, *ends]:
         posix.close(fd)
-    posix.waitpid(child, 0)
+    if double:
+        posix.waitpid(child, 0)
     if meanwhile is not None:
         meanwhile()
     sync = Sync(sync_r)

@@ -43,6 +43,10 @@ class Engine:
         self._networks: NetworkService | None = None
         self._events: EventLog | None = None
         self._runtimes: dict[str, LibraryRuntime | BinaryRuntime] = {}
+        #: True in a process that ends soon after its verb (the CLI): a container's
+        #: monitor may then be its child for a while (one fork, engine/adopt.py);
+        #: a long-lived caller (the Python API) must not collect such children
+        self.short_lived = False
 
     @property
     def images(self) -> ImageService:
