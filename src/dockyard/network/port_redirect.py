@@ -107,6 +107,8 @@ def _find_all(cgroup_fd: int) -> dict[str, _Found]:
                 continue  # detached meanwhile
             try:
                 name, map_ids = bpf.prog_info(fd)
+            except OSError:
+                continue
             finally:
                 posix.close(fd)
             if name[:4] not in (b"dyc_", b"dyg_"):
@@ -118,8 +120,11 @@ def _find_all(cgroup_fd: int) -> dict[str, _Found]:
                     map_fd = bpf_map.get_fd_by_id(map_id)
                 except OSError:
                     continue
-                prefix = bpf.map_info(map_fd)[0][:4]
-                if prefix in item.maps:
+                try:
+                    prefix = bpf.map_info(map_fd)[0][:4]
+                except OSError:
+                    prefix = b""
+                if not prefix or prefix in item.maps:
                     posix.close(map_fd)
                 else:
                     item.maps[prefix] = map_fd

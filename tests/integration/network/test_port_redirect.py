@@ -63,8 +63,10 @@ def _probe(address: str, port: int, path: str = "/") -> Probe:
     """GET ``path`` over one connection, noting who the socket is connected to."""
     deadline = time.monotonic() + 10
     while True:
-        sock = socket.create_connection((address, port), timeout=5)
+        sock = socket.socket()
         try:
+            sock.settimeout(5)
+            sock.connect((address, port))  # refused until the listener is up
             peer = sock.getpeername()
             kernel = _kernel_peer(sock)
             sock.sendall(f"GET {path} HTTP/1.0\r\n\r\n".encode())
@@ -81,7 +83,7 @@ def _probe(address: str, port: int, path: str = "/") -> Probe:
         head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
         if head.split(b"\r\n", 1)[0].endswith(b" 200 OK") or time.monotonic() > deadline:
             return Probe(peer, kernel, body)
-        time.sleep(0.1)  # httpd not listening yet: the connection was reset
+        time.sleep(0.1)  # the connection was reset: not listening yet
 
 
 GSO_SIZES = """
@@ -135,6 +137,7 @@ def test_the_hosts_connects_go_to_the_container_directly(
     assert _attached(dockyard)
     address = dockyard.inspect("web")["NetworkSettings"]["IPAddress"]  # type: ignore[index]
     gateway = dockyard.env["DOCKYARD_BIP"].split("/")[0]
+    _probe("127.0.0.1", port)  # httpd is up, so /www/big is whole
     digest = dockyard.run("exec", "web", "sha256sum", "/www/big").stdout.split()[0]
     for target in ("127.0.0.1", "127.0.0.9", gateway):
         probe = _probe(target, port)
