@@ -103,7 +103,7 @@ def _start_locked(
         if not fresh:
             _leftovers_of_earlier_runs(engine, rec, runtime)
     except BaseException:
-        alongside.done()
+        alongside.meanwhile()  # the start failed: its own error is told
         raise
     try:
         from dockyard.engine import net_attach
@@ -136,7 +136,7 @@ def _start_locked(
     except BaseException as exc:
         if sync is not None:
             sync.close()
-        alongside.done()
+        alongside.meanwhile()  # the start failed: its own error is told
         _start_failed(engine, rec, exc)
         raise
     rec.status = Status.RUNNING
@@ -170,7 +170,7 @@ def _leftovers_of_earlier_runs(
         # a create killed before it wrote it
         bundle.write_bundle(engine.paths, rec, rootfs, etc_inputs(engine, rec))
     _retire_stale_monitor(engine, rec.id)
-    if runtime.state(rec.id) is not None or runtime.has_state_dir(rec.id):
+    if runtime.state(rec.id) is not None:
         runtime.delete(rec.id, force=True)  # left by a start that was killed (half-way)
 
 
@@ -179,8 +179,8 @@ class Alongside:
     until the runtime's own outcome is known (`finish` raises it then):
 
     - ``meanwhile``: the caller's work (a new container's events), run by `launch`
-      once the process that creates the container is off, and by `done` at the
-      latest;
+      once the process that creates the container is off, else by `finish` (or by
+      the start's failure);
     - `wire`: `net_attach.setup` once the init exists, called by `launch` as soon as
       that process says so (while the init mounts), else by `finish`."""
 
@@ -220,13 +220,6 @@ class Alongside:
             self.wire(pid)
         if self.error is not None:
             raise self.error
-
-    def done(self) -> None:
-        """The start failed: the caller's work still runs (its error is not the one to tell)."""
-        try:
-            self.meanwhile()
-        except Exception:
-            pass
 
 
 def _retire_stale_monitor(engine: Engine, container_id: str) -> None:

@@ -118,10 +118,6 @@ class LibraryRuntime:
             return None
         return RuntimeState(found.status, found.pid)
 
-    def has_state_dir(self, container_id: str) -> bool:
-        """Its state directory exists (a create cut short may leave one without a state)."""
-        return _is_dir(f"{self.root}/{container_id}")
-
     def kill(self, container_id: str, signal: int, all_processes: bool = False) -> None:
         from dockyard.runtime.kill import kill
 
@@ -210,14 +206,14 @@ class BinaryRuntime:
 
         code, out, _ = self._run("state", container_id, check=False)
         if code != 0:
-            return None
+            from dockyard.linux.fspath import isdir
+
+            # runc's and crun's layout, <root>/<id>: a create cut short may leave the
+            # directory without a state, which their `delete --force` removes; said as
+            # Dockyard's runtime says it (runtime/state.py: CREATING)
+            return RuntimeState("creating", 0) if isdir(f"{self.root}/{container_id}") else None
         doc = jsonio.loads(out)
         return RuntimeState(str(doc.get("status", "")), int(doc.get("pid") or 0))
-
-    def has_state_dir(self, container_id: str) -> bool:
-        """runc's and crun's layout: <root>/<id> (a create cut short may leave it without
-        a state; their ``delete --force`` removes it)."""
-        return _is_dir(f"{self.root}/{container_id}")
 
     def kill(self, container_id: str, signal: int, all_processes: bool = False) -> None:
         args = ["kill", *(["--all"] if all_processes else []), container_id, str(signal)]
@@ -279,12 +275,3 @@ def runtime_for(choice: str, root: str) -> LibraryRuntime | BinaryRuntime:
         if posix.access(candidate, posix.X_OK):
             return BinaryRuntime(choice, candidate, root)
     raise NotFound(f"unknown or invalid runtime name: {choice}")
-
-
-def _is_dir(path: str) -> bool:
-    import posix
-
-    try:
-        return posix.stat(path).st_mode & 0o170000 == 0o040000
-    except OSError:
-        return False

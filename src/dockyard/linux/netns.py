@@ -45,31 +45,28 @@ class entered:
 
 def create(path: str) -> None:
     """A new, empty network namespace (loopback down) held by the file ``path``."""
-    fd = posix.open(path, posix.O_RDONLY | posix.O_CREAT | posix.O_EXCL | posix.O_CLOEXEC, 0o444)
-    posix.close(fd)
     home = posix.open(_SELF_NET, posix.O_RDONLY | posix.O_CLOEXEC)
     try:
         libc.unshare(libc.CLONE_NEWNET)
         try:
-            libc.mount(_SELF_NET, path, None, libc.MS_BIND)
+            _hold(_SELF_NET, path)
         finally:
             libc.setns(home, libc.CLONE_NEWNET)
-    except BaseException:
-        try:
-            posix.unlink(path)
-        except OSError:
-            pass
-        raise
     finally:
         posix.close(home)
 
 
 def bind(pid: int, path: str) -> None:
     """Keep the network namespace of process ``pid`` at the new file ``path``."""
+    _hold(f"/proc/{pid}/ns/net", path)
+
+
+def _hold(namespace: str, path: str) -> None:
+    """Bind ``namespace`` (a /proc ns link) onto ``path``, made here; nothing left on failure."""
     fd = posix.open(path, posix.O_RDONLY | posix.O_CREAT | posix.O_EXCL | posix.O_CLOEXEC, 0o444)
     posix.close(fd)
     try:
-        libc.mount(f"/proc/{pid}/ns/net", path, None, libc.MS_BIND)
+        libc.mount(namespace, path, None, libc.MS_BIND)
     except BaseException:
         try:
             posix.unlink(path)
