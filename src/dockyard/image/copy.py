@@ -54,8 +54,12 @@ class PullResult:
 
 
 def _read_config(source: ImageSource, store: ImageStore, desc: Descriptor) -> bytes:
-    if store.has_blob(desc.digest):
+    # read, not "has, then read": an rmi or prune may remove an unleased config
+    # between the two (the pull then failed with "blob ... is not in the store")
+    try:
         return store.read_blob(desc.digest)
+    except NotFound:
+        pass  # not in the store, or no longer: fetched
     if desc.size > MAX_CONFIG:
         raise InvalidArgument(f"config {desc.digest}: {desc.size} bytes is too large")
     reader = VerifyingReader(source.open_blob(desc), desc.digest, desc.size, "image config")
